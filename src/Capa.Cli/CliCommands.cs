@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Capa.Cli;
+
+/// <summary>The sub-commands of <c>capa</c>, each built by its own class in Commands/.</summary>
+internal static class CliCommands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
