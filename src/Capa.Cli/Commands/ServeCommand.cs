@@ -1,0 +1,128 @@
+using System.CommandLine;
+using Capa.Server.Configuration;
+using Capa.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+
+namespace Capa.Cli.Commands;
+
+/// <summary><c>capa serve</c>: runs the OpenAI-compatible server until Ctrl+C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var urls = new Option<string?>("--urls")
+        {
+            Description = $"Addresses to listen on, separated by ';' (default {CapaServerOptions.DefaultUrl}).",
+        };
+        var modelsDir = new Option<string?>("--models-dir")
+        {
+            Description = "The model store (default: $CAPA_MODELS, else ~/.capa/models).",
+        };
+        var config = new Option<string?>("--config") { Description = "A JSON config file: upstreams, aliases, api_keys, limits." };
+        var apiKeys = new Option<string[]>("--api-key")
+        {
+            Description = "An API key clients must send (repeatable; also $CAPA_API_KEYS, comma-separated).",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
+        {
+            var options = new CapaServerOptions
+            {
+                Urls = ParseUrls(parse.GetValue(urls)),
+                ModelsDirectory = ResolveModelsDirectory(parse.GetValue(modelsDir)),
+                ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
+                ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
+            };
+            await RunAsync(options, ct).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
+    private static async Task RunAsync(CapaServerOptions options, CancellationToken ct)
+    {
+        WebApplication app;
+        try
+        {
+            app = CapaServer.Build(options);
+        }
+        catch (CapaConfigException e)
+        {
+            throw new CliException(e.Message);
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // Kestrel reports a taken port or an unusable address this way.
+                throw new CliException($"cannot listen on {string.Join(", ", options.Urls)}: {e.Message}");
+            }
+
+            var addresses = CapaServer.GetAddresses(app);
+            Console.WriteLine($"Capa is listening on {string.Join(", ", addresses)}");
+            Console.WriteLine($"Models: {options.ModelsDirectory}");
+            if (!CapaServer.RequiresApiKey(app) && !options.Urls.All(CapaServer.IsLoopbackOnly))
+            {
+                Console.Error.WriteLine(
+                    "warning: the server listens beyond this machine and no API key is configured: anyone who can reach it can use it. "
+                    + "Set --api-key or CAPA_API_KEYS.");
+            }
+
+            try
+            {
+                await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl+C: a normal way to stop.
+            }
+
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static IReadOnlyList<string> ParseUrls(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return [CapaServerOptions.DefaultUrl];
+        }
+
+        var urls = value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var url in urls)
+        {
+            var probe = url.Replace("://*", "://host", StringComparison.Ordinal).Replace("://+", "://host", StringComparison.Ordinal);
+            if (!Uri.TryCreate(probe, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new CliException($"--urls: '{url}' is not an http(s) URL such as {CapaServerOptions.DefaultUrl}.");
+            }
+        }
+
+        return urls;
+    }
+
+    private static string ResolveModelsDirectory(string? option)
+    {
+        var dir = option;
+        if (string.IsNullOrWhiteSpace(dir))
+        {
+            dir = Environment.GetEnvironmentVariable("CAPA_MODELS");
+        }
+
+        if (string.IsNullOrWhiteSpace(dir))
+        {
+            dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".capa", "models");
+        }
+
+        return Path.GetFullPath(dir);
+    }
+
+    private static IEnumerable<string> SplitKeys(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Capa.Engine.Models.TestModels;
+
+namespace Capa.Cli.Commands;
+
+/// <summary>
+/// <c>capa testmodel DIR</c>: writes a model folder with a real architecture, tokenizer and chat template
+/// and random weights, for tests (tiny) and benchmarks (0.5b).
+/// </summary>
+internal static class TestModelCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
+        var arch = new Option<string>("--arch")
+        {
+            Description = "Architecture family: qwen2, llama, phi3 or gemma.",
+            DefaultValueFactory = _ => "qwen2",
+        };
+        var size = new Option<string>("--size")
+        {
+            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks).",
+            DefaultValueFactory = _ => "tiny",
+        };
+        var quant = new Option<string[]>("--quant")
+        {
+            Description = "Weight formats to write: fp32 (model.onnx), int8 (model_int8.onnx), q4 (model_q4.onnx); "
+                + "repeat or separate with commas. Default: all three.",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights (same arguments, same bytes).", DefaultValueFactory = _ => 0 };
+        var force = new Option<bool>("--force") { Description = "Write into a folder that already holds files." };
+
+        var command = new Command("testmodel", "Write a model folder with random weights (real layout, tokenizer and chat template).")
+        {
+            directory, arch, size, quant, seed, force,
+        };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(() =>
+        {
+            TestModelSpec spec;
+            try
+            {
+                string[] quants = [.. (parse.GetValue(quant) ?? []).SelectMany(q => q.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+                spec = new TestModelSpec
+                {
+                    Arch = TestModelSpec.ParseArch(parse.GetValue(arch)!),
+                    Size = TestModelSpec.ParseSize(parse.GetValue(size)!),
+                    Quants = quants.Length == 0
+                        ? [TestModelQuant.Fp32, TestModelQuant.Int8, TestModelQuant.Q4]
+                        : [.. quants.Select(TestModelSpec.ParseQuant).Distinct()],
+                    Seed = parse.GetValue(seed),
+                };
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
+            }
+
+            string target = Path.GetFullPath(parse.GetValue(directory)!);
+            if (File.Exists(target))
+            {
+                throw new CliException($"'{target}' is a file, not a folder.");
+            }
+
+            if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !parse.GetValue(force))
+            {
+                throw new CliException($"'{target}' is not empty; pass --force to write the model into it anyway.");
+            }
+
+            ct.ThrowIfCancellationRequested();
+            var stopwatch = Stopwatch.StartNew();
+            TestModelResult result = TestModelWriter.Write(spec, target);
+            foreach (string file in result.Files)
+            {
+                long bytes = new FileInfo(Path.Combine(target, file)).Length;
+                Console.WriteLine($"{FormatBytes(bytes),10}  {file}");
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Wrote {FormatBytes(result.TotalBytes)} to {target} in {stopwatch.Elapsed.TotalSeconds:F1} s "
+                + $"({spec.Arch.ToString().ToLowerInvariant()}, tokenizer {result.TokenizerSize} tokens). The weights are random: the output is not meaningful text."));
+            return Task.CompletedTask;
+        }));
+        return command;
+    }
+
+    private static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F1} MiB"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 10):F1} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+    };
+}

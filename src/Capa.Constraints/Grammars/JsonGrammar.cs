@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Capa.Constraints.Schema;
+
+namespace Capa.Constraints.Grammars;
+
+/// <summary>Grammars for JSON output.</summary>
+public static class JsonGrammar
+{
+    /// <summary>
+    /// json_object mode: exactly one RFC 8259 object (any keys, any values, full number syntax), after at
+    /// most <see cref="JsonGrammarOptions.MaxLeadingWhitespace"/> blanks, with bounded whitespace runs.
+    /// </summary>
+    public static Grammar AnyObject(JsonGrammarOptions? options = null)
+    {
+        options ??= JsonGrammarOptions.Default;
+        options.Validate();
+        (FreeObjectNode obj, _) = BuildAnyValue(options, NumberNode.Free());
+        return new Grammar(WithLeadingWhitespace(obj, options), "json object");
+    }
+
+    /// <summary>Any single JSON value (same layout rules as <see cref="AnyObject"/>).</summary>
+    public static Grammar AnyValue(JsonGrammarOptions? options = null)
+    {
+        options ??= JsonGrammarOptions.Default;
+        options.Validate();
+        (_, Node value) = BuildAnyValue(options, NumberNode.Free());
+        return new Grammar(WithLeadingWhitespace(value, options), "json value");
+    }
+
+    /// <summary>
+    /// A JSON value valid under <paramref name="schema"/> (OpenAI's structured-outputs subset, documented in
+    /// docs/constraints.md). Throws <see cref="UnsupportedSchemaException"/> for anything it cannot enforce and
+    /// <see cref="InvalidSchemaException"/> for schemas OpenAI would reject or that admit no value.
+    /// </summary>
+    public static Grammar FromSchema(JsonElement schema, JsonSchemaOptions? options = null)
+    {
+        options ??= new JsonSchemaOptions();
+        options.Format.Validate();
+        Node root = new JsonSchemaCompiler(schema, options).CompileRoot();
+        return new Grammar(WithLeadingWhitespace(root, options.Format), "json schema");
+    }
+
+    internal static Node WithLeadingWhitespace(Node value, JsonGrammarOptions options) =>
+        options.MaxLeadingWhitespace == 0 ? value : new SequenceNode([new WhitespaceNode(options.MaxLeadingWhitespace), value]);
+
+    /// <summary>The object node and the any-value choice of the unconstrained JSON grammar.</summary>
+    internal static (FreeObjectNode Object, Node Value) BuildAnyValue(JsonGrammarOptions options, NumberNode number)
+    {
+        var key = new StringNode();
+        var obj = new FreeObjectNode(key, options.MaxWhitespaceRun);
+        var array = new ArrayNode([], null, 0, int.MaxValue, options.MaxWhitespaceRun);
+        var value = new ChoiceNode(
+        [
+            obj,
+            array,
+            new StringNode(),
+            number,
+            new LiteralSetNode(["true"u8.ToArray(), "false"u8.ToArray(), "null"u8.ToArray()]),
+        ]);
+        obj.Value = value;
+        array.Items = value;
+        array.MaxItems = int.MaxValue;
+        return (obj, value);
+    }
+}

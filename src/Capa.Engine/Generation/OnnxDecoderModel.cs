@@ -1,0 +1,452 @@
+using System.Runtime.InteropServices;
+using Capa.Engine.Models;
+using Capa.Engine.Models.Config;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Capa.Engine.Generation;
+
+/// <summary>
+/// An optimum/transformers.js decoder graph in one ONNX Runtime session: inputs <c>input_ids</c>, <c>attention_mask</c>,
+/// <c>position_ids</c> (when present), <c>past_key_values.N.key/value</c> [batch, kv_heads, past, head_dim]; outputs
+/// <c>logits</c> and <c>present.N.key/value</c>. The key/value cache stays in ONNX Runtime values: each step's presents
+/// are fed back as the next step's pasts, never copied into managed memory.
+/// </summary>
+public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
+{
+    private const string InputIds = "input_ids";
+    private const string AttentionMask = "attention_mask";
+    private const string PositionIds = "position_ids";
+    private const string Logits = "logits";
+    private static readonly string[] LogitsToKeepNames = ["num_logits_to_keep", "logits_to_keep"];
+
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly Lock _compute = new();
+    private readonly string[] _pastNames;
+    private readonly string[] _outputNames;
+    private readonly long[] _ones;
+    private readonly TensorElementType _idType;
+    private readonly string? _logitsToKeepName;
+    private readonly bool _hasMask;
+    private readonly bool _hasPositions;
+
+    private OnnxDecoderModel(InferenceSession session, ModelFolder folder, OnnxDecoderOptions options)
+    {
+        _session = session;
+        Options = options;
+        var inputs = session.InputMetadata;
+        var outputs = session.OutputMetadata;
+        if (!inputs.TryGetValue(InputIds, out var ids))
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}' has no input_ids input: it is not an optimum decoder export.");
+        }
+
+        if (!outputs.ContainsKey(Logits))
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}' has no logits output: it is not an optimum decoder export.");
+        }
+
+        _idType = ids.ElementDataType;
+        if (_idType is not (TensorElementType.Int64 or TensorElementType.Int32))
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}': input_ids has element type {_idType}; int64 or int32 expected.");
+        }
+
+        _hasMask = inputs.ContainsKey(AttentionMask);
+        _hasPositions = inputs.ContainsKey(PositionIds);
+        _logitsToKeepName = LogitsToKeepNames.FirstOrDefault(inputs.ContainsKey);
+
+        var layers = 0;
+        while (inputs.ContainsKey($"past_key_values.{layers}.key"))
+        {
+            layers++;
+        }
+
+        if (layers == 0)
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}' has no past_key_values.0.key input: export the model with its key/value cache (optimum's 'text-generation-with-past').");
+        }
+
+        var known = new HashSet<string>([InputIds, AttentionMask, PositionIds, .. LogitsToKeepNames]);
+        for (var i = 0; i < layers; i++)
+        {
+            known.Add($"past_key_values.{i}.key");
+            known.Add($"past_key_values.{i}.value");
+            if (!inputs.ContainsKey($"past_key_values.{i}.value") || !outputs.ContainsKey($"present.{i}.key") || !outputs.ContainsKey($"present.{i}.value"))
+            {
+                throw new ModelFolderException($"'{folder.OnnxPath}': layer {i} lacks past_key_values.{i}.value, present.{i}.key or present.{i}.value.");
+            }
+        }
+
+        var unknown = inputs.Keys.Where(k => !known.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}' has graph inputs the engine does not know how to feed: {string.Join(", ", unknown)}.");
+        }
+
+        var kv = inputs["past_key_values.0.key"];
+        KvElementType = kv.ElementDataType;
+        if (KvElementType is not (TensorElementType.Float or TensorElementType.Float16))
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}': key/value cache element type {KvElementType} is not supported (float or float16).");
+        }
+
+        var dims = kv.Dimensions;
+        if (dims.Length != 4)
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}': past_key_values.0.key has {dims.Length} dimensions; [batch, kv_heads, past, head_dim] expected.");
+        }
+
+        KvHeads = dims[1] > 0 ? dims[1] : folder.Config.NumKeyValueHeads
+            ?? throw new ModelFolderException($"'{folder.OnnxPath}': the number of key/value heads is neither in the graph nor in config.json.");
+        HeadDim = dims[3] > 0 ? dims[3] : folder.Config.HeadDim
+            ?? throw new ModelFolderException($"'{folder.OnnxPath}': head_dim is neither in the graph nor in config.json.");
+        LayerCount = layers;
+
+        var logitsDims = outputs[Logits].Dimensions;
+        LogitsWidth = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : folder.Config.VocabSize;
+        LogitsElementType = outputs[Logits].ElementDataType;
+        MaxContextLength = folder.Config.MaxContextLength;
+
+        _pastNames = new string[2 * layers];
+        _outputNames = new string[1 + (2 * layers)];
+        _outputNames[0] = Logits;
+        for (var i = 0; i < layers; i++)
+        {
+            _pastNames[2 * i] = $"past_key_values.{i}.key";
+            _pastNames[(2 * i) + 1] = $"past_key_values.{i}.value";
+            _outputNames[1 + (2 * i)] = $"present.{i}.key";
+            _outputNames[2 + (2 * i)] = $"present.{i}.value";
+        }
+
+        _ones = new long[MaxContextLength];
+        Array.Fill(_ones, 1L);
+
+        var bytesPerPosition = (long)LogitsWidth * (LogitsElementType == TensorElementType.Float16 ? 2 : 4);
+        PrefillChunkTokens = _logitsToKeepName is not null
+            ? options.PrefillChunkTokens
+            : (int)Math.Clamp(options.MaxPrefillLogitsBytes / bytesPerPosition, 1, options.PrefillChunkTokens);
+    }
+
+    /// <summary>The options the session was created with.</summary>
+    public OnnxDecoderOptions Options { get; }
+
+    /// <summary>Decoder layers, discovered from the graph's <c>past_key_values.N</c> inputs.</summary>
+    public int LayerCount { get; }
+
+    /// <summary>Key/value heads per layer (graph metadata, else config.json).</summary>
+    public int KvHeads { get; }
+
+    /// <summary>Head dimension (graph metadata, else config.json).</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Element type of the cache.</summary>
+    public TensorElementType KvElementType { get; }
+
+    /// <summary>Element type of the logits.</summary>
+    public TensorElementType LogitsElementType { get; }
+
+    /// <summary>Prompt tokens fed per prefill step (bounded so that one step's logits stay small).</summary>
+    public int PrefillChunkTokens { get; }
+
+    /// <summary>Whether the graph can be asked for the last position's logits only.</summary>
+    public bool ComputesLastLogitsOnly => _logitsToKeepName is not null;
+
+    /// <summary>The execution provider (CPU).</summary>
+    public static string ExecutionProvider => "CPUExecutionProvider";
+
+    /// <inheritdoc/>
+    public int LogitsWidth { get; }
+
+    /// <inheritdoc/>
+    public int MaxContextLength { get; }
+
+    /// <summary>Bytes of key/value cache per token of a sequence.</summary>
+    public long KvBytesPerToken => 2L * LayerCount * KvHeads * HeadDim * (KvElementType == TensorElementType.Float16 ? 2 : 4);
+
+    /// <summary>The options that can change numbers, as fingerprint inputs.</summary>
+    public IReadOnlyDictionary<string, string> NumericsOptions => new SortedDictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["ep"] = ExecutionProvider,
+        ["ep.intra_op_threads"] = Options.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ep.graph_optimization_level"] = "all",
+        ["ep.prefill_chunk_tokens"] = PrefillChunkTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Creates the session for a loaded folder.</summary>
+    /// <exception cref="ModelFolderException">The graph is not a decoder with a key/value cache the engine can feed.</exception>
+    public static OnnxDecoderModel Load(ModelFolder folder, OnnxDecoderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        options ??= new OnnxDecoderOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.IntraOpThreads, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefillChunkTokens, 1);
+        using var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            EnableMemoryPattern = true,
+            EnableCpuMemArena = true,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(folder.OnnxPath, sessionOptions);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new ModelFolderException($"ONNX Runtime cannot load '{folder.OnnxPath}': {ex.Message}", ex);
+        }
+
+        try
+        {
+            return new OnnxDecoderModel(session, folder, options);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public IDecoderSequence CreateSequence() => new Sequence(this, null, 0);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    private OrtValue EmptyCache() =>
+        OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, KvElementType, [1, KvHeads, 0, HeadDim]);
+
+    private sealed class Sequence : IDecoderSequence
+    {
+        private readonly OnnxDecoderModel _model;
+        private readonly float[] _logits;
+        private OrtValue[] _cache;
+        private bool _disposed;
+
+        public Sequence(OnnxDecoderModel model, OrtValue[]? cache, int length)
+        {
+            _model = model;
+            _logits = new float[model.LogitsWidth];
+            Length = length;
+            if (cache is null)
+            {
+                cache = new OrtValue[model._pastNames.Length];
+                for (var i = 0; i < cache.Length; i++)
+                {
+                    cache[i] = model.EmptyCache();
+                }
+            }
+
+            _cache = cache;
+        }
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (tokens.IsEmpty)
+            {
+                throw new ArgumentException("At least one token is needed.", nameof(tokens));
+            }
+
+            if (Length + tokens.Length > _model.MaxContextLength)
+            {
+                throw new InvalidOperationException($"The sequence would exceed the model's context of {_model.MaxContextLength} tokens.");
+            }
+
+            var chunk = _model.PrefillChunkTokens;
+            for (var start = 0; start < tokens.Length; start += chunk)
+            {
+                var part = tokens.Slice(start, Math.Min(chunk, tokens.Length - start));
+                Step(part, start + part.Length == tokens.Length);
+            }
+
+            return _logits;
+        }
+
+        private void Step(ReadOnlySpan<int> tokens, bool keepLogits)
+        {
+            var m = _model;
+            var n = tokens.Length;
+            var names = new List<string>(4 + m._pastNames.Length);
+            var values = new List<OrtValue>(4 + m._pastNames.Length);
+            var owned = new List<OrtValue>(4);
+            try
+            {
+                names.Add(InputIds);
+                OrtValue ids;
+                if (m._idType == TensorElementType.Int64)
+                {
+                    var buffer = new long[n];
+                    for (var i = 0; i < n; i++)
+                    {
+                        buffer[i] = tokens[i];
+                    }
+
+                    ids = OrtValue.CreateTensorValueFromMemory(buffer, [1, n]);
+                }
+                else
+                {
+                    ids = OrtValue.CreateTensorValueFromMemory(tokens.ToArray(), [1, n]);
+                }
+
+                owned.Add(ids);
+                values.Add(ids);
+                if (m._hasMask)
+                {
+                    var mask = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, m._ones.AsMemory(0, Length + n), [1, Length + n]);
+                    owned.Add(mask);
+                    names.Add(AttentionMask);
+                    values.Add(mask);
+                }
+
+                if (m._hasPositions)
+                {
+                    var positions = new long[n];
+                    for (var i = 0; i < n; i++)
+                    {
+                        positions[i] = Length + i;
+                    }
+
+                    var pos = OrtValue.CreateTensorValueFromMemory(positions, [1, n]);
+                    owned.Add(pos);
+                    names.Add(PositionIds);
+                    values.Add(pos);
+                }
+
+                if (m._logitsToKeepName is { } keepName)
+                {
+                    var keep = OrtValue.CreateTensorValueFromMemory(new long[] { 1 }, []);
+                    owned.Add(keep);
+                    names.Add(keepName);
+                    values.Add(keep);
+                }
+
+                names.AddRange(m._pastNames);
+                values.AddRange(_cache);
+
+                IDisposableReadOnlyCollection<OrtValue> outputs;
+                lock (m._compute)
+                {
+                    // One forward at a time per model: each runs with all intra-op threads, and its arithmetic never
+                    // depends on what else is running.
+                    outputs = m._session.Run(m._runOptions, names, values, m._outputNames);
+                }
+
+                var logits = outputs[0];
+                try
+                {
+                    if (keepLogits)
+                    {
+                        ReadLastLogits(logits);
+                    }
+                }
+                finally
+                {
+                    logits.Dispose();
+                }
+
+                var next = new OrtValue[_cache.Length];
+                for (var i = 0; i < next.Length; i++)
+                {
+                    next[i] = outputs[i + 1];
+                }
+
+                foreach (var old in _cache)
+                {
+                    old.Dispose();
+                }
+
+                _cache = next;
+                Length += n;
+            }
+            finally
+            {
+                foreach (var value in owned)
+                {
+                    value.Dispose();
+                }
+            }
+        }
+
+        private void ReadLastLogits(OrtValue logits)
+        {
+            var shape = logits.GetTensorTypeAndShape().Shape;
+            var width = (int)shape[^1];
+            if (width != _logits.Length)
+            {
+                throw new InvalidOperationException($"The graph returned {width} logits per position; {_logits.Length} expected.");
+            }
+
+            var raw = logits.GetTensorDataAsSpan<byte>();
+            if (_model.LogitsElementType == TensorElementType.Float16)
+            {
+                var all = MemoryMarshal.Cast<byte, Half>(raw);
+                var last = all[^width..];
+                for (var i = 0; i < width; i++)
+                {
+                    _logits[i] = (float)last[i];
+                }
+            }
+            else
+            {
+                MemoryMarshal.Cast<byte, float>(raw)[^width..].CopyTo(_logits);
+            }
+        }
+
+        public IDecoderSequence Fork()
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var copy = new OrtValue[_cache.Length];
+            try
+            {
+                for (var i = 0; i < copy.Length; i++)
+                {
+                    var info = _cache[i].GetTensorTypeAndShape();
+                    copy[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, info.ElementDataType, info.Shape);
+                    _cache[i].GetTensorDataAsSpan<byte>().CopyTo(copy[i].GetTensorMutableDataAsSpan<byte>());
+                }
+            }
+            catch
+            {
+                foreach (var value in copy)
+                {
+                    value?.Dispose();
+                }
+
+                throw;
+            }
+
+            var fork = new Sequence(_model, copy, Length);
+            _logits.CopyTo(fork._logits, 0);
+            return fork;
+        }
+
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var value in _cache)
+            {
+                value.Dispose();
+            }
+
+            _cache = [];
+        }
+    }
+}

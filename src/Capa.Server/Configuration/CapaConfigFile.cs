@@ -1,0 +1,222 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Capa.Server.Configuration;
+
+/// <summary>
+/// The JSON configuration file given with <c>--config</c>. Unknown properties are rejected so a typo never
+/// silently disables a setting.
+/// </summary>
+/// <example>
+/// <code>
+/// {
+///   "upstreams": [
+///     { "name": "openai", "base_url": "https://api.openai.com/v1", "api_key_env": "OPENAI_API_KEY",
+///       "models": ["*"], "timeout": 300 }
+///   ],
+///   "aliases": { "gpt-4o": "onnx-community/Qwen2.5-0.5B-Instruct" },
+///   "api_keys": ["sk-local-1"],
+///   "limits": { "max_body_bytes": 16777216, "max_json_depth": 64, "max_concurrent_requests": 64,
+///               "queue_length": 256, "upstream_timeout": 300, "upstream_connect_timeout": 10 }
+/// }
+/// </code>
+/// </example>
+public sealed record CapaConfigFile
+{
+    /// <summary>Upstream OpenAI-compatible endpoints.</summary>
+    [JsonPropertyName("upstreams")]
+    public IReadOnlyList<UpstreamConfig> Upstreams { get; init; } = [];
+
+    /// <summary>Requested model id to the model id that serves it.</summary>
+    [JsonPropertyName("aliases")]
+    public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Accepted client API keys.</summary>
+    [JsonPropertyName("api_keys")]
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>Server limits; each one given overrides the default.</summary>
+    [JsonPropertyName("limits")]
+    public LimitsConfig? Limits { get; init; }
+
+    /// <summary>Reads and validates a configuration file.</summary>
+    /// <exception cref="CapaConfigException">The file is missing, unreadable, not valid JSON, or has invalid values.</exception>
+    public static CapaConfigFile Load(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CapaConfigException($"Cannot read the config file '{path}': {e.Message}", e);
+        }
+
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses and validates configuration JSON; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="CapaConfigException">The JSON is invalid or has invalid values.</exception>
+    public static CapaConfigFile Parse(ReadOnlySpan<byte> json, string source)
+    {
+        CapaConfigFile? config;
+        try
+        {
+            config = JsonSerializer.Deserialize(json, CapaConfigJsonContext.Default.CapaConfigFile);
+        }
+        catch (JsonException e)
+        {
+            var where = e.Path is null ? string.Empty : $" at {e.Path}";
+            throw new CapaConfigException($"The config file '{source}' is invalid{where}: {e.Message}", e);
+        }
+
+        if (config is null)
+        {
+            throw new CapaConfigException($"The config file '{source}' is empty (null).");
+        }
+
+        config.Validate(source);
+        return config;
+    }
+
+    private void Validate(string source)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < Upstreams.Count; i++)
+        {
+            var upstream = Upstreams[i];
+            var at = $"'{source}': upstreams[{i}]";
+            if (string.IsNullOrWhiteSpace(upstream.Name))
+            {
+                throw new CapaConfigException($"{at}.name is required.");
+            }
+
+            if (!names.Add(upstream.Name))
+            {
+                throw new CapaConfigException($"{at}.name '{upstream.Name}' is used twice.");
+            }
+
+            if (!Uri.TryCreate(upstream.BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new CapaConfigException($"{at}.base_url must be an absolute http(s) URL.");
+            }
+
+            if (upstream.ApiKey is not null && upstream.ApiKeyEnv is not null)
+            {
+                throw new CapaConfigException($"{at}: give api_key or api_key_env, not both.");
+            }
+
+            if (upstream.Models is { Count: 0 } || upstream.Models?.Any(string.IsNullOrWhiteSpace) == true)
+            {
+                throw new CapaConfigException($"{at}.models must list model ids, or \"*\" for any.");
+            }
+
+            if (upstream.Timeout is <= 0)
+            {
+                throw new CapaConfigException($"{at}.timeout must be a positive number of seconds.");
+            }
+        }
+
+        foreach (var (alias, target) in Aliases)
+        {
+            if (string.IsNullOrWhiteSpace(alias) || string.IsNullOrWhiteSpace(target))
+            {
+                throw new CapaConfigException($"'{source}': aliases must map non-empty ids to non-empty ids.");
+            }
+        }
+
+        if (ApiKeys.Any(string.IsNullOrEmpty))
+        {
+            throw new CapaConfigException($"'{source}': api_keys must not contain empty keys.");
+        }
+
+        Limits?.Validate(source);
+    }
+}
+
+/// <summary>One entry of <c>upstreams</c> in the config file.</summary>
+public sealed record UpstreamConfig
+{
+    [JsonPropertyName("name")]
+    public string Name { get; init; } = "";
+
+    /// <summary>Base URL including the version segment, e.g. <c>https://api.openai.com/v1</c>.</summary>
+    [JsonPropertyName("base_url")]
+    public string BaseUrl { get; init; } = "";
+
+    /// <summary>The upstream key itself (prefer <see cref="ApiKeyEnv"/>).</summary>
+    [JsonPropertyName("api_key")]
+    public string? ApiKey { get; init; }
+
+    /// <summary>Name of the environment variable that holds the upstream key.</summary>
+    [JsonPropertyName("api_key_env")]
+    public string? ApiKeyEnv { get; init; }
+
+    /// <summary>Model ids served, or <c>["*"]</c> (the default) for any.</summary>
+    [JsonPropertyName("models")]
+    public IReadOnlyList<string>? Models { get; init; }
+
+    /// <summary>Seconds to wait for response headers and between body reads.</summary>
+    [JsonPropertyName("timeout")]
+    public double? Timeout { get; init; }
+}
+
+/// <summary>The <c>limits</c> object of the config file.</summary>
+public sealed record LimitsConfig
+{
+    [JsonPropertyName("max_body_bytes")]
+    public long? MaxBodyBytes { get; init; }
+
+    [JsonPropertyName("max_json_depth")]
+    public int? MaxJsonDepth { get; init; }
+
+    [JsonPropertyName("max_concurrent_requests")]
+    public int? MaxConcurrentRequests { get; init; }
+
+    [JsonPropertyName("queue_length")]
+    public int? QueueLength { get; init; }
+
+    /// <summary>Seconds.</summary>
+    [JsonPropertyName("upstream_timeout")]
+    public double? UpstreamTimeout { get; init; }
+
+    /// <summary>Seconds.</summary>
+    [JsonPropertyName("upstream_connect_timeout")]
+    public double? UpstreamConnectTimeout { get; init; }
+
+    internal void Validate(string source)
+    {
+        if (MaxBodyBytes is <= 0 || MaxJsonDepth is <= 0 or > 1024 || MaxConcurrentRequests is <= 0 || QueueLength is < 0
+            || UpstreamTimeout is <= 0 || UpstreamConnectTimeout is <= 0)
+        {
+            throw new CapaConfigException(
+                $"'{source}': limits must be positive (queue_length may be 0, max_json_depth at most 1024).");
+        }
+    }
+}
+
+/// <summary>The configuration cannot be used; the message says what to fix.</summary>
+public sealed class CapaConfigException : Exception
+{
+    public CapaConfigException()
+    {
+    }
+
+    public CapaConfigException(string message)
+        : base(message)
+    {
+    }
+
+    public CapaConfigException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+[JsonSourceGenerationOptions(
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    ReadCommentHandling = JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(CapaConfigFile))]
+internal sealed partial class CapaConfigJsonContext : JsonSerializerContext;

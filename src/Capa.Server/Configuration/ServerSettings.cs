@@ -1,0 +1,127 @@
+using Capa.Server.Hosting;
+
+namespace Capa.Server.Configuration;
+
+/// <summary>
+/// The effective settings: <see cref="CapaServerOptions"/> merged with its config file and the environment.
+/// Config file limits override the options' values; upstreams, aliases and API keys are combined.
+/// </summary>
+internal sealed record ServerSettings
+{
+    public required IReadOnlyList<UpstreamOptions> Upstreams { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Aliases { get; init; }
+
+    public required IReadOnlyList<string> ApiKeys { get; init; }
+
+    public required long MaxBodyBytes { get; init; }
+
+    public required int MaxJsonDepth { get; init; }
+
+    public required int MaxConcurrentRequests { get; init; }
+
+    public required int RequestQueueLength { get; init; }
+
+    public required int RetryAfterSeconds { get; init; }
+
+    public required TimeSpan UpstreamTimeout { get; init; }
+
+    public required TimeSpan UpstreamConnectTimeout { get; init; }
+
+    /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
+    public static ServerSettings Resolve(CapaServerOptions options)
+    {
+        var file = options.ConfigFile is null ? new CapaConfigFile() : CapaConfigFile.Load(options.ConfigFile);
+        var env = options.GetEnvironmentVariable;
+        var limits = file.Limits ?? new LimitsConfig();
+
+        var upstreams = new List<UpstreamOptions>(options.Upstreams);
+        foreach (var entry in file.Upstreams)
+        {
+            var key = entry.ApiKey;
+            if (entry.ApiKeyEnv is not null)
+            {
+                key = env(entry.ApiKeyEnv);
+                if (string.IsNullOrEmpty(key))
+                {
+                    throw new CapaConfigException(
+                        $"The upstream '{entry.Name}' takes its key from the environment variable {entry.ApiKeyEnv}, which is not set.");
+                }
+            }
+
+            upstreams.Add(new UpstreamOptions
+            {
+                Name = entry.Name,
+                BaseUrl = new Uri(entry.BaseUrl, UriKind.Absolute),
+                ApiKey = key,
+                Models = entry.Models ?? ["*"],
+                Timeout = entry.Timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            });
+        }
+
+        // OPENAI_API_KEY defines the `openai` upstream unless one of that name is configured explicitly.
+        var openAiKey = env("OPENAI_API_KEY");
+        if (!string.IsNullOrEmpty(openAiKey) && !upstreams.Exists(u => u.Name == "openai"))
+        {
+            var baseUrl = env("OPENAI_BASE_URL");
+            if (string.IsNullOrEmpty(baseUrl))
+            {
+                baseUrl = "https://api.openai.com/v1";
+            }
+
+            if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new CapaConfigException("OPENAI_BASE_URL must be an absolute http(s) URL.");
+            }
+
+            upstreams.Add(new UpstreamOptions { Name = "openai", BaseUrl = uri, ApiKey = openAiKey, Models = ["*"] });
+        }
+
+        var duplicate = upstreams.GroupBy(u => u.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new CapaConfigException($"The upstream name '{duplicate.Key}' is used twice.");
+        }
+
+        var aliases = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (alias, target) in file.Aliases)
+        {
+            aliases[alias] = target;
+        }
+
+        foreach (var (alias, target) in options.Aliases)
+        {
+            aliases[alias] = target;
+        }
+
+        var settings = new ServerSettings
+        {
+            Upstreams = upstreams,
+            Aliases = aliases,
+            ApiKeys = options.ApiKeys.Concat(file.ApiKeys).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToArray(),
+            MaxBodyBytes = limits.MaxBodyBytes ?? options.MaxBodyBytes,
+            MaxJsonDepth = limits.MaxJsonDepth ?? options.MaxJsonDepth,
+            MaxConcurrentRequests = limits.MaxConcurrentRequests ?? options.MaxConcurrentRequests,
+            RequestQueueLength = limits.QueueLength ?? options.RequestQueueLength,
+            RetryAfterSeconds = options.RetryAfterSeconds,
+            UpstreamTimeout = limits.UpstreamTimeout is { } t ? TimeSpan.FromSeconds(t) : options.UpstreamTimeout,
+            UpstreamConnectTimeout = limits.UpstreamConnectTimeout is { } c ? TimeSpan.FromSeconds(c) : options.UpstreamConnectTimeout,
+        };
+        settings.Validate();
+        return settings;
+    }
+
+    private void Validate()
+    {
+        if (MaxBodyBytes <= 0 || MaxJsonDepth <= 0 || MaxConcurrentRequests <= 0 || RequestQueueLength < 0
+            || RetryAfterSeconds <= 0 || UpstreamTimeout <= TimeSpan.Zero || UpstreamConnectTimeout <= TimeSpan.Zero)
+        {
+            throw new CapaConfigException("Server limits must be positive (the queue length may be 0).");
+        }
+
+        if (Upstreams.Any(u => u.Models.Count == 0))
+        {
+            throw new CapaConfigException("Every upstream must serve at least one model id, or \"*\".");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+namespace Capa.Server.Hosting;
+
+/// <summary>Everything the Capa server needs to start. The CLI maps its own options into this one class.</summary>
+public sealed record CapaServerOptions
+{
+    /// <summary>The default listening address: loopback only, so a fresh start exposes nothing.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>Addresses Kestrel listens on; port 0 picks a free port (read it back with <see cref="CapaServer.GetAddresses"/>).</summary>
+    public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
+
+    /// <summary>The local model store; <see langword="null"/> when the server runs without one.</summary>
+    public string? ModelsDirectory { get; init; }
+
+    /// <summary>A JSON configuration file (upstreams, aliases, API keys, limits); see <c>CapaConfigFile</c>.</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>Accepted API keys. When empty (and the config file adds none), requests need no key.</summary>
+    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+
+    /// <summary>Upstream OpenAI-compatible endpoints, in addition to those of the config file and environment.</summary>
+    public IReadOnlyList<UpstreamOptions> Upstreams { get; init; } = [];
+
+    /// <summary>Alias overrides: requested model id to the model id that serves it. Applied over the built-in aliases and the config file's.</summary>
+    public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Largest accepted request body, in bytes; larger bodies get 413, with or without Content-Length.</summary>
+    public long MaxBodyBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Deepest accepted JSON nesting in a request body.</summary>
+    public int MaxJsonDepth { get; init; } = 64;
+
+    /// <summary>Requests served at once; more wait in the queue.</summary>
+    public int MaxConcurrentRequests { get; init; } = 64;
+
+    /// <summary>Requests that may wait for a slot; beyond that the server answers 429.</summary>
+    public int RequestQueueLength { get; init; } = 256;
+
+    /// <summary>Seconds sent in <c>Retry-After</c> with a 429.</summary>
+    public int RetryAfterSeconds { get; init; } = 1;
+
+    /// <summary>Default time an upstream may take to send its response headers, and the longest silence allowed between two reads of its body.</summary>
+    public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Time allowed to open a connection to an upstream.</summary>
+    public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Reads environment variables (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>api_key_env</c> of upstreams).
+    /// Tests replace it to keep the machine's environment out.
+    /// </summary>
+    public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;
+}

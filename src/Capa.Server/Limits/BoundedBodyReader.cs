@@ -1,0 +1,86 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http;
+
+namespace Capa.Server.Limits;
+
+/// <summary>
+/// Reads a request body into a pooled buffer, never holding more than the limit: a declared Content-Length over the
+/// limit is refused before reading, and a chunked body is refused as soon as it passes the limit.
+/// </summary>
+internal static class BoundedBodyReader
+{
+    /// <summary>The body, or <see langword="null"/> when it exceeds <paramref name="limit"/>. Dispose the result to return its buffer.</summary>
+    public static async ValueTask<PooledBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var capacity = (int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 4096));
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return new PooledBody(buffer, length);
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return null;
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+}
+
+/// <summary>A request body in a rented buffer.</summary>
+internal sealed class PooledBody : IDisposable
+{
+    private byte[]? _buffer;
+
+    public PooledBody(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(PooledBody))).AsMemory(0, Length);
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

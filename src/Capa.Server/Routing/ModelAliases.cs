@@ -1,0 +1,23 @@
+namespace Capa.Server.Routing;
+
+/// <summary>
+/// OpenAI model ids that code written for OpenAI uses, and the capability a local model needs to stand in for each.
+/// </summary>
+public static class ModelAliases
+{
+    /// <summary>The built-in aliases: requested id to the capabilities the serving model must have.</summary>
+    public static IReadOnlyDictionary<string, ModelCapabilities> BuiltIn { get; } = new Dictionary<string, ModelCapabilities>(StringComparer.Ordinal)
+    {
+        ["gpt-4-1106-preview"] = ModelCapabilities.Chat,
+        ["gpt-3.5-turbo-1106"] = ModelCapabilities.Chat,
+        ["gpt-3.5-turbo"] = ModelCapabilities.Chat,
+        ["gpt-4"] = ModelCapabilities.Chat,
+        ["gpt-4-turbo"] = ModelCapabilities.Chat,
+        ["gpt-4o"] = ModelCapabilities.Chat,
+        ["gpt-4o-mini"] = ModelCapabilities.Chat,
+        ["gpt-4-vision-preview"] = ModelCapabilities.Chat | ModelCapabilities.Vision,
+        ["dall-e-3"] = ModelCapabilities.Image,
+        ["whisper-1"] = ModelCapabilities.Transcription,
+        ["tts-1"] = ModelCapabilities.Speech,
+    };
+}

@@ -1,0 +1,154 @@
+using Capa.Server.Providers.Upstream;
+
+namespace Capa.Server.Routing;
+
+/// <summary>
+/// Chooses the provider for a model id. Order: a model a local provider lists; a configured alias (its target resolved
+/// without further aliasing); a model an upstream lists by name; a built-in alias served by a local model with the
+/// capability it needs; finally an upstream that serves any id (<c>*</c>), which receives the id unchanged.
+/// </summary>
+public sealed class ModelRouter
+{
+    private readonly IReadOnlyList<IChatProvider> _local;
+    private readonly IReadOnlyList<UpstreamChatProvider> _upstreams;
+    private readonly IReadOnlyDictionary<string, string> _aliases;
+
+    internal ModelRouter(IEnumerable<IChatProvider> localProviders, IReadOnlyList<UpstreamChatProvider> upstreams, IReadOnlyDictionary<string, string> aliases)
+    {
+        _local = localProviders.Where(p => p is not UpstreamChatProvider).ToArray();
+        _upstreams = upstreams;
+        _aliases = aliases;
+    }
+
+    /// <summary>Resolves a model id; <see langword="null"/> when nothing serves it (answer 404).</summary>
+    public async ValueTask<ModelRoute?> ResolveAsync(string modelId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(modelId);
+        var direct = await ResolveDirectAsync(modelId, modelId, cancellationToken).ConfigureAwait(false);
+        if (direct is not null)
+        {
+            return direct;
+        }
+
+        if (_aliases.TryGetValue(modelId, out var target))
+        {
+            var aliased = await ResolveDirectAsync(modelId, target, cancellationToken).ConfigureAwait(false)
+                ?? ResolveWildcard(modelId, target);
+            if (aliased is not null)
+            {
+                return aliased;
+            }
+        }
+
+        foreach (var upstream in _upstreams)
+        {
+            if (upstream.ServesExplicitly(modelId))
+            {
+                return new ModelRoute(upstream, modelId, modelId, upstream.Describe(modelId));
+            }
+        }
+
+        if (ModelAliases.BuiltIn.TryGetValue(modelId, out var needed))
+        {
+            foreach (var provider in _local)
+            {
+                var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
+                var match = models.Where(m => (m.Capabilities & needed) == needed).OrderBy(m => m.Id, StringComparer.Ordinal).FirstOrDefault();
+                if (match is not null)
+                {
+                    return new ModelRoute(provider, modelId, match.Id, match);
+                }
+            }
+        }
+
+        return ResolveWildcard(modelId, modelId);
+    }
+
+    /// <summary>The models to list: every local model, upstream models named in configuration, and aliases that resolve.</summary>
+    public async ValueTask<IReadOnlyList<ProviderModel>> ListAsync(CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var list = new List<ProviderModel>();
+        foreach (var provider in _local)
+        {
+            foreach (var model in await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (seen.Add(model.Id))
+                {
+                    list.Add(model);
+                }
+            }
+        }
+
+        foreach (var upstream in _upstreams)
+        {
+            foreach (var id in upstream.Options.Models)
+            {
+                if (id != "*" && seen.Add(id))
+                {
+                    list.Add(upstream.Describe(id));
+                }
+            }
+        }
+
+        foreach (var alias in _aliases.Keys.Concat(ModelAliases.BuiltIn.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (seen.Contains(alias))
+            {
+                continue;
+            }
+
+            var route = await ResolveAsync(alias, cancellationToken).ConfigureAwait(false);
+
+            // An alias that only a wildcard upstream would take is not listed: nothing is known about it.
+            if (route?.Model is { } model)
+            {
+                seen.Add(alias);
+                list.Add(model with { Id = alias });
+            }
+        }
+
+        return list;
+    }
+
+    private async ValueTask<ModelRoute?> ResolveDirectAsync(string requested, string target, CancellationToken cancellationToken)
+    {
+        foreach (var provider in _local)
+        {
+            var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var model in models)
+            {
+                if (string.Equals(model.Id, target, StringComparison.Ordinal))
+                {
+                    return new ModelRoute(provider, requested, target, model);
+                }
+            }
+        }
+
+        if (!string.Equals(requested, target, StringComparison.Ordinal))
+        {
+            foreach (var upstream in _upstreams)
+            {
+                if (upstream.ServesExplicitly(target))
+                {
+                    return new ModelRoute(upstream, requested, target, upstream.Describe(target));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private ModelRoute? ResolveWildcard(string requested, string target)
+    {
+        foreach (var upstream in _upstreams)
+        {
+            if (upstream.Options.ServesAnyModel)
+            {
+                return new ModelRoute(upstream, requested, target, null);
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,369 @@
+using System.Text;
+using Decoder = Capa.Tokenizers.Decoders.Decoder;
+using System.Text.Json;
+using Capa.Tokenizers.Decoders;
+using Capa.Tokenizers.Models;
+using Capa.Tokenizers.Normalization;
+using Capa.Tokenizers.PostProcessors;
+using Capa.Tokenizers.PreTokenizers;
+using Capa.Tokenizers.Text;
+
+namespace Capa.Tokenizers;
+
+/// <summary>
+/// A Hugging Face tokenizer built from the components its tokenizer.json declares (normalizer, pre-tokenizer,
+/// BPE model, post-processor, decoder, added tokens), giving the same ids and text as the reference
+/// implementation: byte-level BPE (GPT-2, Qwen2/2.5/3, Llama 3, SmolLM2) and SentencePiece-style BPE with byte
+/// fallback (Llama 2, Phi-3, Gemma). Instances are immutable and safe to share between threads.
+/// </summary>
+public sealed class HfTokenizer
+{
+    private readonly Normalizer? _normalizer;
+    private readonly PreTokenizer? _preTokenizer;
+    private readonly BpeModel _model;
+    private readonly PostProcessor? _postProcessor;
+    private readonly Decoder? _decoder;
+    private readonly AddedTokenMatcher _rawMatcher;
+    private readonly AddedTokenMatcher _normalizedMatcher;
+    private readonly Dictionary<string, int> _addedByContent;
+    private readonly string?[] _idToToken;
+    private readonly bool[] _isSpecial;
+    private readonly bool[] _isAdded;
+    private readonly bool _cleanUpTokenizationSpaces;
+    private readonly Lazy<(byte[] Bytes, int[] Offsets)> _tokenBytes;
+
+    private HfTokenizer(JsonElement tokenizer, JsonElement config)
+    {
+        _normalizer = Normalizer.Create(tokenizer.Get("normalizer"));
+        _preTokenizer = PreTokenizer.Create(tokenizer.Get("pre_tokenizer"));
+        var modelElement = tokenizer.Get("model");
+        if (modelElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("tokenizer.json has no \"model\" object.");
+        }
+
+        _model = BpeModel.Create(modelElement);
+        _decoder = Decoder.Create(tokenizer.Get("decoder"));
+
+        var added = ReadAddedTokens(tokenizer.Get("added_tokens"));
+        _addedByContent = new Dictionary<string, int>(StringComparer.Ordinal);
+        int maxId = -1;
+        foreach (int id in _model.Vocab.Values)
+        {
+            maxId = Math.Max(maxId, id);
+        }
+
+        foreach (var token in added)
+        {
+            maxId = Math.Max(maxId, token.Id);
+            _addedByContent[token.Content] = token.Id;
+        }
+
+        VocabSize = maxId + 1;
+        _idToToken = new string?[VocabSize];
+        _isSpecial = new bool[VocabSize];
+        _isAdded = new bool[VocabSize];
+        foreach (var (token, id) in _model.Vocab)
+        {
+            if (id < 0)
+            {
+                throw new FormatException($"tokenizer.json gives \"{token}\" the negative id {id}.");
+            }
+
+            _idToToken[id] = token;
+        }
+
+        foreach (var token in added)
+        {
+            _idToToken[token.Id] = token.Content;
+            _isAdded[token.Id] = true;
+            _isSpecial[token.Id] = token.Special;
+        }
+
+        _rawMatcher = new AddedTokenMatcher(added.Where(t => !t.Normalized || _normalizer is null));
+        _normalizedMatcher = new AddedTokenMatcher(added
+            .Where(t => t.Normalized && _normalizer is not null)
+            .Select(t => t with { Content = _normalizer!.Normalize(t.Content) }));
+        _postProcessor = PostProcessor.Create(tokenizer.Get("post_processor"), TokenToId);
+
+        BosToken = ReadSpecial(config, "bos_token");
+        EosToken = ReadSpecial(config, "eos_token");
+        PadToken = ReadSpecial(config, "pad_token");
+        UnkToken = ReadSpecial(config, "unk_token")
+            ?? (_model.Options.UnkToken is { } unk ? new SpecialToken(unk, TokenToId(unk)) : null);
+        _cleanUpTokenizationSpaces = config.GetBool("clean_up_tokenization_spaces", false);
+        _tokenBytes = new Lazy<(byte[], int[])>(BuildTokenBytes);
+    }
+
+    /// <summary>The number of ids: the highest id in the vocabulary or added tokens, plus one.</summary>
+    public int VocabSize { get; }
+
+    /// <summary>tokenizer_config.json's bos_token, when it names one.</summary>
+    public SpecialToken? BosToken { get; }
+
+    /// <summary>tokenizer_config.json's eos_token, when it names one.</summary>
+    public SpecialToken? EosToken { get; }
+
+    /// <summary>tokenizer_config.json's pad_token, when it names one.</summary>
+    public SpecialToken? PadToken { get; }
+
+    /// <summary>tokenizer_config.json's unk_token, or else the BPE model's unk_token.</summary>
+    public SpecialToken? UnkToken { get; }
+
+    /// <summary>
+    /// Loads the tokenizer in <paramref name="directory"/>: tokenizer.json (+ tokenizer_config.json when present),
+    /// or, without tokenizer.json, the equivalent built from vocab.json, merges.txt and the added tokens.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The folder holds neither form.</exception>
+    /// <exception cref="FormatException">A file is malformed.</exception>
+    /// <exception cref="NotSupportedException">A declared component is not implemented.</exception>
+    public static HfTokenizer FromFolder(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"Tokenizer folder '{directory}' does not exist.");
+        }
+
+        string configPath = Path.Combine(directory, "tokenizer_config.json");
+        string? config = File.Exists(configPath) ? File.ReadAllText(configPath) : null;
+        string tokenizerPath = Path.Combine(directory, "tokenizer.json");
+        if (File.Exists(tokenizerPath))
+        {
+            return FromJson(File.ReadAllText(tokenizerPath), config);
+        }
+
+        if (File.Exists(Path.Combine(directory, "vocab.json")) && File.Exists(Path.Combine(directory, "merges.txt")))
+        {
+            return FromJson(SlowTokenizerConverter.ConvertFolder(directory), config);
+        }
+
+        throw new FileNotFoundException($"Tokenizer folder '{directory}' has no tokenizer.json, nor vocab.json with merges.txt.", tokenizerPath);
+    }
+
+    /// <summary>Builds a tokenizer from tokenizer.json text and, optionally, tokenizer_config.json text.</summary>
+    /// <exception cref="FormatException">The JSON is malformed or inconsistent.</exception>
+    /// <exception cref="NotSupportedException">A declared component is not implemented.</exception>
+    public static HfTokenizer FromJson(string tokenizerJson, string? tokenizerConfigJson = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizerJson);
+        try
+        {
+            using var tokenizer = JsonDocument.Parse(tokenizerJson, new JsonDocumentOptions { MaxDepth = 256 });
+            using var config = JsonDocument.Parse(string.IsNullOrWhiteSpace(tokenizerConfigJson) ? "{}" : tokenizerConfigJson);
+            if (tokenizer.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new FormatException("tokenizer.json must hold a JSON object.");
+            }
+
+            return new HfTokenizer(tokenizer.RootElement, config.RootElement);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"Tokenizer JSON is malformed: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException($"Tokenizer JSON has a value of the wrong type: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="text"/>. Added and special tokens written in the text become their single ids;
+    /// <paramref name="addSpecialTokens"/> applies the post-processor (for example Llama 3's BOS).
+    /// </summary>
+    public int[] Encode(string text, bool addSpecialTokens = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        foreach (var (start, end, token) in _rawMatcher.Split(text))
+        {
+            if (token is not null)
+            {
+                ids.Add(token.Id);
+                continue;
+            }
+
+            string section = text[start..end];
+            if (_normalizer is not null)
+            {
+                section = _normalizer.Normalize(section);
+            }
+
+            if (section.Length == 0)
+            {
+                continue;
+            }
+
+            var subsections = _normalizedMatcher.Split(section);
+            for (int i = 0; i < subsections.Count; i++)
+            {
+                var (subStart, subEnd, subToken) = subsections[i];
+                if (subToken is not null)
+                {
+                    ids.Add(subToken.Id);
+                    continue;
+                }
+
+                string piece = subStart == 0 && subEnd == section.Length ? section : section[subStart..subEnd];
+                bool atTextStart = start == 0 && subStart == 0;
+                if (_preTokenizer is null)
+                {
+                    _model.Encode(piece, ids);
+                    continue;
+                }
+
+                foreach (string word in _preTokenizer.PreTokenize([piece], atTextStart))
+                {
+                    _model.Encode(word, ids);
+                }
+            }
+        }
+
+        if (addSpecialTokens && _postProcessor is not null)
+        {
+            ids = _postProcessor.Process(ids);
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>Decodes ids to text as the reference decode does; ids outside the vocabulary are ignored.</summary>
+    public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) =>
+        Decode(ids, skipSpecialTokens, _cleanUpTokenizationSpaces);
+
+    /// <summary>The exact UTF-8 bytes token <paramref name="id"/> adds to decoded text in the middle of a sequence (empty for special tokens).</summary>
+    public ReadOnlyMemory<byte> GetTokenBytes(int id)
+    {
+        if ((uint)id >= (uint)VocabSize)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+
+        var (bytes, offsets) = _tokenBytes.Value;
+        return bytes.AsMemory(offsets[id], offsets[id + 1] - offsets[id]);
+    }
+
+    /// <summary>Whether <paramref name="id"/> is an added token marked special (control tokens such as &lt;|im_end|&gt;).</summary>
+    public bool IsSpecial(int id) => (uint)id < (uint)VocabSize && _isSpecial[id];
+
+    /// <summary>The id of a token string (added tokens first), or null.</summary>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (_addedByContent.TryGetValue(token, out int added))
+        {
+            return added;
+        }
+
+        return _model.Vocab.TryGetValue(token, out int id) ? id : null;
+    }
+
+    /// <summary>The token string of <paramref name="id"/> as the vocabulary spells it, or null.</summary>
+    public string? IdToToken(int id) => (uint)id < (uint)VocabSize ? _idToToken[id] : null;
+
+    /// <summary>Starts an incremental decoder for generated ids.</summary>
+    public StreamingDetokenizer CreateStreamingDetokenizer(bool skipSpecialTokens = true) => new(this, skipSpecialTokens);
+
+    internal bool CleanUpTokenizationSpaces => _cleanUpTokenizationSpaces;
+
+    internal string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens, bool cleanUp)
+    {
+        var tokens = new List<string>(ids.Length);
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)VocabSize || _idToToken[id] is not { } token || (skipSpecialTokens && _isSpecial[id]))
+            {
+                continue;
+            }
+
+            tokens.Add(token);
+        }
+
+        string text = _decoder is null ? string.Join(' ', tokens) : string.Concat(_decoder.DecodeChain(tokens, _addedByContent.ContainsKey));
+        return cleanUp ? CleanUp(text) : text;
+    }
+
+    /// <summary>The reference's clean_up_tokenization: drops the space before punctuation and English contractions.</summary>
+    internal static string CleanUp(string text) => text
+        .Replace(" .", ".", StringComparison.Ordinal)
+        .Replace(" ?", "?", StringComparison.Ordinal)
+        .Replace(" !", "!", StringComparison.Ordinal)
+        .Replace(" ,", ",", StringComparison.Ordinal)
+        .Replace(" ' ", "'", StringComparison.Ordinal)
+        .Replace(" n't", "n't", StringComparison.Ordinal)
+        .Replace(" 'm", "'m", StringComparison.Ordinal)
+        .Replace(" 's", "'s", StringComparison.Ordinal)
+        .Replace(" 've", "'ve", StringComparison.Ordinal)
+        .Replace(" 're", "'re", StringComparison.Ordinal);
+
+    private (byte[] Bytes, int[] Offsets) BuildTokenBytes()
+    {
+        var all = new List<byte>(VocabSize * 6);
+        var offsets = new int[VocabSize + 1];
+        for (int id = 0; id < VocabSize; id++)
+        {
+            offsets[id] = all.Count;
+            if (_idToToken[id] is not { } token || _isSpecial[id])
+            {
+                continue;
+            }
+
+            var piece = new TokenPiece { Text = token, IsAdded = _isAdded[id] };
+            bool fused = false;
+            _decoder?.MiddleBytes(ref piece, ref fused);
+            all.AddRange(piece.Bytes ?? Encoding.UTF8.GetBytes(piece.Text ?? string.Empty));
+        }
+
+        offsets[VocabSize] = all.Count;
+        return ([.. all], offsets);
+    }
+
+    private static List<AddedToken> ReadAddedTokens(JsonElement element)
+    {
+        var list = new List<AddedToken>();
+        if (element.IsNullOrMissing())
+        {
+            return list;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException("tokenizer.json \"added_tokens\" must be an array.");
+        }
+
+        foreach (var item in element.EnumerateArray())
+        {
+            string content = item.GetString("content") ?? throw new FormatException("Every added token needs \"content\".");
+            int id = item.GetInt("id", -1);
+            if (id < 0)
+            {
+                throw new FormatException($"Added token \"{content}\" needs a non-negative \"id\".");
+            }
+
+            bool special = item.GetBool("special", false);
+            list.Add(new AddedToken(id, content)
+            {
+                Special = special,
+                LStrip = item.GetBool("lstrip", false),
+                RStrip = item.GetBool("rstrip", false),
+                SingleWord = item.GetBool("single_word", false),
+                Normalized = item.GetBool("normalized", !special),
+            });
+        }
+
+        return list;
+    }
+
+    private SpecialToken? ReadSpecial(JsonElement config, string name)
+    {
+        var value = config.Get(name);
+        string? content = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Object => value.GetString("content"),
+            _ => null,
+        };
+        return content is null ? null : new SpecialToken(content, TokenToId(content));
+    }
+}

@@ -1,0 +1,95 @@
+namespace Capa.Tokenizers;
+
+/// <summary>
+/// Turns generated ids into text as it becomes final: never half a UTF-8 character (Chinese and emoji spread
+/// over byte tokens are held until complete), and the concatenation of everything returned equals
+/// <see cref="HfTokenizer.Decode(ReadOnlySpan{int}, bool)"/> of all ids, including the leading-space rule of
+/// SentencePiece decoders. Not thread-safe: one instance per generated sequence.
+/// </summary>
+public sealed class StreamingDetokenizer
+{
+    // A UTF-8 character spans at most four byte tokens; a window longer than this that still ends in U+FFFD
+    // holds an invalid sequence that no later token can repair, so it is released.
+    private const int MaxPendingTokens = 8;
+
+    private static readonly string[] CleanUpPrefixes = [" ", " '", " n", " n'", " 'v", " 'r"];
+
+    private readonly HfTokenizer _tokenizer;
+    private readonly bool _skipSpecialTokens;
+    private readonly List<int> _ids = [];
+    private int _prefixOffset;
+    private int _readOffset;
+    private string _heldBack = string.Empty;
+
+    internal StreamingDetokenizer(HfTokenizer tokenizer, bool skipSpecialTokens)
+    {
+        _tokenizer = tokenizer;
+        _skipSpecialTokens = skipSpecialTokens;
+    }
+
+    /// <summary>Adds one generated id and returns the text that is now final (often empty).</summary>
+    public string Append(int id)
+    {
+        if (_skipSpecialTokens && _tokenizer.IsSpecial(id))
+        {
+            return string.Empty;
+        }
+
+        _ids.Add(id);
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ids);
+        string prefixText = _tokenizer.Decode(span[_prefixOffset.._readOffset], _skipSpecialTokens, cleanUp: false);
+        string newText = _tokenizer.Decode(span[_prefixOffset..], _skipSpecialTokens, cleanUp: false);
+        bool complete = !newText.EndsWith('\uFFFD') || _ids.Count - _readOffset >= MaxPendingTokens;
+        if (newText.Length <= prefixText.Length || !complete || !newText.StartsWith(prefixText, StringComparison.Ordinal))
+        {
+            return string.Empty;
+        }
+
+        string delta = newText[prefixText.Length..];
+        _prefixOffset = _readOffset;
+        _readOffset = _ids.Count;
+        return Release(delta, final: false);
+    }
+
+    /// <summary>Returns whatever text is still held (an incomplete character becomes U+FFFD) and starts afresh.</summary>
+    public string Flush()
+    {
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ids);
+        string prefixText = _tokenizer.Decode(span[_prefixOffset.._readOffset], _skipSpecialTokens, cleanUp: false);
+        string newText = _tokenizer.Decode(span[_prefixOffset..], _skipSpecialTokens, cleanUp: false);
+        string delta = newText.StartsWith(prefixText, StringComparison.Ordinal) ? newText[prefixText.Length..] : string.Empty;
+        string result = Release(delta, final: true);
+        _ids.Clear();
+        _prefixOffset = 0;
+        _readOffset = 0;
+        return result;
+    }
+
+    private string Release(string delta, bool final)
+    {
+        if (!_tokenizer.CleanUpTokenizationSpaces)
+        {
+            return delta;
+        }
+
+        // Clean-up removes a space before punctuation that may not have arrived yet: hold back a tail that
+        // could still become such a pattern.
+        string text = HfTokenizer.CleanUp(_heldBack + delta);
+        _heldBack = string.Empty;
+        if (final)
+        {
+            return text;
+        }
+
+        foreach (string prefix in CleanUpPrefixes.OrderByDescending(p => p.Length))
+        {
+            if (text.EndsWith(prefix, StringComparison.Ordinal))
+            {
+                _heldBack = prefix;
+                return text[..^prefix.Length];
+            }
+        }
+
+        return text;
+    }
+}

@@ -1,0 +1,220 @@
+using Capa.Engine.Generation;
+
+namespace Capa.Engine.Tests.Generation;
+
+public sealed class SeededSamplerTests
+{
+    private static readonly Dictionary<int, int> NoCounts = [];
+
+    private static float[] Logits(params float[] values) => values;
+
+    private static float[] RandomLogits(int width, int salt)
+    {
+        var rng = new Random(salt);
+        var l = new float[width];
+        for (var i = 0; i < width; i++)
+        {
+            l[i] = (float)((rng.NextDouble() * 6) - 3);
+        }
+
+        return l;
+    }
+
+    [Fact]
+    public void Greedy_TakesArgmax_LowestIdOnTies()
+    {
+        var s = new SeededSampler(new SamplingOptions { Temperature = 0 }, 1, 0, 5);
+        Assert.Equal(3, s.Sample(Logits(0, 1, 2, 5, 1), 0, NoCounts, out _));
+        Assert.Equal(1, s.Sample(Logits(0, 5, 2, 5, 1), 0, NoCounts, out _));
+    }
+
+    [Fact]
+    public void Greedy_IsTheSameForAnySeed()
+    {
+        var logits = RandomLogits(1000, 3);
+        var picks = Enumerable.Range(0, 20)
+            .Select(seed => new SeededSampler(new SamplingOptions { Temperature = 0 }, (ulong)seed, seed % 3, 1000).Sample((float[])logits.Clone(), seed, NoCounts, out _))
+            .Distinct();
+        Assert.Single(picks);
+    }
+
+    [Fact]
+    public void IdsBeyondTheTokenizer_AreNeverSampled()
+    {
+        var s = new SeededSampler(new SamplingOptions { Temperature = 0 }, 1, 0, 3);
+        Assert.Equal(2, s.Sample(Logits(0, 1, 2, 50, 60), 0, NoCounts, out _));
+        var t = new SeededSampler(new SamplingOptions { Temperature = 2 }, 1, 0, 3);
+        for (var p = 0; p < 200; p++)
+        {
+            Assert.InRange(t.Sample(Logits(0, 0, 0, 50, 60), p, NoCounts, out _), 0, 2);
+        }
+    }
+
+    [Fact]
+    public void LogitBias_PlusHundredForces_MinusHundredBans()
+    {
+        var force = new SeededSampler(new SamplingOptions { Temperature = 1, LogitBias = new Dictionary<int, float> { [7] = 100 } }, 9, 0, 100);
+        var ban = new SeededSampler(new SamplingOptions { Temperature = 0, LogitBias = new Dictionary<int, float> { [3] = -100 } }, 9, 0, 100);
+        for (var p = 0; p < 50; p++)
+        {
+            Assert.Equal(7, force.Sample(RandomLogits(100, p), p, NoCounts, out _));
+            var l = RandomLogits(100, p);
+            l[3] = 10;
+            Assert.NotEqual(3, ban.Sample(l, p, NoCounts, out _));
+        }
+    }
+
+    [Fact]
+    public void FrequencyPenalty_SubtractsPerOccurrence()
+    {
+        var counts = new Dictionary<int, int> { [0] = 3 };
+        // Token 0 leads by 1.0; frequency 0.5 × 3 occurrences = 1.5 takes it below token 1.
+        var s = new SeededSampler(new SamplingOptions { Temperature = 0, FrequencyPenalty = 0.5f }, 1, 0, 3);
+        Assert.Equal(1, s.Sample(Logits(2, 1, 0), 0, counts, out _));
+        var weak = new SeededSampler(new SamplingOptions { Temperature = 0, FrequencyPenalty = 0.3f }, 1, 0, 3);
+        Assert.Equal(0, weak.Sample(Logits(2, 1, 0), 0, counts, out _));
+    }
+
+    [Fact]
+    public void PresencePenalty_SubtractsOnce()
+    {
+        var counts = new Dictionary<int, int> { [0] = 10 };
+        var once = new SeededSampler(new SamplingOptions { Temperature = 0, PresencePenalty = 0.7f }, 1, 0, 3);
+        Assert.Equal(0, once.Sample(Logits(2, 1.2f, 0), 0, counts, out _));
+        var enough = new SeededSampler(new SamplingOptions { Temperature = 0, PresencePenalty = 1.0f }, 1, 0, 3);
+        Assert.Equal(1, enough.Sample(Logits(2, 1.2f, 0), 0, counts, out _));
+        var negative = new SeededSampler(new SamplingOptions { Temperature = 0, PresencePenalty = -2f }, 1, 0, 3);
+        Assert.Equal(2, negative.Sample(Logits(2, 1.2f, 0.5f), 0, new Dictionary<int, int> { [2] = 1 }, out _));
+    }
+
+    [Fact]
+    public void SameSeed_SameTokens_DifferentSeed_DifferentTokens()
+    {
+        int[] Run(ulong seed, int choice)
+        {
+            var s = new SeededSampler(new SamplingOptions { Temperature = 1 }, seed, choice, 500);
+            return [.. Enumerable.Range(0, 64).Select(p => s.Sample(RandomLogits(500, p), p, NoCounts, out _))];
+        }
+
+        Assert.Equal(Run(123, 0), Run(123, 0));
+        Assert.NotEqual(Run(123, 0), Run(124, 0));
+        Assert.NotEqual(Run(123, 0), Run(123, 1));
+    }
+
+    [Fact]
+    public void TopK1_And_TinyTopP_AreGreedy()
+    {
+        for (var p = 0; p < 30; p++)
+        {
+            var l = RandomLogits(300, p);
+            var greedy = new SeededSampler(new SamplingOptions { Temperature = 0 }, 5, 0, 300).Sample((float[])l.Clone(), p, NoCounts, out _);
+            Assert.Equal(greedy, new SeededSampler(new SamplingOptions { Temperature = 1.5f, TopK = 1 }, 5, 0, 300).Sample((float[])l.Clone(), p, NoCounts, out _));
+            Assert.Equal(greedy, new SeededSampler(new SamplingOptions { Temperature = 1.5f, TopP = 1e-6f }, 5, 0, 300).Sample((float[])l.Clone(), p, NoCounts, out _));
+        }
+    }
+
+    [Fact]
+    public void TopK_LimitsToTheKBest()
+    {
+        var l = RandomLogits(1000, 11);
+        var best = l.Select((v, i) => (v, i)).OrderByDescending(x => x.v).Take(5).Select(x => x.i).ToHashSet();
+        var s = new SeededSampler(new SamplingOptions { Temperature = 2, TopK = 5 }, 77, 0, 1000);
+        var seen = new HashSet<int>();
+        for (var p = 0; p < 400; p++)
+        {
+            seen.Add(s.Sample((float[])l.Clone(), p, NoCounts, out _));
+        }
+
+        Assert.Subset(best, seen);
+        Assert.Equal(5, seen.Count);
+    }
+
+    [Fact]
+    public void TopP_KeepsTheSmallestPrefixHoldingTheMass()
+    {
+        // Probabilities 0.5, 0.3, 0.2 (logits are their logs): top_p 0.75 keeps the first two (0.8 of the mass).
+        var l = Logits(MathF.Log(0.5f), MathF.Log(0.3f), MathF.Log(0.2f));
+        var s = new SeededSampler(new SamplingOptions { Temperature = 1, TopP = 0.75f, Logprobs = true, TopLogprobs = 3 }, 3, 0, 3);
+        var seen = new HashSet<int>();
+        for (var p = 0; p < 300; p++)
+        {
+            seen.Add(s.Sample((float[])l.Clone(), p, NoCounts, out var lp));
+            Assert.Equal(2, lp!.TopAlternatives.Count);
+            Assert.Equal(MathF.Log(0.5f / 0.8f), lp.TopAlternatives[0].Logprob, 4);
+        }
+
+        Assert.Equal([0, 1], seen.Order());
+    }
+
+    [Fact]
+    public void SampledFrequencies_FollowTheDistribution()
+    {
+        var l = Logits(MathF.Log(0.6f), MathF.Log(0.3f), MathF.Log(0.1f));
+        var s = new SeededSampler(new SamplingOptions(), 2024, 0, 3);
+        var counts = new int[3];
+        for (var p = 0; p < 6000; p++)
+        {
+            counts[s.Sample((float[])l.Clone(), p, NoCounts, out _)]++;
+        }
+
+        Assert.InRange(counts[0], 3400, 3800);
+        Assert.InRange(counts[1], 1600, 2000);
+        Assert.InRange(counts[2], 450, 750);
+    }
+
+    [Theory]
+    [InlineData(0f, 1f, 0)]
+    [InlineData(1f, 1f, 0)]
+    [InlineData(0.7f, 0.9f, 0)]
+    [InlineData(1.3f, 1f, 40)]
+    public void Logprobs_AreOrdered_SumToAtMostOne_AndIncludeTheSampledToken(float temperature, float topP, int topK)
+    {
+        var s = new SeededSampler(new SamplingOptions { Temperature = temperature, TopP = topP, TopK = topK, Logprobs = true, TopLogprobs = 20 }, 8, 0, 2000);
+        for (var p = 0; p < 40; p++)
+        {
+            var id = s.Sample(RandomLogits(2000, p), p, NoCounts, out var lp);
+            Assert.NotNull(lp);
+            Assert.Equal(id, lp.TokenId);
+            Assert.True(lp.Logprob <= 0 && float.IsFinite(lp.Logprob));
+            Assert.Equal(20, lp.TopAlternatives.Count);
+            for (var j = 1; j < lp.TopAlternatives.Count; j++)
+            {
+                Assert.True(lp.TopAlternatives[j - 1].Logprob >= lp.TopAlternatives[j].Logprob);
+            }
+
+            Assert.True(lp.TopAlternatives.Sum(a => Math.Exp(a.Logprob)) <= 1.0 + 1e-5);
+            var alt = lp.TopAlternatives.FirstOrDefault(a => a.TokenId == id);
+            if (alt != default)
+            {
+                Assert.Equal(lp.Logprob, alt.Logprob);
+            }
+        }
+    }
+
+    [Fact]
+    public void Logprobs_OfAFullDistribution_SumToOne()
+    {
+        var s = new SeededSampler(new SamplingOptions { Temperature = 1, Logprobs = true, TopLogprobs = 5 }, 8, 0, 5);
+        s.Sample(Logits(1, 2, 3, 4, 5), 0, NoCounts, out var lp);
+        Assert.Equal(1.0, lp!.TopAlternatives.Sum(a => Math.Exp(a.Logprob)), 5);
+    }
+
+    [Fact]
+    public void AllBanned_Throws()
+    {
+        var s = new SeededSampler(new SamplingOptions(), 1, 0, 2);
+        Assert.Throws<InvalidOperationException>(() => s.Sample(Logits(float.NegativeInfinity, float.NaN, 1), 0, NoCounts, out _));
+    }
+
+    [Theory]
+    [InlineData(-0.1f, 1f, 0f)]
+    [InlineData(2.1f, 1f, 0f)]
+    [InlineData(1f, 0f, 0f)]
+    [InlineData(1f, 1.1f, 0f)]
+    [InlineData(1f, 1f, 2.5f)]
+    public void OutOfRangeOptions_AreRefused(float temperature, float topP, float presence)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new SeededSampler(new SamplingOptions { Temperature = temperature, TopP = topP, PresencePenalty = presence }, 1, 0, 2));
+    }
+}

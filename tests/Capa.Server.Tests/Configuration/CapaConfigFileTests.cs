@@ -1,0 +1,110 @@
+using System.Text;
+using Capa.Server.Configuration;
+using Capa.Server.Hosting;
+
+namespace Capa.Server.Tests.Configuration;
+
+public sealed class CapaConfigFileTests
+{
+    private static CapaConfigFile Parse(string json) => CapaConfigFile.Parse(Encoding.UTF8.GetBytes(json), "test.json");
+
+    [Fact]
+    public void FullSchema_Parses()
+    {
+        var config = Parse("""
+            {
+              // comments and trailing commas are allowed
+              "upstreams": [
+                { "name": "openai", "base_url": "https://api.openai.com/v1", "api_key_env": "MY_KEY", "models": ["*"], "timeout": 30 },
+                { "name": "groq", "base_url": "http://127.0.0.1:9/openai/v1", "api_key": "k", "models": ["llama-3"] },
+              ],
+              "aliases": { "gpt-4o": "llama-3" },
+              "api_keys": ["sk-1", "sk-2"],
+              "limits": { "max_body_bytes": 1024, "max_json_depth": 32, "max_concurrent_requests": 2, "queue_length": 0,
+                          "upstream_timeout": 5, "upstream_connect_timeout": 1 }
+            }
+            """);
+
+        Assert.Equal(2, config.Upstreams.Count);
+        Assert.Equal("MY_KEY", config.Upstreams[0].ApiKeyEnv);
+        Assert.Equal(30, config.Upstreams[0].Timeout);
+        Assert.Equal(["llama-3"], config.Upstreams[1].Models);
+        Assert.Equal("llama-3", config.Aliases["gpt-4o"]);
+        Assert.Equal(["sk-1", "sk-2"], config.ApiKeys);
+        Assert.Equal(0, config.Limits!.QueueLength);
+    }
+
+    [Theory]
+    [InlineData("""{"upstream": []}""", "upstream")]
+    [InlineData("""{"upstreams": [{"name": "a", "base_url": "ftp://x"}]}""", "base_url")]
+    [InlineData("""{"upstreams": [{"name": "", "base_url": "http://x"}]}""", "name")]
+    [InlineData("""{"upstreams": [{"name": "a", "base_url": "http://x"}, {"name": "a", "base_url": "http://y"}]}""", "twice")]
+    [InlineData("""{"upstreams": [{"name": "a", "base_url": "http://x", "api_key": "k", "api_key_env": "E"}]}""", "not both")]
+    [InlineData("""{"upstreams": [{"name": "a", "base_url": "http://x", "models": []}]}""", "models")]
+    [InlineData("""{"upstreams": [{"name": "a", "base_url": "http://x", "timeout": 0}]}""", "timeout")]
+    [InlineData("""{"limits": {"max_body_bytes": -1}}""", "limits")]
+    [InlineData("""{"limits": {"queue_length": -1}}""", "limits")]
+    [InlineData("""{"api_keys": [""]}""", "api_keys")]
+    [InlineData("""{"aliases": {"gpt-4o": ""}}""", "aliases")]
+    [InlineData("""{"api_keys": "sk-1"}""", "api_keys")]
+    [InlineData("""{"upstreams": [""", "test.json")]
+    [InlineData("null", "empty")]
+    public void InvalidConfig_SaysWhatToFix(string json, string expected)
+    {
+        var error = Assert.Throws<CapaConfigException>(() => Parse(json));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFile_IsAClearError()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "capa-missing-" + Guid.NewGuid().ToString("N") + ".json");
+        var error = Assert.Throws<CapaConfigException>(() => CapaConfigFile.Load(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Settings_MergeOptionsFileAndEnvironment()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "capa-config-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, """
+            { "upstreams": [{ "name": "file", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "FILE_KEY", "models": ["m"] }],
+              "aliases": { "gpt-4o": "m", "tts-1": "x" }, "api_keys": ["sk-file"], "limits": { "max_body_bytes": 2048 } }
+            """);
+        try
+        {
+            var env = new Dictionary<string, string> { ["FILE_KEY"] = "file-secret", ["OPENAI_API_KEY"] = "env-secret", ["OPENAI_BASE_URL"] = "http://127.0.0.1:8/v1" };
+            var settings = ServerSettings.Resolve(new CapaServerOptions
+            {
+                ConfigFile = path,
+                ApiKeys = ["sk-cli"],
+                Aliases = new Dictionary<string, string> { ["tts-1"] = "y" },
+                GetEnvironmentVariable = name => env.GetValueOrDefault(name),
+            });
+
+            Assert.Equal(["sk-cli", "sk-file"], settings.ApiKeys);
+            Assert.Equal(2048, settings.MaxBodyBytes);
+            Assert.Equal("m", settings.Aliases["gpt-4o"]);
+            Assert.Equal("y", settings.Aliases["tts-1"]);
+            Assert.Equal("file-secret", settings.Upstreams.Single(u => u.Name == "file").ApiKey);
+            var openai = settings.Upstreams.Single(u => u.Name == "openai");
+            Assert.Equal("env-secret", openai.ApiKey);
+            Assert.Equal("http://127.0.0.1:8/v1", openai.BaseUrl.ToString());
+            Assert.True(openai.ServesAnyModel);
+
+            var missingEnv = Assert.Throws<CapaConfigException>(() => ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null }));
+            Assert.Contains("FILE_KEY", missingEnv.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void NoOpenAIKey_NoOpenAIUpstream()
+    {
+        var settings = ServerSettings.Resolve(new CapaServerOptions { GetEnvironmentVariable = name => name == "OPENAI_BASE_URL" ? "http://x/v1" : null });
+        Assert.Empty(settings.Upstreams);
+    }
+}

@@ -1,0 +1,49 @@
+using Capa.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace Capa.Server.Tests.Infrastructure;
+
+/// <summary>A Capa server on 127.0.0.1 with a free port, started for tests.</summary>
+public sealed class CapaTestServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private CapaTestServer(WebApplication app, string baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+        Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>The root URL, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
+    public string BaseUrl { get; }
+
+    /// <summary>A raw client for requests the SDK cannot make.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>Starts a server; the machine's environment stays out unless <paramref name="environment"/> supplies variables.</summary>
+    public static async Task<CapaTestServer> StartAsync(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null, Func<string, string?>? environment = null)
+    {
+        var app = CapaServer.Build(
+            options with
+            {
+                Urls = ["http://127.0.0.1:0"],
+                GetEnvironmentVariable = environment ?? (_ => null),
+            },
+            builder =>
+            {
+                builder.Logging.ClearProviders();
+                configure?.Invoke(builder);
+            });
+        await app.StartAsync();
+        return new CapaTestServer(app, CapaServer.GetAddresses(app).Single().TrimEnd('/'));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

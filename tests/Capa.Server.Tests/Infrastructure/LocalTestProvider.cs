@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using Capa.Protocol;
+using Capa.Server.Routing;
+
+namespace Capa.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A stand-in for the local engine: <c>local-chat</c> and <c>local-vision</c> answer "local answer" (streamed word by
+/// word), <c>local-image</c> only generates images, <c>local-crash</c> fails with an internal exception.
+/// </summary>
+public sealed class LocalTestProvider : IChatProvider
+{
+    public const string CrashSecret = "secret internal detail /home/capa/engine.cs";
+
+    private static readonly IReadOnlyList<ProviderModel> Models =
+    [
+        new("local-chat", ModelCapabilities.Chat | ModelCapabilities.Json) { Created = 1_700_000_000 },
+        new("local-crash", ModelCapabilities.Chat),
+        new("local-image", ModelCapabilities.Image),
+        new("local-vision", ModelCapabilities.Chat | ModelCapabilities.Vision),
+        new("onnx-community/Qwen2.5-0.5B-Instruct", ModelCapabilities.Chat | ModelCapabilities.Json | ModelCapabilities.Tools),
+    ];
+
+    /// <summary>The last call per <c>user</c> tag.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, ChatCall> Calls { get; } = new();
+
+    public string Name => "local";
+
+    public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Models);
+
+    public Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken)
+    {
+        Record(call);
+        return Task.FromResult(ChatCompletionResult.FromResponse(new ChatCompletionResponse
+        {
+            Id = ChatIds.NewCompletionId(),
+            Created = 1_700_000_001,
+            Model = call.ResponseModel,
+            SystemFingerprint = "fp_local",
+            Choices =
+            [
+                new ChatChoice
+                {
+                    Index = 0,
+                    Message = new ChatResponseMessage { Content = "local answer" },
+                    FinishReason = "stop",
+                },
+            ],
+            Usage = CompletionUsage.Create(4, 2),
+        }));
+    }
+
+    public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Record(call);
+        await Task.Yield();
+        var id = ChatIds.NewCompletionId();
+        ChatCompletionChunk Chunk(ChatDelta delta, string? finish) => new()
+        {
+            Id = id,
+            Created = 1_700_000_001,
+            Model = call.ResponseModel,
+            SystemFingerprint = "fp_local",
+            Choices = [new ChatChunkChoice { Index = 0, Delta = delta, FinishReason = finish }],
+        };
+
+        yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Role = "assistant", Content = "" }, null));
+        yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = "local" }, null));
+        yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = " answer" }, null));
+        yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta(), "stop"));
+        if (call.Request.IncludeUsage)
+        {
+            yield return ChatStreamEvent.FromChunk(new ChatCompletionChunk
+            {
+                Id = id,
+                Created = 1_700_000_001,
+                Model = call.ResponseModel,
+                SystemFingerprint = "fp_local",
+                Choices = [],
+                Usage = CompletionUsage.Create(4, 2),
+            });
+        }
+    }
+
+    private void Record(ChatCall call)
+    {
+        if (call.TargetModel == "local-crash")
+        {
+            throw new InvalidOperationException(CrashSecret);
+        }
+
+        Calls[call.Request.User ?? ""] = call;
+    }
+}
