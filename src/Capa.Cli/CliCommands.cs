@@ -10,5 +10,8 @@ internal static class CliCommands
         yield return Commands.ChatCommand.Create();
         yield return Commands.ServeCommand.Create();
         yield return Commands.TestModelCommand.Create();
+        yield return Commands.PullCommand.Create();
+        yield return Commands.ListCommand.Create();
+        yield return Commands.RmCommand.Create();
     }
 }

@@ -40,14 +40,15 @@ public sealed class StreamingDetokenizer
         string prefixText = _tokenizer.Decode(span[_prefixOffset.._readOffset], _skipSpecialTokens, cleanUp: false);
         string newText = _tokenizer.Decode(span[_prefixOffset..], _skipSpecialTokens, cleanUp: false);
         bool complete = !newText.EndsWith('\uFFFD') || _ids.Count - _readOffset >= MaxPendingTokens;
-        if (newText.Length <= prefixText.Length || !complete || !newText.StartsWith(prefixText, StringComparison.Ordinal))
+        if (newText.Length <= prefixText.Length || !complete)
         {
             return string.Empty;
         }
 
-        string delta = newText[prefixText.Length..];
+        string delta = newText[CommonPrefixLength(prefixText, newText)..];
         _prefixOffset = _readOffset;
         _readOffset = _ids.Count;
+        Compact();
         return Release(delta, final: false);
     }
 
@@ -57,12 +58,27 @@ public sealed class StreamingDetokenizer
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_ids);
         string prefixText = _tokenizer.Decode(span[_prefixOffset.._readOffset], _skipSpecialTokens, cleanUp: false);
         string newText = _tokenizer.Decode(span[_prefixOffset..], _skipSpecialTokens, cleanUp: false);
-        string delta = newText.StartsWith(prefixText, StringComparison.Ordinal) ? newText[prefixText.Length..] : string.Empty;
+        string delta = newText.Length > prefixText.Length ? newText[CommonPrefixLength(prefixText, newText)..] : string.Empty;
         string result = Release(delta, final: true);
         _ids.Clear();
         _prefixOffset = 0;
         _readOffset = 0;
         return result;
+    }
+
+    // The decoders are prefix-stable (a longer window decodes to an extension of a shorter one's text); where an
+    // invalid byte sequence breaks that, the text after the common part is what is new.
+    private static int CommonPrefixLength(string a, string b) => a.AsSpan().CommonPrefixLength(b);
+
+    private void Compact()
+    {
+        // Only ids from the prefix offset on are decoded again: drop the rest once they pile up.
+        if (_prefixOffset >= 1024)
+        {
+            _ids.RemoveRange(0, _prefixOffset);
+            _readOffset -= _prefixOffset;
+            _prefixOffset = 0;
+        }
     }
 
     private string Release(string delta, bool final)

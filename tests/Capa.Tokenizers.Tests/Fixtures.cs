@@ -136,7 +136,7 @@ internal static class Fixtures
         int id = 0;
         for (int b = 0; b < 256; b++)
         {
-            string c = Text.ByteLevelAlphabet.Encode((byte)b).ToString();
+            string c = Capa.Tokenizers.Text.ByteLevelAlphabet.Encode((byte)b).ToString();
             vocab[c] = id++;
         }
 

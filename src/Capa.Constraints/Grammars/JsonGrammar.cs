@@ -40,6 +40,48 @@ public static class JsonGrammar
         return new Grammar(WithLeadingWhitespace(root, options.Format), "json schema");
     }
 
+    /// <summary>
+    /// One tool call as a JSON object <c>{"name": "&lt;tool name&gt;", "&lt;argumentsKey&gt;": &lt;arguments&gt;}</c>,
+    /// where the arguments validate against the parameters schema of the tool named (an anyOf over tools, each
+    /// with its name as a constant). Qwen and Hermes use <c>arguments</c>, Llama 3 <c>parameters</c>. Compose
+    /// with literals for the model's markers, e.g. <c>Sequence(Literal("&lt;tool_call&gt;\n"), call, Literal("\n&lt;/tool_call&gt;"))</c>,
+    /// and <see cref="Grammar.Repeat"/> for parallel calls. No leading whitespace is added.
+    /// </summary>
+    public static Grammar ToolCall(IReadOnlyList<ToolDefinition> tools, JsonSchemaOptions? options = null, string argumentsKey = "arguments")
+    {
+        ArgumentNullException.ThrowIfNull(tools);
+        ArgumentException.ThrowIfNullOrEmpty(argumentsKey);
+        if (tools.Count == 0)
+        {
+            throw new ArgumentException("At least one tool is required.", nameof(tools));
+        }
+
+        options ??= new JsonSchemaOptions();
+        options.Format.Validate();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var alternatives = new List<Node>();
+        foreach (ToolDefinition tool in tools)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(tool.Name, nameof(tools));
+            if (!names.Add(tool.Name))
+            {
+                throw new ArgumentException($"Duplicate tool name '{tool.Name}'.", nameof(tools));
+            }
+
+            Node arguments = new JsonSchemaCompiler(tool.Parameters, options with { Subject = $"function '{tool.Name}'" }).CompileRoot();
+            byte[] nameValue = JsonSerializer.SerializeToUtf8Bytes(tool.Name);
+            alternatives.Add(new ObjectNode(
+                [
+                    new ObjectProperty("name", "\"name\""u8.ToArray(), new LiteralNode(nameValue), true),
+                    new ObjectProperty(argumentsKey, JsonSerializer.SerializeToUtf8Bytes(argumentsKey), arguments, true),
+                ],
+                options.Format.MaxWhitespaceRun));
+        }
+
+        Node root = alternatives.Count == 1 ? alternatives[0] : new ChoiceNode([.. alternatives]);
+        return new Grammar(root, $"tool call ({string.Join(", ", names)})");
+    }
+
     internal static Node WithLeadingWhitespace(Node value, JsonGrammarOptions options) =>
         options.MaxLeadingWhitespace == 0 ? value : new SequenceNode([new WhitespaceNode(options.MaxLeadingWhitespace), value]);
 

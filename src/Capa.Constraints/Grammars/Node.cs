@@ -30,6 +30,12 @@ internal abstract class Node
     /// <summary>Whether the value is complete at this point if the input ends (or the parent takes over).</summary>
     public abstract bool CanEndHere(Frame frame);
 
+    /// <summary>A lower bound of the bytes this frame still needs (diagnostics: lets tests steer towards completion).</summary>
+    public virtual int RemainingHint(Frame frame) => 0;
+
+    /// <summary>Whether the frame is complete and can take no further byte itself.</summary>
+    public virtual bool IsExhausted(Frame frame) => false;
+
     /// <summary>Whether the node matches the empty input.</summary>
     public virtual bool Nullable => false;
 

@@ -60,6 +60,8 @@ internal sealed class RepeatNode(Node item, Node? separator, int min, int max) :
             : f with { Phase = NeedItem };
     }
 
+    public override bool IsExhausted(Frame frame) => frame is RepeatFrame { Phase: AfterItem } f && f.Count >= max;
+
     public override bool CanEndHere(Frame frame)
     {
         var f = (RepeatFrame)frame;

@@ -42,6 +42,8 @@ internal sealed class SequenceNode : Node
         return f with { Index = f.Index + 1 };
     }
 
+    public override bool IsExhausted(Frame frame) => ((SequenceFrame)frame).Index == _children.Length;
+
     public override bool CanEndHere(Frame frame) => _nullableFrom[((SequenceFrame)frame).Index];
 }
 

@@ -22,6 +22,7 @@ internal sealed class StringNode : Node
     private readonly CharDfa? _dfa;
     private readonly bool[][]? _live;
     private readonly int _bound;
+    private readonly int[]? _distance;
 
     public StringNode(int minLength = 0, int maxLength = int.MaxValue, CharDfa? dfa = null)
     {
@@ -32,7 +33,44 @@ internal sealed class StringNode : Node
         {
             _bound = maxLength != int.MaxValue ? maxLength : minLength;
             _live = BuildLiveness(dfa, minLength, maxLength, _bound);
+            _distance = BuildDistances(dfa);
         }
+    }
+
+    private static int[] BuildDistances(CharDfa dfa)
+    {
+        var distance = new int[dfa.StateCount];
+        for (int s = 0; s < distance.Length; s++)
+        {
+            distance[s] = dfa.IsAccepting(s) ? 0 : int.MaxValue / 2;
+        }
+
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            for (int s = 0; s < distance.Length; s++)
+            {
+                for (int sym = 0; sym < 128; sym++)
+                {
+                    int t = dfa.Next(s, sym);
+                    if (t >= 0 && distance[t] + 1 < distance[s])
+                    {
+                        distance[s] = distance[t] + 1;
+                        changed = true;
+                    }
+                }
+            }
+        }
+
+        return distance;
+    }
+
+    public override int RemainingHint(Frame frame)
+    {
+        var f = (StringFrame)frame;
+        int chars = Math.Max(_min - f.Count, _distance is null ? 0 : Math.Min(_distance[f.DfaState], 1000));
+        return f.Phase == Body ? chars : chars + 1;
     }
 
     /// <summary>Whether the rules admit at least one string.</summary>

@@ -46,7 +46,40 @@ public sealed class ConstraintState
     public bool CanEnd => !IsFinished && _configs.Any(CanFinish);
 
     /// <summary>The value is finished: end-of-sequence is the only token allowed.</summary>
-    public bool IsComplete => !IsFinished && _configs.Count > 0 && _configs.All(c => c is EndFrame);
+    public bool IsComplete => !IsFinished && _configs.Count > 0 && _configs.All(IsTerminal);
+
+    /// <summary>A rough distance to completion: stack depth plus what inner frames still need (for tests).</summary>
+    internal int Depth => _configs.Count == 0 ? 0 : _configs.Min(c =>
+    {
+        int d = 0;
+        for (Frame? f = c; f is not null and not EndFrame; f = f.Parent)
+        {
+            d += 1 + f.Node.RemainingHint(f);
+        }
+
+        return d;
+    });
+
+    private static bool IsTerminal(Frame frame)
+    {
+        Frame f = frame;
+        while (f is not EndFrame)
+        {
+            if (!f.Node.IsExhausted(f))
+            {
+                return false;
+            }
+
+            if (f.Parent is not { } parent)
+            {
+                return true;
+            }
+
+            f = parent.Node.ChildDone(parent);
+        }
+
+        return true;
+    }
 
     /// <summary>A copy that advances independently.</summary>
     public ConstraintState Clone() => new(this);

@@ -617,7 +617,7 @@ internal sealed class JsonSchemaCompiler
     {
         if (!reference.StartsWith('#'))
         {
-            throw Unsupported("$ref", path, $"The reference '{reference}' at '{path}' is not supported (only local references starting with '#')");
+            throw Unsupported("$ref", path, $"The $ref '{reference}' at '{path}' is not supported (only local references starting with '#')");
         }
 
         if (_refs.TryGetValue(reference, out RefNode? existing))
@@ -631,7 +631,7 @@ internal sealed class JsonSchemaCompiler
         {
             if (!pointer.StartsWith('/'))
             {
-                throw Unsupported("$ref", path, $"The reference '{reference}' at '{path}' is not supported (anchors are not)");
+                throw Unsupported("$ref", path, $"The $ref '{reference}' at '{path}' is not supported (anchors are not)");
             }
 
             foreach (string raw in pointer[1..].Split('/'))

@@ -12,6 +12,9 @@ public sealed class ChatCompletionChunk
     /// <summary>The <c>object</c> value of this type.</summary>
     public const string ObjectType = "chat.completion.chunk";
 
+    private CompletionUsage? usage;
+    private bool includeUsageMember;
+
     /// <summary>The stream's id, <c>chatcmpl-...</c>, the same on every chunk.</summary>
     public required string Id { get; init; }
 
@@ -38,7 +41,11 @@ public sealed class ChatCompletionChunk
     /// Usage: set on the final chunk (with empty <see cref="Choices"/>) when <c>include_usage</c> was asked for.
     /// </summary>
     [JsonIgnore]
-    public CompletionUsage? Usage { get; init; }
+    public CompletionUsage? Usage
+    {
+        get => usage;
+        init => usage = value;
+    }
 
     /// <summary>
     /// Whether the <c>usage</c> member is written when <see cref="Usage"/> is null. OpenAI writes
@@ -46,10 +53,15 @@ public sealed class ChatCompletionChunk
     /// the member otherwise. Reading a chunk sets this when the member was present.
     /// </summary>
     [JsonIgnore]
-    public bool IncludeUsageMember { get; init; }
+    public bool IncludeUsageMember
+    {
+        get => includeUsageMember;
+        init => includeUsageMember = value;
+    }
 
-    // The usage member has three wire states (absent, null, object); a nullable JsonElement carries them:
-    // no value = absent, a Null element = null, an object = the usage.
+    // The usage member has three wire states (absent, null, object). Writing: no value = absent, a Null element
+    // = null, an object = the usage. Reading: the setter runs only when the member is present (a plain setter,
+    // unlike init, is not called with a default for absent members), and gets null for a JSON null.
     [JsonInclude]
     [JsonPropertyName("usage")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -58,11 +70,11 @@ public sealed class ChatCompletionChunk
         get => Usage is not null
             ? JsonSerializer.SerializeToElement(Usage, CapaJsonContext.Default.CompletionUsage)
             : IncludeUsageMember ? NullElement : null;
-        init
+        set
         {
-            IncludeUsageMember = true;
-            Usage = value is { ValueKind: JsonValueKind.Object } usage
-                ? usage.Deserialize(CapaJsonContext.Default.CompletionUsage)
+            includeUsageMember = true;
+            usage = value is { ValueKind: JsonValueKind.Object } element
+                ? element.Deserialize(CapaJsonContext.Default.CompletionUsage)
                 : null;
         }
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -197,8 +198,15 @@ public sealed class ChatCompletionRequest
 
     private static void WriteReplacingModel(Utf8JsonWriter writer, JsonElement body, string model)
     {
-        writer.WriteStartObject();
-        writer.WriteString("model"u8, model);
+        // Members are copied as their original JSON text: nothing is decoded and re-encoded, so the upstream
+        // gets the client's exact numbers and escapes (even escapes that do not decode, such as a lone "\ud800").
+        var raw = new ArrayBufferWriter<byte>(JsonMarshal.GetRawUtf8Value(body).Length + model.Length + 16);
+        raw.Write("{\"model\":"u8);
+        using (var modelWriter = new Utf8JsonWriter(raw))
+        {
+            modelWriter.WriteStringValue(model);
+        }
+
         foreach (var property in body.EnumerateObject())
         {
             if (property.NameEquals("model"u8))
@@ -206,10 +214,14 @@ public sealed class ChatCompletionRequest
                 continue;
             }
 
-            property.WriteTo(writer);
+            raw.Write(",\""u8);
+            raw.Write(JsonMarshal.GetRawUtf8PropertyName(property));
+            raw.Write("\":"u8);
+            raw.Write(JsonMarshal.GetRawUtf8Value(property.Value));
         }
 
-        writer.WriteEndObject();
+        raw.Write("}"u8);
+        writer.WriteRawValue(raw.WrittenSpan, skipInputValidation: true);
     }
 }
 

@@ -23,5 +23,10 @@ namespace Capa.Protocol;
 [JsonSerializable(typeof(ModelList))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(CompletionUsage))]
+[JsonSerializable(typeof(ChatMessage))]
+[JsonSerializable(typeof(ChatContentPart))]
+[JsonSerializable(typeof(ChatTool))]
+[JsonSerializable(typeof(ChatToolCall))]
+[JsonSerializable(typeof(ToolChoice))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class CapaJsonContext : JsonSerializerContext;

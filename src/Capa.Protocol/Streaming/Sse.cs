@@ -20,6 +20,8 @@ public static class Sse
 
     private static ReadOnlySpan<byte> DoneEvent => "data: [DONE]\n\n"u8;
 
+    private static readonly ReadOnlyMemory<byte> DoneEventBytes = "data: [DONE]\n\n"u8.ToArray();
+
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
     [ThreadStatic]
@@ -91,7 +93,7 @@ public static class Sse
     public static async ValueTask WriteDoneAsync(Stream stream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        await stream.WriteAsync("data: [DONE]\n\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(DoneEventBytes, cancellationToken).ConfigureAwait(false);
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 

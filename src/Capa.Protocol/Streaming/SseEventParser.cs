@@ -15,6 +15,8 @@ public sealed class SseEventParser
     /// <summary>Default bound on one event's size and on one pending line.</summary>
     public const int DefaultMaxEventBytes = 16 * 1024 * 1024;
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     private readonly int maxEventBytes;
     private readonly Queue<SseEvent> ready = new();
     private readonly ArrayBufferWriter<byte> data = new(256);
@@ -43,13 +45,13 @@ public sealed class SseEventParser
         {
             // The standard strips one leading UTF-8 BOM; it may arrive split, so wait for three bytes.
             AppendPending(bytes);
-            if (pendingEnd - pendingStart < 3 && "\xEF\xBB\xBF"u8.StartsWith(pending.AsSpan(pendingStart, pendingEnd - pendingStart)))
+            if (pendingEnd - pendingStart < 3 && Utf8Bom.StartsWith(pending.AsSpan(pendingStart, pendingEnd - pendingStart)))
             {
                 return;
             }
 
             sawFirstBytes = true;
-            if (pending.AsSpan(pendingStart, pendingEnd - pendingStart).StartsWith("\xEF\xBB\xBF"u8))
+            if (pending.AsSpan(pendingStart, pendingEnd - pendingStart).StartsWith(Utf8Bom))
             {
                 pendingStart += 3;
             }
@@ -102,14 +104,9 @@ public sealed class SseEventParser
 
     private void AppendPending(ReadOnlySpan<byte> bytes)
     {
+        var live = pendingEnd - pendingStart;
         if (pendingEnd + bytes.Length > pending.Length)
         {
-            var live = pendingEnd - pendingStart;
-            if (live + bytes.Length > maxEventBytes + 2)
-            {
-                throw new InvalidDataException($"A server-sent event line is longer than {maxEventBytes} bytes.");
-            }
-
             var target = live + bytes.Length <= pending.Length / 2 ? pending : new byte[Math.Max(pending.Length * 2, live + bytes.Length)];
             pending.AsSpan(pendingStart, live).CopyTo(target);
             pending = target;
@@ -140,6 +137,12 @@ public sealed class SseEventParser
             var end = rest.IndexOfAny((byte)'\r', (byte)'\n');
             if (end < 0)
             {
+                // What is left is one partial line: bound it, so a stream without line ends cannot grow memory.
+                if (rest.Length > maxEventBytes + 8)
+                {
+                    throw new InvalidDataException($"A server-sent event line is longer than {maxEventBytes} bytes.");
+                }
+
                 return;
             }
 

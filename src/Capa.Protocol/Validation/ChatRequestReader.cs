@@ -12,6 +12,8 @@ namespace Capa.Protocol;
 /// </summary>
 public static class ChatRequestReader
 {
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>Reads a body with <see cref="ChatRequestLimits.Default"/>.</summary>
     public static bool TryRead(
         ReadOnlySpan<byte> utf8Body,
@@ -32,6 +34,7 @@ public static class ChatRequestReader
         [NotNullWhen(false)] out ApiError? error)
     {
         ArgumentNullException.ThrowIfNull(limits);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limits.MaxDepth, 1, nameof(limits));
         request = null;
         error = null;
         try
@@ -42,7 +45,7 @@ public static class ChatRequestReader
                 return false;
             }
 
-            if (utf8Body.StartsWith("\xEF\xBB\xBF"u8))
+            if (utf8Body.StartsWith(Utf8Bom))
             {
                 utf8Body = utf8Body[3..];
             }
@@ -74,6 +77,14 @@ public static class ChatRequestReader
         {
             request = null;
             error = rejected.Error;
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // Decoding a string (value or member name) whose escapes form a lone surrogate ("\ud800"):
+            // the text is well-formed JSON but not Unicode.
+            request = null;
+            error = ApiError.InvalidJson("A string contains an escape sequence that is not valid Unicode.");
             return false;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -112,10 +123,35 @@ public static class ChatRequestReader
         catch (JsonException)
         {
             root = default;
-            error = reader.CurrentDepth >= limits.MaxDepth - 1
+            error = ExceedsDepth(body, limits.MaxDepth)
                 ? ApiError.InvalidJson($"The JSON nesting is deeper than the maximum of {limits.MaxDepth}.")
                 : ApiError.InvalidJson();
             return false;
         }
+    }
+
+    /// <summary>
+    /// Tells a too-deep body from other syntax errors, for a clearer message. The reader keeps nesting in a
+    /// bit stack, not on the call stack, so scanning any depth is linear and safe.
+    /// </summary>
+    private static bool ExceedsDepth(ReadOnlySpan<byte> body, int maxDepth)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = int.MaxValue });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth >= maxDepth)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // The syntax error comes before any excessive depth.
+        }
+
+        return false;
     }
 }

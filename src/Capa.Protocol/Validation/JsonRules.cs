@@ -133,6 +133,7 @@ internal sealed class JsonRules(ChatRequestLimits limits)
         if (!value.TryGetInt64(out number))
         {
             // Not a plain 64-bit literal: 1e2 and 2.0 are whole numbers; 1.5 is not; 1e400 and 1e30 are out of range.
+            // (long.MinValue itself was read above, so a value that rounds to -2^63 here lies beyond it.)
             var isDouble = value.TryGetDouble(out var d) && double.IsFinite(d);
             if (isDouble && Math.Floor(d) != d)
             {
@@ -149,7 +150,7 @@ internal sealed class JsonRules(ChatRequestLimits limits)
                 throw IntegerAbove(path, max, value);
             }
 
-            if (d < -9.2233720368547758E18)
+            if (d <= -9.2233720368547758E18)
             {
                 throw IntegerBelow(path, min, value);
             }

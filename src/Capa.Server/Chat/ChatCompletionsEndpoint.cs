@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using Capa.Protocol;
 using Capa.Server.Configuration;
@@ -19,6 +20,9 @@ namespace Capa.Server.Chat;
 /// </summary>
 internal sealed class ChatCompletionsEndpoint
 {
+    /// <summary>The response header with the seed a completion was sampled with.</summary>
+    public const string SeedHeader = "x-capa-seed";
+
     private readonly ServerSettings _settings;
     private readonly ChatRequestLimits _limits;
     private readonly RequestGate _gate;
@@ -58,8 +62,8 @@ internal sealed class ChatCompletionsEndpoint
         using var body = await BoundedBodyReader.ReadAsync(context.Request, _settings.MaxBodyBytes, aborted).ConfigureAwait(false);
         if (body is null)
         {
-            // The rest of the body is not read; closing the connection stops the client from sending it.
-            context.Response.Headers.Connection = "close";
+            // The rest of the body is left to Kestrel, which drains it (bounded by its data-rate limits) so that the
+            // client, still sending, reads this answer instead of a reset connection.
             await RejectAsync(context, requestId, ApiError.PayloadTooLarge(_settings.MaxBodyBytes)).ConfigureAwait(false);
             return;
         }
@@ -112,7 +116,7 @@ internal sealed class ChatCompletionsEndpoint
             return false;
         }
 
-        var charset = media.Charset;
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
         return !charset.HasValue || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
     }
 
@@ -129,6 +133,7 @@ internal sealed class ChatCompletionsEndpoint
             return;
         }
 
+        WriteSeedHeader(context, call);
         var json = result.Response is { } response
             ? JsonSerializer.SerializeToUtf8Bytes(response, CapaJsonContext.Default.ChatCompletionResponse)
             : result.Json;
@@ -155,6 +160,7 @@ internal sealed class ChatCompletionsEndpoint
                 return;
             }
 
+            WriteSeedHeader(context, call);
             var response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = Sse.ContentType;
@@ -182,6 +188,14 @@ internal sealed class ChatCompletionsEndpoint
 
             Sse.WriteDone(output);
             await output.FlushAsync(aborted).ConfigureAwait(false);
+        }
+    }
+
+    private static void WriteSeedHeader(HttpContext context, ChatCall call)
+    {
+        if ((call.SeedUsed ?? call.Request.Seed) is { } seed)
+        {
+            context.Response.Headers[SeedHeader] = seed.ToString(CultureInfo.InvariantCulture);
         }
     }
 

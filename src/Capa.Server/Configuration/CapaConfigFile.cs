@@ -23,17 +23,20 @@ namespace Capa.Server.Configuration;
 /// </example>
 public sealed record CapaConfigFile
 {
+    // The serializer sets every init-only property, absent ones to null, so the getters supply the defaults.
+    private static readonly IReadOnlyDictionary<string, string> EmptyAliases = new Dictionary<string, string>();
+
     /// <summary>Upstream OpenAI-compatible endpoints.</summary>
     [JsonPropertyName("upstreams")]
-    public IReadOnlyList<UpstreamConfig> Upstreams { get; init; } = [];
+    public IReadOnlyList<UpstreamConfig> Upstreams { get => field ?? []; init; }
 
     /// <summary>Requested model id to the model id that serves it.</summary>
     [JsonPropertyName("aliases")]
-    public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Aliases { get => field ?? EmptyAliases; init; }
 
     /// <summary>Accepted client API keys.</summary>
     [JsonPropertyName("api_keys")]
-    public IReadOnlyList<string> ApiKeys { get; init; } = [];
+    public IReadOnlyList<string> ApiKeys { get => field ?? []; init; }
 
     /// <summary>Server limits; each one given overrides the default.</summary>
     [JsonPropertyName("limits")]
@@ -139,11 +142,11 @@ public sealed record CapaConfigFile
 public sealed record UpstreamConfig
 {
     [JsonPropertyName("name")]
-    public string Name { get; init; } = "";
+    public string Name { get => field ?? ""; init; }
 
     /// <summary>Base URL including the version segment, e.g. <c>https://api.openai.com/v1</c>.</summary>
     [JsonPropertyName("base_url")]
-    public string BaseUrl { get; init; } = "";
+    public string BaseUrl { get => field ?? ""; init; }
 
     /// <summary>The upstream key itself (prefer <see cref="ApiKeyEnv"/>).</summary>
     [JsonPropertyName("api_key")]

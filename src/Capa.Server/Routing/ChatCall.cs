@@ -23,6 +23,13 @@ public sealed record ChatCall
     /// <summary>The id of the HTTP request, for logs and correlation.</summary>
     public required string RequestId { get; init; }
 
+    /// <summary>
+    /// The seed the provider sampled with (the request's, or one it drew), so that any response can be replayed. Set it
+    /// before returning the result, or before yielding the first stream event; the server sends it in the
+    /// <c>x-capa-seed</c> response header (falling back to the request's <c>seed</c> when left unset).
+    /// </summary>
+    public long? SeedUsed { get; set; }
+
     /// <summary>Whether the requested id was an alias of another model.</summary>
     public bool IsAliased => !string.Equals(TargetModel, ResponseModel, StringComparison.Ordinal);
 }

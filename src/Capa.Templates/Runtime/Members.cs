@@ -22,14 +22,14 @@ internal static class Members
 
                 return UndefinedValue.Instance;
             case NamespaceValue ns:
-                return property is StringValue name && ns.Entries.TryGetValue(name.Value, out Value? attribute)
+                return property is StringValue attributeName && ns.Entries.TryGetValue(attributeName.Value, out Value? attribute)
                     ? attribute
                     : UndefinedValue.Instance;
             case ListValue list:
                 return property switch
                 {
                     IntValue index => At(list.Items, index.Value),
-                    StringValue name => ListMember(list, name.Value),
+                    StringValue method => ListMember(list, method.Value),
                     _ => UndefinedValue.Instance,
                 };
             case StringValue s:
@@ -38,7 +38,7 @@ internal static class Members
                     IntValue index => index.Value is var i && (i < 0 ? s.Value.Length + i : i) is long j && j >= 0 && j < s.Value.Length
                         ? new StringValue(s.Value[(int)j].ToString())
                         : UndefinedValue.Instance,
-                    StringValue name => StringMember(s.Value, name.Value),
+                    StringValue method => StringMember(s.Value, method.Value),
                     _ => UndefinedValue.Instance,
                 };
             default:

@@ -119,6 +119,11 @@ internal sealed class Parser
                     opening);
             }
 
+            if (Peek() is { Type: TokenType.OpenStatement } && Peek(1) is { Type: TokenType.Identifier } keyword && IsBlockKeyword(keyword.Value))
+            {
+                throw Error($"Unexpected '{{% {keyword.Value} %}}': the '{blockName}' block opened at line {_map.Locate(opening.Offset).Line} needs '{{% {stops[^1]} %}}' first", keyword);
+            }
+
             Node? node = ParseAny();
             if (node is not null)
             {
@@ -128,6 +133,9 @@ internal sealed class Parser
 
         return [.. body];
     }
+
+    private static bool IsBlockKeyword(string name) =>
+        name is "else" or "elif" || (name.StartsWith("end", StringComparison.Ordinal) && name != "endgeneration");
 
     // ---- statements -------------------------------------------------------------------------------------
 
@@ -205,7 +213,11 @@ internal sealed class Parser
                 Expect(TokenType.CloseStatement, "'%}'");
                 return null;
             default:
-                throw Error($"Unknown statement '{nameToken.Value}'", nameToken);
+                throw Error(
+                    IsBlockKeyword(nameToken.Value)
+                        ? $"Unexpected '{{% {nameToken.Value} %}}' with no open block it could close"
+                        : $"Unknown statement '{nameToken.Value}'",
+                    nameToken);
         }
     }
 

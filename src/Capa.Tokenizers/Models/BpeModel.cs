@@ -59,14 +59,14 @@ internal sealed class BpeModel
             throw new FormatException("tokenizer.json model.vocab must be an object of token to id.");
         }
 
-        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        var vocab = new Dictionary<string, int>(vocabElement.GetPropertyCount(), StringComparer.Ordinal);
         foreach (var entry in vocabElement.EnumerateObject())
         {
             vocab[entry.Name] = entry.Value.GetInt32();
         }
 
-        var mergePairs = new List<(string, string)>();
         var mergesElement = config.Get("merges");
+        var mergePairs = new List<(string, string)>(mergesElement.ValueKind == JsonValueKind.Array ? mergesElement.GetArrayLength() : 0);
         if (mergesElement.ValueKind == JsonValueKind.Array)
         {
             foreach (var merge in mergesElement.EnumerateArray())
@@ -106,7 +106,9 @@ internal sealed class BpeModel
     public static BpeModel Create(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> mergePairs, BpeOptions options)
     {
         var merges = new Dictionary<long, (int, int)>(mergePairs.Count);
+        var lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         int prefixLength = options.ContinuingSubwordPrefix?.Length ?? 0;
+        char[] buffer = new char[64];
         for (int rank = 0; rank < mergePairs.Count; rank++)
         {
             var (left, right) = mergePairs[rank];
@@ -115,12 +117,21 @@ internal sealed class BpeModel
                 throw new FormatException($"BPE merge {rank} (\"{left}\" \"{right}\") names a token that is not in the vocabulary.");
             }
 
-            string mergedToken = prefixLength > 0 && right.StartsWith(options.ContinuingSubwordPrefix!, StringComparison.Ordinal)
-                ? left + right[prefixLength..]
-                : left + right;
-            if (!vocab.TryGetValue(mergedToken, out int newId))
+            // The merged token is looked up without allocating it: merges number in the hundreds of thousands.
+            ReadOnlySpan<char> rightPart = prefixLength > 0 && right.StartsWith(options.ContinuingSubwordPrefix!, StringComparison.Ordinal)
+                ? right.AsSpan(prefixLength)
+                : right.AsSpan();
+            int length = left.Length + rightPart.Length;
+            if (buffer.Length < length)
             {
-                throw new FormatException($"BPE merge {rank} produces \"{mergedToken}\", which is not in the vocabulary.");
+                buffer = new char[length * 2];
+            }
+
+            left.CopyTo(buffer);
+            rightPart.CopyTo(buffer.AsSpan(left.Length));
+            if (!lookup.TryGetValue(buffer.AsSpan(0, length), out int newId))
+            {
+                throw new FormatException($"BPE merge {rank} produces \"{new string(buffer, 0, length)}\", which is not in the vocabulary.");
             }
 
             merges.TryAdd(PairKey(leftId, rightId), (rank, newId));

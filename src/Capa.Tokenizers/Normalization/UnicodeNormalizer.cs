@@ -72,7 +72,7 @@ internal static class UnicodeNormalizer
 
     private static bool IsQuickStable(string text, Tables tables, bool compat, bool compose)
     {
-        int asciiLimit = compat ? 0xA0 : 0x300;
+        int asciiLimit = compat ? 0xA0 : compose ? 0x300 : 0xC0;
         for (int i = 0; i < text.Length; i++)
         {
             int cp = text[i];

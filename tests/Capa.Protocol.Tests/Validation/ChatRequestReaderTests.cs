@@ -220,6 +220,25 @@ public class ChatRequestReaderTests
         AssertInvalid(Reject(body), null, messagePart: "not valid UTF-8");
     }
 
+    [Theory]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"\ud800"}]}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"\udc00x"}]}""")]
+    [InlineData("""{"model":"\ud83d","messages":[{"role":"user","content":"x"}]}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"}],"\ud800":1}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"x","\udfff":1}]}""")]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":{"\ud800":1}}""")]
+    public void Lone_surrogate_escapes_are_rejected(string body)
+    {
+        var error = Reject(body);
+        AssertInvalid(error, null, messagePart: "We could not parse the JSON body of your request.");
+    }
+
+    [Fact]
+    public void Escaped_surrogate_pairs_are_text()
+    {
+        Assert.Equal("😀", ReadWith("", """[{"role":"user","content":"\ud83d\ude00"}]""").Messages[0].GetText());
+    }
+
     [Fact]
     public void Too_deep_nesting_is_rejected()
     {
@@ -448,7 +467,7 @@ public class ChatRequestReaderTests
     {
         var extra = role == "tool" ? ",\"tool_call_id\":\"c\"" : "";
         var messages = role == "tool"
-            ? $$"""[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool"{{extra}},"content":[{"type":"{{type}}"}]}]"""
+            ? $$$"""[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool"{{{extra}}},"content":[{"type":"{{{type}}}"}]}]"""
             : $$"""[{"role":"{{role}}","content":[{"type":"{{type}}"}]}]""";
         var index = role == "tool" ? 1 : 0;
         AssertInvalid(RejectWith("", messages), $"messages[{index}].content[0].type", "invalid_value", $"Invalid value: '{type}'.");
@@ -518,7 +537,7 @@ public class ChatRequestReaderTests
     public void A_full_tool_conversation_is_accepted()
     {
         var request = ReadWith(
-            """"tools":[{"type":"function","function":{"name":"f"}}]""",
+            "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]",
             """
             [{"role":"user","content":"x"},
              {"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},
@@ -619,7 +638,7 @@ public class ChatRequestReaderTests
     [Fact]
     public void Too_many_tools()
     {
-        var tools = string.Join(",", Enumerable.Range(0, 129).Select(i => $$"""{"type":"function","function":{"name":"f{{i}}"}}"""));
+        var tools = string.Join(",", Enumerable.Range(0, 129).Select(i => $$$"""{"type":"function","function":{"name":"f{{{i}}}"}}"""));
         AssertInvalid(RejectWith($"\"tools\":[{tools}]"), "tools", "array_above_max_length");
     }
 

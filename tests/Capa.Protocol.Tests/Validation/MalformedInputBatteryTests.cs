@@ -29,6 +29,8 @@ public class MalformedInputBatteryTests
 
     private static readonly string[] WrongValues = ["null", "true", "-1", "1e400", "-1e400", "123456789012345678901234567890", "1.5", "\"s\"", "[]", "[1]", "{}", "{\"a\":1}", "[[[[[]]]]]"];
 
+    private static readonly ChatRequestLimits BatteryLimits = new() { MaxBodyBytes = 1 << 20, MaxStringLength = 100_000 };
+
     [Fact]
     public void The_valid_body_is_valid()
     {
@@ -47,7 +49,7 @@ public class MalformedInputBatteryTests
             bool ok;
             try
             {
-                ok = ChatRequestReader.TryRead(body, ChatRequestLimits.Default with { MaxBodyBytes = 1 << 20 }, out _, out error);
+                ok = ChatRequestReader.TryRead(body, BatteryLimits, out _, out error);
             }
             catch (Exception ex)
             {
@@ -126,7 +128,7 @@ public class MalformedInputBatteryTests
             """{"model":"m","messages":[{"role":"user","content":"x"}],"stop":[%]}""",
             """{"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":{"1":%}}""",
         ];
-        string[] nestedWrong = ["null", "true", "-1", "1e400", "1.5", "{}", "[]", "[1]", "\"\\u0000bogus\""];
+        string[] nestedWrong = ["null", "true", "-1", "1e400", "1.5", "{}", "[]", "[1]", "\"\\u0000bogus\"", "\"\\ud800\"", "\"a\\udc00\"", "\"\\x\""];
         foreach (var template in nested)
         {
             foreach (var wrong in nestedWrong)
@@ -233,10 +235,10 @@ public class MalformedInputBatteryTests
         }
 
         // 9. Oversize: strings over the string limit and bodies over the body limit.
-        yield return ("oversize content", Encoding.UTF8.GetBytes($$"""{"model":"m","messages":[{"role":"user","content":"{{new string('a', (1 << 20) + 10)}}"}]}"""));
-        var limits = ChatRequestLimits.Default with { MaxStringLength = 1000 };
-        _ = limits;
-        yield return ("oversize body", new byte[(1 << 20) + 1]);
+        yield return ("oversize content", Encoding.UTF8.GetBytes($$"""{"model":"m","messages":[{"role":"user","content":"{{new string('a', BatteryLimits.MaxStringLength + 1)}}"}]}"""));
+        yield return ("oversize text part", Encoding.UTF8.GetBytes($$"""{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"{{new string('b', BatteryLimits.MaxStringLength + 1)}}"}]}]}"""));
+        yield return ("oversize model", Encoding.UTF8.GetBytes($$"""{"model":"{{new string('m', BatteryLimits.MaxStringLength + 1)}}","messages":[{"role":"user","content":"x"}]}"""));
+        yield return ("oversize body", new byte[BatteryLimits.MaxBodyBytes + 1]);
     }
 
     private static bool IsLegal(string member, string value) => (member, value) switch

@@ -187,6 +187,27 @@ public sealed class ChatCompletionsEndpointTests(ServerFixture fixture)
         await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadRequest, "model_not_supported", "model");
     }
 
+    [Theory]
+    [InlineData(false, "", "4242")]
+    [InlineData(true, "", "4242")]
+    [InlineData(false, ",\"seed\":77", "77")]
+    [InlineData(true, ",\"seed\":-5", "-5")]
+    public async Task SeedUsed_IsInTheResponseHeader(bool stream, string extra, string expected)
+    {
+        using var response = await fixture.Server.Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("local-chat", SseTestReader.Tag(), stream, extra)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, response.Headers.GetValues("x-capa-seed").Single());
+    }
+
+    [Fact]
+    public async Task Upstream_RequestSeed_IsInTheResponseHeader()
+    {
+        using var response = await fixture.Server.Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("fake-model", SseTestReader.Tag(), extra: ",\"seed\":9")));
+        Assert.Equal("9", response.Headers.GetValues("x-capa-seed").Single());
+        using var unseeded = await fixture.Server.Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("fake-model", SseTestReader.Tag())));
+        Assert.False(unseeded.Headers.Contains("x-capa-seed"));
+    }
+
     [Fact]
     public async Task ModelIdWithSlash_IsServed()
     {

@@ -176,6 +176,26 @@ public sealed class ErrorResponseTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task ProviderErrorMidStream_IsAnErrorEvent_WithoutDone()
+    {
+        using var response = await Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("local-fail-mid", "u", stream: true)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = SseTestReader.DataOf(await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, events.Count);
+        Assert.Equal("overloaded", ErrorAssert.Shape(events[1]).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task WrongMethod_SaysWhichMethodsAreAllowed()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/chat/completions");
+        request.Headers.Add("Authorization", "Bearer " + ServerFixture.ApiKey);
+        using var response = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Contains("POST", response.Content.Headers.Allow);
+    }
+
+    [Fact]
     public async Task EveryResponse_HasItsOwnRequestId()
     {
         using var a = await Http.GetAsync("/health");

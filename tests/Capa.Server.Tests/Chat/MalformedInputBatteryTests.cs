@@ -179,7 +179,7 @@ public sealed class MalformedInputBatteryTests(ServerFixture fixture)
         {
             var bytes = new byte[random.Next(1, 300)];
             random.NextBytes(bytes);
-            bytes[0] = (byte)(bytes[0] == (byte)'{' ? '}' : bytes[0]);
+            bytes[0] = bytes[0] == (byte)'{' ? (byte)'}' : bytes[0];
             yield return ($"random bytes #{i}", bytes);
         }
 

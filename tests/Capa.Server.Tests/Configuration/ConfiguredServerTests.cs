@@ -69,7 +69,7 @@ public sealed class ConfiguredServerTests
     [Fact]
     public async Task NoKeysConfigured_AcceptsRequestsWithoutAKey()
     {
-        await using var server = await CapaTestServer.StartAsync(new CapaServerOptions(), b => Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Capa.Server.Routing.IChatProvider>(b.Services, new LocalTestProvider()));
+        await using var server = await CapaTestServer.StartAsync(new CapaServerOptions(), b => b.Services.AddChatProvider(new LocalTestProvider()));
         using var response = await server.Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("local-chat", "u"), key: null));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }

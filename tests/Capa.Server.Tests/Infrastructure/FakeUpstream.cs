@@ -12,7 +12,8 @@ namespace Capa.Server.Tests.Infrastructure;
 /// <summary>
 /// An OpenAI-compatible endpoint on 127.0.0.1 that records what it receives. Its behaviour depends on the model id:
 /// <c>upstream-400</c>, <c>upstream-503</c>, <c>upstream-500-text</c> fail; <c>upstream-slow</c> never answers;
-/// <c>upstream-hang-stream</c> streams one chunk then waits for the client to go away; any other id answers normally.
+/// <c>upstream-hang-stream</c> and <c>upstream-stall</c> stream one chunk then wait for the caller to go away; any other
+/// id answers normally.
 /// Requests are told apart by their <c>user</c> field.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
@@ -110,7 +111,7 @@ public sealed class FakeUpstream : IAsyncDisposable
             recorded.SentEvents.Enqueue(chunk);
             await context.Response.WriteAsync(data, context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
-            if (model == "upstream-hang-stream")
+            if (model is "upstream-hang-stream" or "upstream-stall")
             {
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);
             }
@@ -126,16 +127,16 @@ public sealed class FakeUpstream : IAsyncDisposable
         return context.Response.WriteAsync(body, context.RequestAborted);
     }
 
-    public static string Completion(string model) => $$"""
-        {"id":"chatcmpl-upstream1","object":"chat.completion","created":1700000000,"model":"{{model}}","system_fingerprint":"fp_upstream",
-         "choices":[{"index":0,"message":{"role":"assistant","content":"Hello from upstream","refusal":null},"logprobs":null,"finish_reason":"stop"}],
-         "usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8}}
-        """.Replace("\n", "", StringComparison.Ordinal);
+    public static string Completion(string model) =>
+        "{\"id\":\"chatcmpl-upstream1\",\"object\":\"chat.completion\",\"created\":1700000000,\"model\":\"" + model
+        + "\",\"system_fingerprint\":\"fp_upstream\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hello from upstream\",\"refusal\":null},"
+        + "\"logprobs\":null,\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}";
 
     public static IEnumerable<string> Chunks(string model, bool includeUsage)
     {
         string Chunk(string choices, string usage = "") =>
-            $$"""{"id":"chatcmpl-upstream2","object":"chat.completion.chunk","created":1700000000,"model":"{{model}}","system_fingerprint":"fp_upstream","choices":[{{choices}}]{{usage}}}""";
+            "{\"id\":\"chatcmpl-upstream2\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":\"" + model
+            + "\",\"system_fingerprint\":\"fp_upstream\",\"choices\":[" + choices + "]" + usage + "}";
 
         yield return Chunk("""{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}""");
         yield return Chunk("""{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}""");

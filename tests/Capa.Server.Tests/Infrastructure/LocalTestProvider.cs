@@ -6,7 +6,8 @@ namespace Capa.Server.Tests.Infrastructure;
 
 /// <summary>
 /// A stand-in for the local engine: <c>local-chat</c> and <c>local-vision</c> answer "local answer" (streamed word by
-/// word), <c>local-image</c> only generates images, <c>local-crash</c> fails with an internal exception.
+/// word), <c>local-image</c> only generates images, <c>local-crash</c> fails with an internal exception,
+/// <c>local-fail-mid</c> streams one chunk and then fails with a 503. Without a request seed the seed used is 4242.
 /// </summary>
 public sealed class LocalTestProvider : IChatProvider
 {
@@ -16,6 +17,7 @@ public sealed class LocalTestProvider : IChatProvider
     [
         new("local-chat", ModelCapabilities.Chat | ModelCapabilities.Json) { Created = 1_700_000_000 },
         new("local-crash", ModelCapabilities.Chat),
+        new("local-fail-mid", ModelCapabilities.Chat),
         new("local-image", ModelCapabilities.Image),
         new("local-vision", ModelCapabilities.Chat | ModelCapabilities.Vision),
         new("onnx-community/Qwen2.5-0.5B-Instruct", ModelCapabilities.Chat | ModelCapabilities.Json | ModelCapabilities.Tools),
@@ -65,6 +67,11 @@ public sealed class LocalTestProvider : IChatProvider
         };
 
         yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Role = "assistant", Content = "" }, null));
+        if (call.TargetModel == "local-fail-mid")
+        {
+            throw new ChatProviderException(ApiError.Overloaded());
+        }
+
         yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = "local" }, null));
         yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = " answer" }, null));
         yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta(), "stop"));
@@ -89,6 +96,7 @@ public sealed class LocalTestProvider : IChatProvider
             throw new InvalidOperationException(CrashSecret);
         }
 
+        call.SeedUsed = call.Request.Seed ?? 4242;
         Calls[call.Request.User ?? ""] = call;
     }
 }

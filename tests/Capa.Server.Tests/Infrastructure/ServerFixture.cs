@@ -44,7 +44,7 @@ public sealed class ServerFixture : IAsyncLifetime
                         ApiKey = FakeUpstream.ApiKey,
                         Models = ["fake-model", "upstream-400", "upstream-503", "upstream-500-text", "upstream-hang-stream", "org/upstream-model"],
                     },
-                    new UpstreamOptions { Name = "slow", BaseUrl = upstreamV1, Models = ["upstream-slow"], Timeout = TimeSpan.FromSeconds(1) },
+                    new UpstreamOptions { Name = "slow", BaseUrl = upstreamV1, Models = ["upstream-slow", "upstream-stall"], Timeout = TimeSpan.FromSeconds(1) },
                     new UpstreamOptions { Name = "down", BaseUrl = new Uri($"http://127.0.0.1:{ClosedPort}/v1"), Models = ["upstream-down"] },
                 ],
                 Aliases = new Dictionary<string, string> { ["gpt-4o"] = "fake-model" },

@@ -35,6 +35,37 @@ internal static class OracleCorpus
         "{\"name\": \"Alice\", \"age\": 30, \"tags\": [\"a\", \"b\"], \"nested\": {\"ok\": true, \"n\": null}}",
     ];
 
+    /// <summary>
+    /// Seeded random strings over a pool that stresses the split patterns: letters next to marks, digits and
+    /// emoji; apostrophes in any case; whitespace runs of every kind; supplementary-plane letters and digits.
+    /// </summary>
+    public static IReadOnlyList<string> Random(int count, int seed)
+    {
+        string[] pool =
+        [
+            "a", "b", "Z", "x", "é", "ß", "İ", "ñ", "е", "ж", "λ", "中", "文", "字", "한", "ア", "ـ", "ع", "0", "7", "٣", "½", "²",
+            " ", " ", " ", "  ", "\t", "\n", "\r\n", "\r", "\u00A0", "\u3000", "\u2028", "\u200D", "\uFE0F", "\u0301",
+            "'", "'s", "'S", "'ll", "'LL", "'d", "'Re", "'ve", "'m", "n't", ".", ",", "!", "?", "-", "_", "(", ")", "{", "}", "\"", "/",
+            "😀", "👍🏽", "🇯🇵", "👨‍👩‍👧", "𠀀", "𝐀", "𝟏", "🀄", "©", "™", "…", "—", "<|im_start|>", "<|im_end|>", "<think>", "<s>",
+            "hello", "world", "The", "don", "123", "4567", "ab", "abc",
+        ];
+        var rng = new System.Random(seed);
+        var result = new List<string>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var sb = new System.Text.StringBuilder();
+            int length = rng.Next(1, 24);
+            for (int j = 0; j < length; j++)
+            {
+                sb.Append(System.Text.RegularExpressions.Regex.Unescape(pool[rng.Next(pool.Length)]));
+            }
+
+            result.Add(sb.ToString());
+        }
+
+        return result;
+    }
+
     /// <summary>The seed tutorial, whole and line by line, when ../shared/seed is present.</summary>
     public static IReadOnlyList<string> Seed()
     {

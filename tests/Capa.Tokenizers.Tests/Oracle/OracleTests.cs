@@ -12,7 +12,7 @@ public sealed class OracleTests(Xunit.Abstractions.ITestOutputHelper output)
         try
         {
             var tokenizer = HfTokenizer.FromFolder(TestPaths.Qwen3Dir);
-            var corpus = OracleCorpus.General.Concat(OracleCorpus.Seed()).ToList();
+            var corpus = OracleCorpus.General.Concat(OracleCorpus.Seed()).Concat(OracleCorpus.Random(400, seed: 20261124)).ToList();
             CompareWithOracle(tokenizer, folder, corpus);
         }
         finally
@@ -31,10 +31,11 @@ public sealed class OracleTests(Xunit.Abstractions.ITestOutputHelper output)
 
     [OracleFact]
     public void ByteLevelLlama3Style_MatchesReference_InBothDirections() =>
-        CompareFixture("bl-llama3", Fixtures.ByteLevelLlama3(), Fixtures.Llama3Config(), [.. OracleCorpus.General, "abc abcd ab hello hello12345 123456"]);
+        CompareFixture("bl-llama3", Fixtures.ByteLevelLlama3(), Fixtures.Llama3Config(), [.. OracleCorpus.General, .. OracleCorpus.Random(200, seed: 3), "abc abcd ab hello hello12345 123456"]);
 
     private static readonly string[] SentencePieceCorpus =
     [
+        .. OracleCorpus.Random(150, seed: 7),
         "hello world", "hello world!", " hello", "  hello  world  ", "你好", "hello 你好 world", "世界 😀 emoji", "this is it",
         "<s>hello</s>", "hello<s> world", "\n\ttabs\n", "unknown: ~ ^ ` é", "a", "th th th", "  ",
     ];

@@ -53,6 +53,11 @@ public sealed record HubClientOptions
         };
     }
 
+    /// <summary>Describes the options without the token, so that logging them cannot leak it.</summary>
+    public override string ToString() =>
+        $"HubClientOptions {{ Endpoint = {Endpoint}, Token = {(Token is null ? "(none)" : "(set)")}, MaxRetries = {MaxRetries}, " +
+        $"RetryDelay = {RetryDelay}, ResponseTimeout = {ResponseTimeout}, ReadTimeout = {ReadTimeout} }}";
+
     private static long? DefaultFreeSpace(string directory)
     {
         try

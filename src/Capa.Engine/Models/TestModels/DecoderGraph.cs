@@ -13,6 +13,12 @@ internal sealed class DecoderGraph
 {
     private const string Batch = "batch_size", Sequence = "sequence_length", Past = "past_sequence_length", Total = "total_sequence_length";
 
+    /// <summary>
+    /// Gemma's post-norms scale each block's output by (1 + w); a mean of 4 lets the blocks outweigh the
+    /// sqrt(hidden)-scaled input embedding, as in trained checkpoints, so greedy output does not just repeat a token.
+    /// </summary>
+    private const float PostNormMean = 4f;
+
     private readonly TestModelShapes _s;
     private readonly TestModelQuant _quant;
     private readonly ulong _seed;
@@ -45,7 +51,9 @@ internal sealed class DecoderGraph
 
         _g.Scope = "/model/embed_tokens";
         string embedName = "model.embed_tokens.weight";
-        float embedStd = 3f / MathF.Sqrt(h);
+        // Logits of about unit spread give clear greedy choices; tied models use a smaller embedding so the
+        // residual stream is not dominated by the input token (which would make greedy output repeat it).
+        float embedStd = (_s.TiedEmbeddings ? 1f : 3f) / MathF.Sqrt(h);
         _g.Initializer(embedName, OnnxDataType.Float, [_s.VocabSize, h], () => Floats(Weights(embedName, (long)_s.VocabSize * h, 0f, embedStd)));
         string x = _g.Op("Gather", [embedName, inputIds]);
         if (_s.IsGemma)
@@ -68,7 +76,7 @@ internal sealed class DecoderGraph
             _g.Output(presentValue, Invariant($"present.{i}.value"), OnnxDataType.Float, Batch, kvh, Total, d);
             if (_s.IsGemma)
             {
-                attn = RmsNorm(attn, p + "post_attention_layernorm.weight");
+                attn = RmsNorm(attn, p + "post_attention_layernorm.weight", PostNormMean);
             }
 
             x = _g.Op("Add", [residual, attn]);
@@ -77,7 +85,7 @@ internal sealed class DecoderGraph
             string mlp = Mlp(normed, p + "mlp.");
             if (_s.IsGemma)
             {
-                mlp = RmsNorm(mlp, p + "post_feedforward_layernorm.weight");
+                mlp = RmsNorm(mlp, p + "post_feedforward_layernorm.weight", PostNormMean);
             }
 
             x = _g.Op("Add", [residual, mlp]);
@@ -132,11 +140,11 @@ internal sealed class DecoderGraph
         return (_g.Op("Unsqueeze", [_g.Op("Cos", [emb]), axis1]), _g.Op("Unsqueeze", [_g.Op("Sin", [emb]), axis1]));
     }
 
-    private string RmsNorm(string x, string weightName)
+    private string RmsNorm(string x, string weightName, float gemmaMean = 0f)
     {
         int h = _s.Hidden;
         // Gemma stores w and scales by (1 + w); the others store w near 1.
-        float mean = _s.IsGemma ? 0f : 1f;
+        float mean = _s.IsGemma ? gemmaMean : 1f;
         string weight = _g.Initializer(weightName, OnnxDataType.Float, [h], () => Floats(Weights(weightName, h, mean, 0.1f)));
         if (_s.IsGemma)
         {
@@ -199,7 +207,7 @@ internal sealed class DecoderGraph
         string groupedProbs = _g.Op("Reshape", [probs, _g.ConstInt64Vector(0, kvh, -1, 0)]);
         string context = _g.Op("Reshape", [_g.Op("MatMul", [groupedProbs, presentValue]), _g.ConstInt64Vector(0, nh, -1, 0)]);
         string merged = _g.Op("Reshape", [_g.Op("Transpose", [context], OnnxAttribute.Ints(perm, 0, 2, 1, 3)), _g.ConstInt64Vector(0, 0, nh * d)]);
-        string output = Linear(merged, prefix + "o_proj.weight", h, nh * d, 0.5f / MathF.Sqrt(nh * d));
+        string output = Linear(merged, prefix + "o_proj.weight", h, nh * d, 1f / MathF.Sqrt(nh * d));
         return (output, presentKey, presentValue);
     }
 
@@ -229,7 +237,7 @@ internal sealed class DecoderGraph
         }
 
         string activated = _s.IsGemma ? GeluTanh(gate) : _g.Op("Mul", [gate, _g.Op("Sigmoid", [gate])]);
-        return Linear(_g.Op("Mul", [activated, up]), prefix + "down_proj.weight", h, i, 0.5f / MathF.Sqrt(i));
+        return Linear(_g.Op("Mul", [activated, up]), prefix + "down_proj.weight", h, i, 1f / MathF.Sqrt(i));
     }
 
     /// <summary>GeLU with the tanh approximation (gelu_pytorch_tanh): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>

@@ -17,6 +17,9 @@ internal sealed record FakeRequest(string Method, string Target, IReadOnlyDictio
 }
 
 /// <summary>What the fake hub answers instead of its default, set by a test.</summary>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Body">The whole body (its length is the Content-Length sent).</param>
+/// <param name="Headers">Extra headers.</param>
 /// <param name="CutAfterBytes">Send only this many body bytes, then close the connection.</param>
 /// <param name="StallAfterBytes">Send only this many body bytes, then send nothing until the client hangs up.</param>
 internal sealed record FakeResponse(int Status, byte[] Body, IReadOnlyDictionary<string, string>? Headers = null, int? CutAfterBytes = null, int? StallAfterBytes = null)
@@ -73,6 +76,9 @@ internal sealed class FakeHub : IAsyncDisposable
 
     /// <summary>Called for every request before the default handling; a non-null answer replaces it.</summary>
     public Func<FakeRequest, FakeResponse?>? Intercept { get; set; }
+
+    /// <summary>When set, the file list carries no sizes or hashes (as from a hub without <c>blobs=true</c> support).</summary>
+    public bool NoBlobs { get; set; }
 
     /// <summary>When set, file requests are answered 200 with the whole file even when they carry a Range header.</summary>
     public bool IgnoreRange { get; set; }
@@ -154,7 +160,7 @@ internal sealed class FakeHub : IAsyncDisposable
                 return FakeResponse.Json(404, """{"error":"Repository not found"}""", ("X-Error-Code", "RepoNotFound"));
             }
 
-            return FakeResponse.Json(200, ModelInfo(repo, blobs: request.Target.Contains("blobs=true", StringComparison.Ordinal)));
+            return FakeResponse.Json(200, ModelInfo(repo, blobs: !NoBlobs && request.Target.Contains("blobs=true", StringComparison.Ordinal)));
         }
 
         var resolve = path.IndexOf("/resolve/", StringComparison.Ordinal);

@@ -102,7 +102,7 @@ public sealed class HubClientTests : IAsyncLifetime
 
         Assert.Equal(RepoId, model.Id);
         Assert.Equal(Store.PathFor(RepoId), model.Directory);
-        Assert.Equal([.. ExpectedQ4Files, ModelManifest.FileName], FilesUnder(model.Directory).Order(StringComparer.Ordinal));
+        Assert.Equal(ExpectedQ4Files.Append(ModelManifest.FileName).Order(StringComparer.Ordinal), FilesUnder(model.Directory));
         foreach (var path in ExpectedQ4Files)
         {
             Assert.Equal(_repo.Files[path].Content, await File.ReadAllBytesAsync(Path.Combine(model.Directory, path)));
@@ -503,6 +503,42 @@ public sealed class HubClientTests : IAsyncLifetime
 
         Assert.Equal(HubErrorKind.Interrupted, error.Kind);
         Assert.Contains($"Could not reach {endpoint}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_hub_that_gives_no_sizes_still_yields_a_complete_manifest()
+    {
+        _hub.NoBlobs = true;
+        using var client = Client();
+
+        var model = await client.PullAsync(RepoId, null, ModelVariant.Q4, Store);
+
+        Assert.Equal(ExpectedQ4Files, model.Manifest!.Files.Select(f => f.Path).Order(StringComparer.Ordinal));
+        Assert.All(model.Manifest.Files, f => Assert.Equal(_repo.Files[f.Path].Content.Length, f.Size));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task The_model_is_stored_under_the_hub_spelling_of_its_id()
+    {
+        using var client = Client();
+
+        var model = await client.PullAsync("ONNX-Community/tiny-chat", null, ModelVariant.Q4, Store);
+
+        Assert.Equal(RepoId, model.Id);
+        Assert.Equal(Store.PathFor(RepoId), model.Directory);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_second_pull_of_the_same_model_at_the_same_time_is_refused()
+    {
+        using var held = PullLock.TryAcquire(Store, RepoId);
+        Assert.NotNull(held);
+        using var client = Client();
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.PullAsync(RepoId, null, ModelVariant.Q4, Store));
+
+        Assert.Equal(HubErrorKind.Busy, error.Kind);
+        Assert.Contains("Another pull", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -60,6 +60,21 @@ public sealed class UpstreamErrorTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task UpstreamSilentMidStream_EndsTheStreamWithAnErrorEvent_AndNoDone()
+    {
+        var tag = SseTestReader.Tag();
+        using var response = await Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("upstream-stall", tag, stream: true)));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var events = SseTestReader.DataOf(await response.Content.ReadAsStringAsync());
+        Assert.Equal(2, events.Count);
+        Assert.StartsWith("{\"id\":", events[0], StringComparison.Ordinal);
+        var error = ErrorAssert.Shape(events[1]);
+        Assert.Equal("timeout", error.GetProperty("code").GetString());
+        await fixture.Upstream.Aborted(tag).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task ClientDisconnectMidStream_CancelsTheUpstreamRequest()
     {
         var tag = SseTestReader.Tag();

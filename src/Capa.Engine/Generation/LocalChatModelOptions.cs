@@ -1,0 +1,22 @@
+using Capa.Engine.Models;
+
+namespace Capa.Engine.Generation;
+
+/// <summary>How a <see cref="LocalChatModel"/> is loaded and run.</summary>
+public sealed record LocalChatModelOptions
+{
+    /// <summary>The ONNX file to run; null picks q4, then int8, fp32, fp16.</summary>
+    public ModelVariant? Variant { get; init; }
+
+    /// <summary>ONNX Runtime session settings.</summary>
+    public OnnxDecoderOptions Decoder { get; init; } = new();
+
+    /// <summary>Admission limits.</summary>
+    public GenerationSchedulerOptions Scheduler { get; init; } = new();
+
+    /// <summary>Where model file digests are cached; null: <c>.capa-digests.json</c> in the model's folder.</summary>
+    public string? DigestCachePath { get; init; }
+
+    /// <summary>The name the model is served under (model cards, logs); null: the folder's name.</summary>
+    public string? Name { get; init; }
+}

@@ -1,0 +1,256 @@
+using System.Runtime.CompilerServices;
+using Capa.Engine.Generation;
+using Capa.Engine.Models.Config;
+using Capa.Engine.Models.Store;
+using Capa.Protocol;
+using Capa.Server.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Capa.Server.Providers.Local;
+
+/// <summary>
+/// Serves the chat models of the local store on the ONNX engine. Models load on first use and stay loaded. When the
+/// store holds no chat model, <c>capa-tiny</c> is created and served (see <see cref="CapaTiny"/>).
+/// </summary>
+public sealed partial class LocalChatProvider : IChatProvider, IDisposable
+{
+    private static readonly ConditionalWeakTable<ChatCall, StrongBox<long>> Seeds = [];
+    private readonly LocalProviderOptions _options;
+    private readonly ModelStore _store;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Lazy<LocalChatModel>> _loaded = new(StringComparer.Ordinal);
+    private IReadOnlyList<(ProviderModel Model, string Directory)> _models = [];
+    private DateTime _listedAt = DateTime.MinValue;
+
+    /// <summary>Creates the provider.</summary>
+    public LocalChatProvider(LocalProviderOptions options, ILogger<LocalChatProvider>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _store = ModelStore.Open(options.ModelsDirectory);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <inheritdoc/>
+    public string Name => "local";
+
+    /// <summary>Whether <c>capa-tiny</c> is what is being served (for the start-up banner).</summary>
+    public bool ServesTinyModel => Models().Any(m => m.Model.Id == CapaTiny.ModelId);
+
+    /// <summary>
+    /// The seed a call was sampled with (the request's, or the one drawn for it), once its generation has started; the
+    /// server puts it in the <c>x-capa-seed</c> header. Null for calls this provider did not start.
+    /// </summary>
+    public static long? GetSeedUsed(ChatCall call) =>
+        call is not null && Seeds.TryGetValue(call, out var box) ? box.Value : null;
+
+    /// <summary>
+    /// Prepares the store for serving: creates <c>capa-tiny</c> when the store holds no chat model (and creation is on).
+    /// Returns the banner to show at start-up when <c>capa-tiny</c> is served, else null.
+    /// </summary>
+    public string? PrepareStore()
+    {
+        if (_options.CreateTinyModelWhenEmpty && !CapaTiny.StoreHasOtherChatModel(_store))
+        {
+            CapaTiny.Ensure(_store);
+            _listedAt = DateTime.MinValue;
+            return CapaTiny.Banner;
+        }
+
+        return null;
+    }
+
+    /// <summary>The loaded model for an id this provider lists (loading it on first use); null for an unknown id.</summary>
+    /// <exception cref="ModelFolderException">The folder cannot be served.</exception>
+    public LocalChatModel? GetModel(string id)
+    {
+        var entry = Models().FirstOrDefault(m => string.Equals(m.Model.Id, id, StringComparison.Ordinal));
+        if (entry.Directory is null)
+        {
+            return null;
+        }
+
+        Lazy<LocalChatModel> lazy;
+        lock (_lock)
+        {
+            if (!_loaded.TryGetValue(entry.Directory, out lazy!))
+            {
+                lazy = new Lazy<LocalChatModel>(() => Load(id, entry.Directory), LazyThreadSafetyMode.ExecutionAndPublication);
+                _loaded[entry.Directory] = lazy;
+            }
+        }
+
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // A failed load is retried by the next request (the folder may have been repaired).
+            lock (_lock)
+            {
+                _loaded.Remove(entry.Directory);
+            }
+
+            throw;
+        }
+    }
+
+    private LocalChatModel Load(string id, string directory)
+    {
+        var model = LocalChatModel.Load(directory, _options.Model with { Name = id });
+        LogLoaded(_logger, id, model.Folder.Variant.ToString(), model.Decoder.LayerCount, model.SystemFingerprint, model.ChatTemplateSource);
+        return model;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ProviderModel>>([.. Models().Select(m => m.Model)]);
+
+    private IReadOnlyList<(ProviderModel Model, string Directory)> Models()
+    {
+        lock (_lock)
+        {
+            if (DateTime.UtcNow - _listedAt < _options.ModelListCacheDuration)
+            {
+                return _models;
+            }
+        }
+
+        var stored = _store.List().Where(m => m.Capabilities.Contains(Engine.Models.Store.ModelCapabilities.Chat)).ToList();
+        var others = stored.Where(m => !string.Equals(m.Id, CapaTiny.StoreId, StringComparison.OrdinalIgnoreCase)).ToList();
+        var list = new List<(ProviderModel, string)>();
+        if (others.Count > 0)
+        {
+            list.AddRange(others.Select(m => (Describe(m.Id, m.Directory), m.Directory)));
+        }
+        else if (stored.Count > 0)
+        {
+            // capa-tiny is served only while no real chat model is installed, so aliases always reach a real model first.
+            list.Add((Describe(CapaTiny.ModelId, stored[0].Directory), stored[0].Directory));
+        }
+
+        lock (_lock)
+        {
+            _models = list;
+            _listedAt = DateTime.UtcNow;
+            return _models;
+        }
+    }
+
+    private static ProviderModel Describe(string id, string directory) => new(id, Routing.ModelCapabilities.Chat)
+    {
+        OwnedBy = id == CapaTiny.ModelId ? "capa" : id.Split('/')[0],
+        Created = new DateTimeOffset(Directory.GetCreationTimeUtc(directory)).ToUnixTimeSeconds(),
+    };
+
+    /// <inheritdoc/>
+    public async Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var (model, stream) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
+        using (stream)
+        {
+            var result = await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
+            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, model, result));
+        }
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var (model, stream) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
+        using (stream)
+        {
+            var writer = new ChatChunkWriter(call, model, stream);
+            foreach (var chunk in writer.Opening())
+            {
+                yield return ChatStreamEvent.FromChunk(chunk);
+            }
+
+            await foreach (var update in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var chunk in writer.Update(update))
+                {
+                    yield return ChatStreamEvent.FromChunk(chunk);
+                }
+            }
+
+            if (writer.Closing() is { } usage)
+            {
+                yield return ChatStreamEvent.FromChunk(usage);
+            }
+        }
+    }
+
+    private async Task<(LocalChatModel Model, GenerationStream Stream)> StartAsync(ChatCall call, CancellationToken cancellationToken)
+    {
+        LocalChatModel model;
+        try
+        {
+            model = await Task.Run(() => GetModel(call.TargetModel), cancellationToken).ConfigureAwait(false) ?? throw new ChatProviderException(ApiError.ModelNotFound(call.ResponseModel));
+        }
+        catch (ModelFolderException ex)
+        {
+            LogLoadFailed(_logger, call.TargetModel, ex);
+            throw new ChatProviderException(new ApiError(500, $"The model '{call.ResponseModel}' cannot be loaded: {ex.Message}", ApiError.ServerErrorType), ex);
+        }
+
+        var request = call.Request;
+        Func<int, ILogitsProcessor>? constraint = null;
+        if (_options.ConstraintFactory is { } factory)
+        {
+            constraint = factory(request, model);
+        }
+        else if (request.ResponseFormat?.Type is ResponseFormatTypes.JsonObject or ResponseFormatTypes.JsonSchema)
+        {
+            throw new ChatProviderException(ApiError.InvalidRequest(
+                $"response_format '{request.ResponseFormat.Type}' is not available for local models in this build.", "response_format"));
+        }
+
+        try
+        {
+            var prompt = model.RenderPrompt(ChatRequestMapper.TemplateVariables(request));
+            var tokens = model.Tokenize(prompt);
+            var generation = ChatRequestMapper.Generation(request, model, tokens, constraint);
+            var stream = await model.StartAsync(generation, cancellationToken).ConfigureAwait(false);
+            Seeds.AddOrUpdate(call, new StrongBox<long>(stream.Seed));
+            return (model, stream);
+        }
+        catch (GenerationQueueFullException ex)
+        {
+            var seconds = (int)Math.Max(1, Math.Ceiling(ex.RetryAfter.TotalSeconds));
+            throw new ChatProviderException(ApiError.RateLimited(seconds, ex.Message), ex);
+        }
+        catch (GenerationRequestException ex)
+        {
+            throw new ChatProviderException(ApiError.InvalidRequest(ex.Message, ex.Param, ex.Code), ex);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var lazy in _loaded.Values)
+            {
+                if (lazy.IsValueCreated)
+                {
+                    lazy.Value.Dispose();
+                }
+            }
+
+            _loaded.Clear();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local model {Id}: variant {Variant}, {Layers} layers, fingerprint {Fingerprint}, chat template from {TemplateSource}")]
+    private static partial void LogLoaded(ILogger logger, string id, string variant, int layers, string fingerprint, string templateSource);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Local model {Id} cannot be loaded")]
+    private static partial void LogLoadFailed(ILogger logger, string id, Exception exception);
+}

@@ -1,0 +1,27 @@
+using Capa.Engine.Generation;
+using Capa.Protocol;
+
+namespace Capa.Server.Providers.Local;
+
+/// <summary>Settings of the <see cref="LocalChatProvider"/>.</summary>
+public sealed record LocalProviderOptions
+{
+    /// <summary>The model store's root (<c>CAPA_MODELS</c> or <c>~/.capa/models</c> when null).</summary>
+    public string? ModelsDirectory { get; init; }
+
+    /// <summary>Create and serve <c>capa-tiny</c> when the store holds no chat model (default true).</summary>
+    public bool CreateTinyModelWhenEmpty { get; init; } = true;
+
+    /// <summary>How each model is loaded and run (variant, threads, scheduler limits).</summary>
+    public LocalChatModelOptions Model { get; init; } = new();
+
+    /// <summary>How long the list of models is cached before the store is read again. Default 5 s.</summary>
+    public TimeSpan ModelListCacheDuration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Builds the per-choice logits processor for a request (constrained decoding for <c>response_format</c> and tools),
+    /// or returns null when the request needs none. When unset, a request asking for a JSON <c>response_format</c> is
+    /// refused with a 400 rather than answered unconstrained.
+    /// </summary>
+    public Func<ChatCompletionRequest, LocalChatModel, Func<int, ILogitsProcessor>?>? ConstraintFactory { get; init; }
+}
