@@ -142,8 +142,7 @@ internal static class Parent
         }
 
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Memory read bandwidth measured in the same run: {bandwidthGBs:F1} GB/s (best of 5 passes over 1 GiB, all cores). " +
-            "The bandwidth bound of decode is that bandwidth over the bytes of the ONNX weights file (every weight is read once per token).");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Memory read bandwidth measured in the same run: {bandwidthGBs:F1} GB/s (best of 5 passes over 1 GiB, all cores). The bandwidth bound of decode is that bandwidth over the bytes of the ONNX weights file (every weight is read once per token).");
         var js = results.Where(r => r.Runtime == "transformers.js").ToList();
         if (js.Count > 0)
         {

@@ -135,7 +135,7 @@ internal static class PullCommand
     /// <summary>Progress as plain lines, for logs and pipes: one per file, plus one every 10% of a long download.</summary>
     private sealed class PlainProgress : IProgress<PullProgress>
     {
-        private int _lastDecile = -1;
+        private int _lastDecile;
 
         public void Report(PullProgress value)
         {

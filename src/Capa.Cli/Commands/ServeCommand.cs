@@ -1,7 +1,12 @@
 using System.CommandLine;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
+using Capa.Server.Providers.Local;
+using Capa.Server.Routing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Capa.Cli.Commands;
 
@@ -43,9 +48,14 @@ internal static class ServeCommand
     private static async Task RunAsync(CapaServerOptions options, CancellationToken ct)
     {
         WebApplication app;
+        var localOptions = new LocalProviderOptions { ModelsDirectory = options.ModelsDirectory };
         try
         {
-            app = CapaServer.Build(options);
+            app = CapaServer.Build(options, builder =>
+            {
+                builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
+                builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
+            });
         }
         catch (CapaConfigException e)
         {
@@ -54,6 +64,16 @@ internal static class ServeCommand
 
         await using (app.ConfigureAwait(false))
         {
+            string? banner;
+            try
+            {
+                banner = app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"cannot prepare the model store {options.ModelsDirectory}: {e.Message}");
+            }
+
             try
             {
                 await app.StartAsync(ct).ConfigureAwait(false);
@@ -67,6 +87,11 @@ internal static class ServeCommand
             var addresses = CapaServer.GetAddresses(app);
             Console.WriteLine($"Capa is listening on {string.Join(", ", addresses)}");
             Console.WriteLine($"Models: {options.ModelsDirectory}");
+            if (banner is not null)
+            {
+                Console.WriteLine(banner);
+            }
+
             if (!CapaServer.RequiresApiKey(app) && !options.Urls.All(CapaServer.IsLoopbackOnly))
             {
                 Console.Error.WriteLine(

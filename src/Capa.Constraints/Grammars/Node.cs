@@ -30,6 +30,12 @@ internal abstract class Node
     /// <summary>Whether the value is complete at this point if the input ends (or the parent takes over).</summary>
     public abstract bool CanEndHere(Frame frame);
 
+    /// <summary>
+    /// Whether masks computed from this frame are worth caching: false for frames that carry a counter or a
+    /// value (length-bounded strings, bounded numbers), which would fill the cache with single-use entries.
+    /// </summary>
+    public virtual bool IsCacheable(Frame frame) => true;
+
     /// <summary>A lower bound of the bytes this frame still needs (diagnostics: lets tests steer towards completion).</summary>
     public virtual int RemainingHint(Frame frame) => 0;
 

@@ -58,6 +58,8 @@ internal sealed class NumberNode : Node
         return r;
     }
 
+    public override bool IsCacheable(Frame frame) => _free || (_lo is null && _hi is null);
+
     public override Frame Initial(Frame? parent) => new NumberFrame(this, Start, false, 0, 0) { Parent = parent };
 
     public override bool CanEndHere(Frame frame)

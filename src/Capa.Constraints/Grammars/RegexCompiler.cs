@@ -15,7 +15,28 @@ internal static class RegexCompiler
     private const int MaxNfaStates = 20_000;
     private const int MaxDfaStates = 4_000;
 
+    private const int MaxCachedPatterns = 512;
+
+    // Formats and common patterns recur across schemas; automata are immutable, so they are shared.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, CharDfa> Cache = new(StringComparer.Ordinal);
+
     public static CharDfa Compile(string pattern)
+    {
+        if (Cache.TryGetValue(pattern, out CharDfa? cached))
+        {
+            return cached;
+        }
+
+        CharDfa dfa = CompileUncached(pattern);
+        if (Cache.Count < MaxCachedPatterns)
+        {
+            Cache.TryAdd(pattern, dfa);
+        }
+
+        return dfa;
+    }
+
+    private static CharDfa CompileUncached(string pattern)
     {
         var parser = new Parser(pattern);
         (Ast body, bool anchoredStart, bool anchoredEnd) = parser.ParseTop();

@@ -76,7 +76,12 @@ internal sealed class StringNode : Node
     /// <summary>Whether the rules admit at least one string.</summary>
     public bool IsSatisfiable => _min <= _max && (_live is null || _live[0][_dfa!.Start]);
 
-    private bool Restricted => _dfa is not null || _max != int.MaxValue || _min > 0;
+    private bool Restricted => _dfa is not null || TracksCount;
+
+    /// <summary>Only length bounds need the character count; a pattern alone is tracked by its automaton state.</summary>
+    private bool TracksCount => _max != int.MaxValue || _min > 0;
+
+    public override bool IsCacheable(Frame frame) => !TracksCount;
 
     private static bool[][] BuildLiveness(CharDfa dfa, int min, int max, int bound)
     {
@@ -148,7 +153,7 @@ internal sealed class StringNode : Node
     private bool TryAddChar(StringFrame f, int symbol, out int count, out int state)
     {
         // Plain strings track nothing, so their frames (and cached masks) stay the same along the string.
-        count = Restricted ? f.Count + 1 : f.Count;
+        count = TracksCount ? f.Count + 1 : f.Count;
         state = f.DfaState;
         if (count > _max)
         {

@@ -54,7 +54,7 @@ public sealed class TokenConstraint
         }
 
         entry = walker.ComputeEntry(key);
-        if (_cache.Count < MaxCacheEntries)
+        if (_cache.Count < MaxCacheEntries && key.Node.IsCacheable(key))
         {
             _cache.TryAdd(key, entry);
         }

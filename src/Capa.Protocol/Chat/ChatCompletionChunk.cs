@@ -98,26 +98,41 @@ public sealed class ChatChunkChoice
     public string? FinishReason { get; init; }
 }
 
-/// <summary>A message fragment (<c>ChatCompletionStreamResponseDelta</c>); members are omitted when null.</summary>
+/// <summary>
+/// A message fragment (<c>ChatCompletionStreamResponseDelta</c>). Unset members are omitted, except that with
+/// <see cref="ExplicitNulls"/> an unset <c>content</c> and <c>refusal</c> are written as null, as OpenAI does in a
+/// choice's first chunk: <c>{"role":"assistant","content":"","refusal":null}</c>.
+/// </summary>
+[JsonConverter(typeof(ChatDeltaConverter))]
 public sealed class ChatDelta
 {
     /// <summary>The role, in a choice's first chunk only.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Role { get; init; }
 
     /// <summary>The next piece of text.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Content { get; init; }
 
     /// <summary>The next piece of a refusal.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Refusal { get; init; }
 
     /// <summary>Tool call fragments.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ChatToolCallDelta>? ToolCalls { get; init; }
 
     /// <summary>Deprecated function call fragment.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ChatFunctionCallDelta? FunctionCall { get; init; }
+
+    /// <summary>Write an unset <see cref="Content"/> and <see cref="Refusal"/> as null instead of omitting them.</summary>
+    public bool ExplicitNulls { get; init; }
+
+    /// <summary>
+    /// The first delta of an assistant choice as OpenAI sends it: role, empty content, null refusal
+    /// (or, when the choice starts with tool calls, null content and the calls).
+    /// </summary>
+    public static ChatDelta AssistantStart(IReadOnlyList<ChatToolCallDelta>? toolCalls = null) => new()
+    {
+        Role = "assistant",
+        Content = toolCalls is null ? string.Empty : null,
+        ToolCalls = toolCalls,
+        ExplicitNulls = true,
+    };
 }

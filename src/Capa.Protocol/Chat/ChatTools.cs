@@ -19,9 +19,10 @@ public sealed class ChatTool
 
     /// <summary>The tool's name: the function name, or the custom tool's <c>name</c>.</summary>
     [JsonIgnore]
-    public string? Name => Function?.Name ?? CustomName;
-
-    internal string? CustomName { get; init; }
+    public string? Name => Function?.Name
+        ?? (Custom is { ValueKind: JsonValueKind.Object } custom
+            && custom.TryGetProperty("name"u8, out var name)
+            && name.ValueKind == JsonValueKind.String ? name.GetString() : null);
 }
 
 /// <summary>A function the model may call (<c>FunctionObject</c>).</summary>

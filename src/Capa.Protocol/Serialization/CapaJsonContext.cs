@@ -28,5 +28,8 @@ namespace Capa.Protocol;
 [JsonSerializable(typeof(ChatTool))]
 [JsonSerializable(typeof(ChatToolCall))]
 [JsonSerializable(typeof(ToolChoice))]
+[JsonSerializable(typeof(ChatDelta))]
+[JsonSerializable(typeof(IReadOnlyList<ChatToolCallDelta>))]
+[JsonSerializable(typeof(ChatFunctionCallDelta))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class CapaJsonContext : JsonSerializerContext;

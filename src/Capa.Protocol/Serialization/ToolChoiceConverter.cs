@@ -26,14 +26,23 @@ internal sealed class ToolChoiceConverter : JsonConverter<ToolChoice>
             throw new JsonException("tool_choice must be a string or an object with a type.");
         }
 
-        return type.GetString() switch
+        return (type.ValueKind == JsonValueKind.String ? type.GetString() : null) switch
         {
-            "function" => new ToolChoice { Mode = ToolChoiceMode.Function, Name = root.GetProperty("function"u8).GetProperty("name"u8).GetString() },
-            "custom" => new ToolChoice { Mode = ToolChoiceMode.Custom, Name = root.GetProperty("custom"u8).GetProperty("name"u8).GetString() },
-            "allowed_tools" => new ToolChoice { Mode = ToolChoiceMode.AllowedTools, AllowedTools = root.GetProperty("allowed_tools"u8).Clone() },
-            var other => throw new JsonException($"Unknown tool_choice type '{other}'."),
+            "function" => new ToolChoice { Mode = ToolChoiceMode.Function, Name = NameOf(root, "function"u8) },
+            "custom" => new ToolChoice { Mode = ToolChoiceMode.Custom, Name = NameOf(root, "custom"u8) },
+            "allowed_tools" when root.TryGetProperty("allowed_tools"u8, out var allowed) && allowed.ValueKind == JsonValueKind.Object =>
+                new ToolChoice { Mode = ToolChoiceMode.AllowedTools, AllowedTools = allowed.Clone() },
+            var other => throw new JsonException($"Unknown or incomplete tool_choice of type '{other}'."),
         };
     }
+
+    private static string NameOf(JsonElement root, ReadOnlySpan<byte> member) =>
+        root.TryGetProperty(member, out var target)
+        && target.ValueKind == JsonValueKind.Object
+        && target.TryGetProperty("name"u8, out var name)
+        && name.ValueKind == JsonValueKind.String
+            ? name.GetString()!
+            : throw new JsonException("A named tool_choice needs a name.");
 
     public override void Write(Utf8JsonWriter writer, ToolChoice value, JsonSerializerOptions options)
     {

@@ -730,8 +730,8 @@ internal sealed class ChatRequestParser(ChatRequestLimits limits)
             {
                 var customPath = path + ".custom";
                 var custom = RequireObject(GetRequired(item, "custom", customPath), customPath);
-                var name = ReadName(GetRequired(custom, "name", customPath + ".name"), customPath + ".name");
-                tools.Add(new ChatTool { Type = type, Custom = custom, CustomName = name });
+                ReadName(GetRequired(custom, "name", customPath + ".name"), customPath + ".name");
+                tools.Add(new ChatTool { Type = type, Custom = custom });
             }
             else
             {

@@ -45,6 +45,9 @@ public static class CapaServer
             kestrel.Limits.MaxRequestBodySize = null;
         });
 
+        // The framework's per-request logs repeat ours and print full URLs (query strings included): warnings only.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(settings);

@@ -11,9 +11,11 @@ internal sealed class Interpreter
 {
     private const int MaxDepth = 400;
     private const int MaxOutputChars = 64 * 1024 * 1024;
+    private const long MaxLoopIterations = 1_000_000;
 
     private readonly SourceMap _map;
     private int _depth;
+    private long _iterations;
 
     public Interpreter(SourceMap map, TimeProvider clock)
     {
@@ -65,69 +67,66 @@ internal sealed class Interpreter
 
     private void Execute(Node node, Scope scope, StringBuilder output)
     {
+        try
+        {
+            ExecuteCore(node, scope, output);
+        }
+        catch (TemplateRuntimeError error)
+        {
+            // Errors raised by a statement itself (not by one of its expressions) take the statement's position.
+            throw _map.Error(TemplateErrorKind.Runtime, error.Message, node.Offset);
+        }
+    }
+
+    private void ExecuteCore(Node node, Scope scope, StringBuilder output)
+    {
         switch (node)
         {
             case TextNode text:
                 output.Append(text.Text);
                 return;
             case OutputNode print:
-            {
-                Value value = Evaluate(print.Expression, scope);
-                if (value is not NoneValue and not UndefinedValue)
-                {
-                    output.Append(Formatting.ToOutput(value));
-                }
-
+                Append(output, Evaluate(print.Expression, scope));
                 return;
-            }
-
             case IfNode ifNode:
                 ExecuteBlock(Evaluate(ifNode.Test, scope).IsTruthy ? ifNode.Body : ifNode.Alternate, scope, output);
                 return;
             case ForNode forNode:
-                Guarded(forNode, () => ExecuteFor(forNode, scope, output));
+                ExecuteFor(forNode, scope, output);
                 return;
             case SetNode set:
-                Guarded(set, () => ExecuteSet(set, scope));
+                ExecuteSet(set, scope);
                 return;
             case MacroNode macro:
                 scope.Set(macro.Name, MakeMacro(macro.Name, macro.Parameters, macro.Body, definitionScope: null));
                 return;
             case CallBlockNode call:
-                Guarded(call, () => ExecuteCallBlock(call, scope, output));
+                ExecuteCallBlock(call, scope, output);
                 return;
             case FilterBlockNode filter:
-                Guarded(filter, () =>
-                {
-                    var body = new StringBuilder();
-                    ExecuteBlock(filter.Body, scope, body);
-                    Arguments arguments = filter.Arguments is null ? Arguments.None : EvaluateArguments(filter.Arguments, scope);
-                    Value result = Filters.Apply(this, new StringValue(body.ToString()), filter.Filter, arguments, scope, filter.Offset);
-                    if (result is not NoneValue and not UndefinedValue)
-                    {
-                        output.Append(Formatting.ToOutput(result));
-                    }
-                });
+            {
+                var body = new StringBuilder();
+                ExecuteBlock(filter.Body, scope, body);
+                Arguments arguments = filter.Arguments is null ? Arguments.None : EvaluateArguments(filter.Arguments, scope);
+                Append(output, Filters.Apply(this, new StringValue(body.ToString()), filter.Filter, arguments, scope, filter.Offset));
                 return;
+            }
+
             case BreakNode:
                 throw new LoopControl(isBreak: true);
             case ContinueNode:
                 throw new LoopControl(isBreak: false);
             default:
-                throw _map.Error(TemplateErrorKind.Runtime, $"Cannot execute a {node.GetType().Name}", node.Offset);
+                throw new TemplateRuntimeError($"Cannot execute a {node.GetType().Name}");
         }
     }
 
-    /// <summary>Runs <paramref name="action"/>, giving errors raised directly by a statement the statement's position.</summary>
-    private void Guarded(Node node, Action action)
+    /// <summary>Writes a value as <c>{{ }}</c> does: none and undefined write nothing.</summary>
+    private static void Append(StringBuilder output, Value value)
     {
-        try
+        if (value is not NoneValue and not UndefinedValue)
         {
-            action();
-        }
-        catch (TemplateRuntimeError error)
-        {
-            throw _map.Error(TemplateErrorKind.Runtime, error.Message, node.Offset);
+            output.Append(Formatting.ToOutput(value));
         }
     }
 
@@ -168,6 +167,12 @@ internal sealed class Interpreter
         int count = items.Count;
         for (int i = 0; i < count; i++)
         {
+            // A template from a model folder must not keep a request busy forever.
+            if (++_iterations > MaxLoopIterations)
+            {
+                throw new TemplateRuntimeError($"The template ran more than {MaxLoopIterations} loop iterations");
+            }
+
             scope.Set("loop", MakeLoop(items, i));
             BindTarget(node.Target, items[i], scope);
             int mark = output.Length;
@@ -346,11 +351,7 @@ internal sealed class Interpreter
         Arguments arguments = EvaluateArguments(node.Call.Arguments, scope);
         var callScope = new Scope(scope);
         callScope.Set("caller", caller);
-        Value result = function.Invoke(arguments, new CallSite(this, callScope, node.Offset));
-        if (result is not NoneValue and not UndefinedValue)
-        {
-            output.Append(Formatting.ToOutput(result));
-        }
+        Append(output, function.Invoke(arguments, new CallSite(this, callScope, node.Offset)));
     }
 
     // ---- expressions ------------------------------------------------------------------------------------
@@ -566,11 +567,25 @@ internal sealed class Interpreter
         {
             case ListValue list:
                 return new ListValue(Slice(list.Items, start, stop, step));
+            case StringValue s when step is null or 1 && !TextRules.HasSurrogates(s.Value):
+            {
+                // Without surrogate pairs, code points are chars: slice the string directly.
+                var (from, to) = SliceBounds(s.Value.Length, start, stop);
+                return new StringValue(to > from ? s.Value[from..to] : string.Empty);
+            }
+
             case StringValue s:
                 return new StringValue(string.Concat(Slice(TextRules.CodePoints(s.Value), start, stop, step)));
             default:
                 throw new TemplateRuntimeError($"Cannot slice a {target.TypeName}");
         }
+    }
+
+    private static (int From, int To) SliceBounds(int length, long? start, long? stop)
+    {
+        long from = start is long a ? (a < 0 ? Math.Max(length + a, 0) : Math.Min(a, length)) : 0;
+        long to = stop is long b ? (b < 0 ? Math.Max(length + b, 0) : Math.Min(b, length)) : length;
+        return ((int)from, (int)to);
     }
 
     /// <summary>Python slicing semantics.</summary>

@@ -83,6 +83,19 @@ internal static class TextRules
     public static string Capitalize(string s) =>
         s.Length == 0 ? s : s[..1].ToUpperInvariant() + s[1..];
 
+    public static bool HasSurrogates(string s)
+    {
+        foreach (char c in s)
+        {
+            if (char.IsSurrogate(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The code points of <paramref name="s"/> as strings (JavaScript's <c>Array.from(string)</c>).</summary>
     public static List<string> CodePoints(string s)
     {

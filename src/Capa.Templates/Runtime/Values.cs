@@ -115,7 +115,7 @@ internal sealed class ListValue(List<Value> items, bool isTuple = false) : Value
 }
 
 /// <summary>A mapping with string keys, in insertion order (JSON objects keep their order).</summary>
-internal class DictValue(OrderedDictionary<string, Value> entries) : Value
+internal sealed class DictValue(OrderedDictionary<string, Value> entries) : Value
 {
     public DictValue()
         : this(new OrderedDictionary<string, Value>(StringComparer.Ordinal))
@@ -128,9 +128,6 @@ internal class DictValue(OrderedDictionary<string, Value> entries) : Value
 
     public override bool IsTruthy => Entries.Count > 0;
 }
-
-/// <summary>The keyword arguments of a call, passed to functions as their last argument.</summary>
-internal sealed class KwargsValue(OrderedDictionary<string, Value> entries) : DictValue(entries);
 
 /// <summary>The object <c>namespace(...)</c> returns: attributes can be assigned with <c>{% set ns.x = ... %}</c>.</summary>
 internal sealed class NamespaceValue(OrderedDictionary<string, Value> entries) : Value

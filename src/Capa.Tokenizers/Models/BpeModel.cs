@@ -105,7 +105,7 @@ internal sealed class BpeModel
     /// <summary>Builds the model from a vocabulary and merges in rank order.</summary>
     public static BpeModel Create(Dictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> mergePairs, BpeOptions options)
     {
-        var merges = new Dictionary<long, (int, int)>(mergePairs.Count);
+        var merges = new Dictionary<long, (int, int)>(mergePairs.Count, PairKeyComparer.Instance);
         var lookup = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         int prefixLength = options.ContinuingSubwordPrefix?.Length ?? 0;
         char[] buffer = new char[64];
@@ -336,6 +336,19 @@ internal sealed class BpeModel
     private static long Priority(int rank, int position) => ((long)rank << 32) | (uint)position;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>
+/// Hashes a pair key with a multiplicative mix: <see cref="long.GetHashCode"/> XORs the two ids, which collides
+/// heavily for vocabulary ids (every pair (a, a), and most pairs of small ids, land in few buckets).
+/// </summary>
+internal sealed class PairKeyComparer : IEqualityComparer<long>
+{
+    public static readonly PairKeyComparer Instance = new();
+
+    public bool Equals(long x, long y) => x == y;
+
+    public int GetHashCode(long obj) => (int)(((ulong)obj * 0x9E3779B97F4A7C15UL) >> 32);
 }
 
 /// <summary>The tokenizer.json BPE model's switches.</summary>

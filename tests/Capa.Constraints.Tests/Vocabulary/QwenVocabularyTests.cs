@@ -76,7 +76,7 @@ public sealed class QwenVocabularyTests
         TokenConstraint constraint = TokenConstraint.Create(JsonGrammar.FromSchema(SchemaCorpus.Get("person")), vocab);
         ConstraintState state = constraint.CreateState();
         var mask = new ulong[vocab.MaskWords];
-        foreach (string prefix in new[] { "", "{", "{\"name\": \"Li", "Lei\", \"age\": 4", "2, \"email\": \"li" })
+        foreach (string prefix in new[] { "", "{", "\"name\": \"Li", "Lei\", \"age\": 4", "2, \"email\": \"li" })
         {
             foreach (byte b in Encoding.UTF8.GetBytes(prefix))
             {

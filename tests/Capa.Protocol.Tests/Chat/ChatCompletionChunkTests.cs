@@ -15,15 +15,54 @@ public class ChatCompletionChunkTests
             Created = 7,
             Model = "m",
             SystemFingerprint = "fp_1",
-            Choices = [new ChatChunkChoice { Index = 0, Delta = new ChatDelta { Role = "assistant", Content = "" } }],
+            Choices = [new ChatChunkChoice { Index = 0, Delta = ChatDelta.AssistantStart() }],
         };
 
         JsonAssert.Equal(
             """
             {"id":"chatcmpl-a","object":"chat.completion.chunk","created":7,"model":"m","system_fingerprint":"fp_1",
-             "choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+             "choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]}
             """,
             Write(chunk));
+    }
+
+    [Fact]
+    public void First_chunk_of_a_tool_call_has_null_content()
+    {
+        var delta = ChatDelta.AssistantStart([new ChatToolCallDelta { Index = 0, Id = "call_1", Type = "function", Function = new ChatFunctionCallDelta { Name = "f", Arguments = "" } }]);
+        var chunk = new ChatCompletionChunk { Id = "c", Created = 1, Model = "m", Choices = [new ChatChunkChoice { Index = 0, Delta = delta }] };
+        Assert.Contains(
+            "\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}],\"refusal\":null}",
+            Write(chunk),
+            StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"content":5}""")]
+    [InlineData("""{"role":{}}""")]
+    [InlineData("""[]""")]
+    public void Malformed_deltas_fail_as_json_errors(string delta)
+    {
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize(
+            $$"""{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{{delta}},"finish_reason":null}]}""",
+            CapaJsonContext.Default.ChatCompletionChunk));
+    }
+
+    [Fact]
+    public void Deltas_read_back_with_their_nulls()
+    {
+        const string json = """
+            {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":null,"choices":[
+              {"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"x","type":"function","function":{"name":"f","arguments":""}}],"refusal":null,"future":[1]},"logprobs":null,"finish_reason":null},
+              {"index":1,"delta":{"content":"hi"},"logprobs":null,"finish_reason":null},
+              {"index":2,"delta":{"function_call":{"arguments":"{"}},"logprobs":null,"finish_reason":null}]}
+            """;
+        var chunk = JsonSerializer.Deserialize(json, CapaJsonContext.Default.ChatCompletionChunk)!;
+        Assert.True(chunk.Choices[0].Delta.ExplicitNulls);
+        Assert.Equal("f", chunk.Choices[0].Delta.ToolCalls![0].Function!.Name);
+        Assert.False(chunk.Choices[1].Delta.ExplicitNulls);
+        Assert.Equal("{", chunk.Choices[2].Delta.FunctionCall!.Arguments);
+        JsonAssert.Equal(json.Replace(",\"future\":[1]", "", StringComparison.Ordinal), Write(chunk));
     }
 
     [Fact]

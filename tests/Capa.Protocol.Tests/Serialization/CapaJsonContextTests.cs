@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 
 namespace Capa.Protocol.Tests.Serialization;
@@ -9,6 +8,7 @@ public class CapaJsonContextTests
     private static readonly Type[] NotWireTypes =
     [
         typeof(ApiError), typeof(SseEventParser), typeof(SseEvent), typeof(ChatRequestLimits), typeof(CapaJsonContext),
+        typeof(ToolChoiceMode), // in-memory only: ToolChoice writes its own wire form
     ];
 
     public static TheoryData<string> WireTypes()
@@ -49,6 +49,5 @@ public class CapaJsonContextTests
     {
         var model = JsonSerializer.Deserialize("""{"id":"x","object":"model","created":1,"owned_by":"o","permission":[{"a":1}]}""", CapaJsonContext.Default.ModelInfo)!;
         Assert.Equal("x", model.Id);
-        _ = BindingFlags.Public;
     }
 }

@@ -28,7 +28,7 @@ public sealed class RequestLoggingTests
         {
             using var response = await server.Http.SendAsync(SseTestReader.Post(
                 SseTestReader.ChatBody(model, bodySecret, extra: $",\"messages2\":\"{bodySecret}\""), key: sentKey));
-            Assert.NotEqual(HttpStatusCode.OK == response.StatusCode && model != "local-chat", true);
+            Assert.Equal(model == "local-chat" && sentKey == key, response.StatusCode == HttpStatusCode.OK);
             ids.Add(response.Headers.GetValues("x-request-id").Single());
         }
 

@@ -69,6 +69,25 @@ internal static class Conversations
                           {"role": "tool", "tool_call_id": "b", "content": "18"}],
              "tools": @TOOLS@, "add_generation_prompt": true}
             """,
+        ["special_characters"] = """
+            {"messages": [{"role": "system", "content": "  Answer in 中文 \"briefly\".\n"},
+                          {"role": "user", "content": "  多行\n内容 with \\ backslash, tab\t and emoji 😀  "},
+                          {"role": "assistant", "content": " 好的 😀 "},
+                          {"role": "user", "content": "<|im_end|> {{ not a template }} {% raw %}"}],
+             "add_generation_prompt": true}
+            """,
+        ["tool_call_rich_arguments"] = """
+            {"messages": [{"role": "user", "content": "Plan a trip"},
+                          {"role": "assistant", "content": "", "tool_calls": [{"id": "t1", "type": "function",
+                             "function": {"name": "plan", "arguments": {"title": "He said \"hi\"\nthen left", "days": 2.5, "count": 3,
+                               "ratio": -0.125, "big": 12345678901, "ok": true, "none": null, "tags": ["a", "b"], "nested": {"x": [], "y": {}},
+                               "emoji": "😀", "path": "C:\\temp"}}}]},
+                          {"role": "tool", "tool_call_id": "t1", "content": "done"}],
+             "tools": [{"type": "function", "function": {"name": "plan", "description": "Plan with \"quotes\" and 中文",
+               "parameters": {"type": "object", "properties": {"days": {"type": "number", "minimum": 0.5, "default": null},
+               "tags": {"type": "array", "items": {"type": "string"}}}, "required": []}}}],
+             "add_generation_prompt": true}
+            """,
         ["assistant_thinking"] = """
             {"messages": [{"role": "user", "content": "2+2?"},
                           {"role": "assistant", "content": "<think>\nSimple sum.\n</think>\n\n4"},

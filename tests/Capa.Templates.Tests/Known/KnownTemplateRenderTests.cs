@@ -25,6 +25,9 @@ public sealed class KnownTemplateRenderTests
         [("gemma3", "tool_call_object_arguments")] = "Invalid content type",
         [("gemma3", "tool_call_string_arguments")] = Alternate,
         [("gemma3", "two_tool_calls")] = Alternate,
+        [("gemma2", "special_characters")] = "System role not supported",
+        [("gemma2", "tool_call_rich_arguments")] = Alternate,
+        [("gemma3", "tool_call_rich_arguments")] = Alternate,
     };
 
     private static readonly Dictionary<string, string> GenerationPrompts = new()
@@ -72,15 +75,17 @@ public sealed class KnownTemplateRenderTests
         {
             if (message.GetProperty("role").GetString() is "user" && message.GetProperty("content").GetString() is { } content)
             {
-                Assert.Contains(content, prompt, StringComparison.Ordinal);
+                // Llama and Gemma templates trim message content.
+                Assert.Contains(content.Trim(), prompt, StringComparison.Ordinal);
             }
         }
 
         bool generationPrompt = doc.RootElement.GetProperty("add_generation_prompt").GetBoolean();
         Assert.Equal(generationPrompt, prompt.EndsWith(GenerationPrompts[family], StringComparison.Ordinal));
-        if (doc.RootElement.TryGetProperty("tools", out _) && family is "qwen2.5" or "qwen3" or "llama3.1" or "llama3.2")
+        if (doc.RootElement.TryGetProperty("tools", out JsonElement tools) && family is "qwen2.5" or "qwen3" or "llama3.1" or "llama3.2")
         {
-            Assert.Contains("\"get_weather\"", prompt, StringComparison.Ordinal);
+            string toolName = tools[0].GetProperty("function").GetProperty("name").GetString()!;
+            Assert.Contains($"\"name\": \"{toolName}\"", prompt, StringComparison.Ordinal);
         }
     }
 

@@ -111,6 +111,9 @@ public sealed class ConstructTests
         { "{% if missing %}x{% else %}y{% endif %}[{{ missing }}][{{ missing.a.b }}][{{ missing is defined }}]", "{}", "y[][][false]" },
         { "{% for x in missing %}x{% endfor %}ok", "{}", "ok" },
 
+        // transformers' generation markers render nothing
+        { "a{% generation %}b{% endgeneration %}c", "{}", "abc" },
+
         // Globals
         { "{{ range(3) | list }}{{ range(1, 6, 2) | list }}{{ strftime_now('%d %b %Y %H:%M') }}", "{}", "[0, 1, 2][1, 3, 5]09 Mar 2026 10:00" },
     };

@@ -58,6 +58,14 @@ public sealed class RenderErrorTests
     }
 
     [Fact]
+    public void Runaway_loops_are_stopped()
+    {
+        var error = Assert.Throws<TemplateException>(() =>
+            TemplateTestHelpers.Render("{% for a in range(10000) %}{% for b in range(200) %}{% endfor %}{% endfor %}"));
+        Assert.Contains("loop iterations", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Unsupported_variable_types_are_argument_errors()
     {
         var template = ChatTemplate.Parse("{{ x }}");

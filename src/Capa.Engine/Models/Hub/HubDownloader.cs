@@ -61,19 +61,9 @@ internal sealed class HubDownloader
             throw HubErrors.Storage(e, file.Path, _storeRoot, tracker.TotalBytes - tracker.BytesDone);
         }
 
-        if (File.Exists(finalPath))
+        if (await TryReuseCompletedAsync(file, finalPath, tracker, ct).ConfigureAwait(false) is { } reused)
         {
-            // Completed by an earlier run of the same commit; hashed again because the manifest records every file's sha256.
-            using var existing = new HashState();
-            var length = await existing.HashPrefixAsync(finalPath, long.MaxValue, ct).ConfigureAwait(false);
-            var sha = existing.Finish();
-            if ((file.Size is null || file.Size == length) && (file.Sha256 is null || file.Sha256 == sha))
-            {
-                tracker.CompleteFile(length);
-                return new ManifestFile(file.Path, length, sha);
-            }
-
-            File.Delete(finalPath);
+            return reused;
         }
 
         using var hash = new HashState();
@@ -100,6 +90,11 @@ internal sealed class HubDownloader
 
                 await Task.Delay(RetryDelay(failures), ct).ConfigureAwait(false);
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Network failures arrive as HubException; what is left is the local disk.
+                throw HubErrors.Storage(e, file.Path, _storeRoot, Math.Max(0, tracker.TotalBytes - tracker.BytesDone));
+            }
         }
 
         long size;
@@ -123,7 +118,7 @@ internal sealed class HubDownloader
 
         if (file.Sha256 is { } expected && expected != actual)
         {
-            File.Delete(partPath);
+            TryDelete(partPath);
             throw new HubException(HubErrorKind.ChecksumMismatch,
                 $"Checksum mismatch for '{file.Path}' of '{context.RepoId}': the hub announced sha256 {expected}, the download has {actual}. " +
                 "The damaged file was deleted; run the pull again (if it fails the same way, the hub or a proxy is serving a wrong file).");
@@ -285,6 +280,49 @@ internal sealed class HubDownloader
         {
             throw new HubException(HubErrorKind.Interrupted,
                 $"The connection closed after {ByteSize.Format(offset)} of '{file.Path}' ({ByteSize.Format(expected)}).");
+        }
+    }
+
+    /// <summary>
+    /// A file under its own name was completed and verified by an earlier run of the same commit: it is kept, and hashed
+    /// again because the manifest records every file's sha256. One that no longer matches is deleted and downloaded again.
+    /// </summary>
+    private async Task<ManifestFile?> TryReuseCompletedAsync(HubFile file, string finalPath, PullTracker tracker, CancellationToken ct)
+    {
+        try
+        {
+            if (!File.Exists(finalPath))
+            {
+                return null;
+            }
+
+            using var existing = new HashState();
+            var length = await existing.HashPrefixAsync(finalPath, long.MaxValue, ct).ConfigureAwait(false);
+            var sha = existing.Finish();
+            if ((file.Size is null || file.Size == length) && (file.Sha256 is null || file.Sha256 == sha))
+            {
+                tracker.CompleteFile(length);
+                return new ManifestFile(file.Path, length, sha);
+            }
+
+            File.Delete(finalPath);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw HubErrors.Storage(e, file.Path, _storeRoot, Math.Max(0, tracker.TotalBytes - tracker.BytesDone));
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The next pull of this commit re-checks it against the announced hash before keeping any of it.
         }
     }
 

@@ -54,7 +54,7 @@ internal sealed class DecoderGraph
         // Logits of about unit spread give clear greedy choices; tied models use a smaller embedding so the
         // residual stream is not dominated by the input token (which would make greedy output repeat it).
         float embedStd = (_s.TiedEmbeddings ? 1f : 3f) / MathF.Sqrt(h);
-        _g.Initializer(embedName, OnnxDataType.Float, [_s.VocabSize, h], () => Floats(Weights(embedName, (long)_s.VocabSize * h, 0f, embedStd)));
+        _g.Initializer(embedName, OnnxDataType.Float, [_s.VocabSize, h], () => WeightGenerator.NormalBytes(_seed, embedName, (long)_s.VocabSize * h, 0f, embedStd));
         string x = _g.Op("Gather", [embedName, inputIds]);
         if (_s.IsGemma)
         {

@@ -25,6 +25,11 @@ internal sealed class TestTokenizer
         for (int i = 0; i < family.LeadingTokens.Count; i++)
         {
             _specialIds.Add(family.LeadingTokens[i].Content, i);
+            // Leading tokens share model.vocab with the learned tokens, so a clash would make two ids one key.
+            if (Bpe.Tokens.Contains(family.LeadingTokens[i].Content))
+            {
+                throw new InvalidOperationException($"The learned vocabulary already holds '{family.LeadingTokens[i].Content}'.");
+            }
         }
 
         int next = BpeOffset + Bpe.Tokens.Count;
@@ -52,7 +57,11 @@ internal sealed class TestTokenizer
         ? id
         : throw new InvalidOperationException($"The {Family.ModelType} tokenizer has no token '{specialToken}'.");
 
-    /// <summary>Encodes plain text (no special tokens, no BOS) as the tokenizer.json does.</summary>
+    /// <summary>
+    /// Encodes plain text (no special tokens, no BOS) as the tokenizer.json does. Llama's pattern groups digits
+    /// by three where Qwen's splits them, but the merges never join digits (training used Qwen's pattern), so
+    /// both give the same ids.
+    /// </summary>
     public IReadOnlyList<int> EncodeText(string text) => [.. Bpe.Encode(text).Select(id => id + BpeOffset)];
 
     private IEnumerable<(int Id, FamilyToken Token)> SpecialTokens()

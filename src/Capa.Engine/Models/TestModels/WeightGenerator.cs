@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Capa.Engine.Models.TestModels;
@@ -16,18 +17,30 @@ internal static class WeightGenerator
     public static float[] Normal(ulong seed, string name, long count, float mean, float std)
     {
         var values = new float[count];
+        Fill(seed, name, values, mean, std);
+        return values;
+    }
+
+    /// <summary>Like <see cref="Normal"/>, as the little-endian float32 bytes an initializer stores (no second copy).</summary>
+    public static byte[] NormalBytes(ulong seed, string name, long count, float mean, float std)
+    {
+        var bytes = new byte[checked(count * sizeof(float))];
+        Fill(seed, name, MemoryMarshal.Cast<byte, float>(bytes.AsSpan()), mean, std);
+        return bytes;
+    }
+
+    private static void Fill(ulong seed, string name, Span<float> values, float mean, float std)
+    {
         ulong state = seed * 0x9E3779B97F4A7C15UL ^ Fnv1a(name);
         // Sum of four U(0,1) has mean 2 and variance 1/3; sqrt(3) rescales it to unit variance.
         const float ToUnit = 1.7320508f / 65536f;
-        for (long i = 0; i < count; i++)
+        for (int i = 0; i < values.Length; i++)
         {
             ulong r = Next(ref state);
             uint sum = (uint)(r & 0xFFFF) + (uint)((r >> 16) & 0xFFFF) + (uint)((r >> 32) & 0xFFFF) + (uint)(r >> 48);
             float unit = ((float)sum - 131070f) * ToUnit;
             values[i] = mean + std * unit;
         }
-
-        return values;
     }
 
     private static ulong Next(ref ulong state)

@@ -10,7 +10,8 @@ internal static class WeightQuantizer
     /// <summary>ONNX MatMul's B operand: the transpose, [in, out], as float32 bytes.</summary>
     public static byte[] TransposeToBytes(float[] weight, int n, int k)
     {
-        var t = new float[weight.Length];
+        var bytes = new byte[(long)weight.Length * sizeof(float)];
+        Span<float> t = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
         for (int row = 0; row < n; row++)
         {
             int src = row * k;
@@ -20,7 +21,7 @@ internal static class WeightQuantizer
             }
         }
 
-        return MemoryMarshal.AsBytes(t.AsSpan()).ToArray();
+        return bytes;
     }
 
     /// <summary>

@@ -15,7 +15,6 @@ namespace Capa.Server.Providers.Local;
 /// </summary>
 public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 {
-    private static readonly ConditionalWeakTable<ChatCall, StrongBox<long>> Seeds = [];
     private readonly LocalProviderOptions _options;
     private readonly ModelStore _store;
     private readonly ILogger _logger;
@@ -38,13 +37,6 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 
     /// <summary>Whether <c>capa-tiny</c> is what is being served (for the start-up banner).</summary>
     public bool ServesTinyModel => Models().Any(m => m.Model.Id == CapaTiny.ModelId);
-
-    /// <summary>
-    /// The seed a call was sampled with (the request's, or the one drawn for it), once its generation has started; the
-    /// server puts it in the <c>x-capa-seed</c> header. Null for calls this provider did not start.
-    /// </summary>
-    public static long? GetSeedUsed(ChatCall call) =>
-        call is not null && Seeds.TryGetValue(call, out var box) ? box.Value : null;
 
     /// <summary>
     /// Prepares the store for serving: creates <c>capa-tiny</c> when the store holds no chat model (and creation is on).
@@ -217,7 +209,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
             var tokens = model.Tokenize(prompt);
             var generation = ChatRequestMapper.Generation(request, model, tokens, constraint);
             var stream = await model.StartAsync(generation, cancellationToken).ConfigureAwait(false);
-            Seeds.AddOrUpdate(call, new StrongBox<long>(stream.Seed));
+            call.SeedUsed = stream.Seed;
             return (model, stream);
         }
         catch (GenerationQueueFullException ex)
