@@ -13,7 +13,12 @@ internal static class RmCommand
         var command = new Command("rm", "Remove a model from the model store.") { model, modelsDir };
         command.SetAction((parse, ct) => CliRunner.RunAsync(() =>
         {
-            var id = parse.GetValue(model) ?? string.Empty;
+            var id = parse.GetValue(model)?.Trim() ?? string.Empty;
+            if (!ModelId.IsValid(id, out var invalid))
+            {
+                throw new CliException(invalid!);
+            }
+
             var store = PullCommand.Run(() => ModelStore.Open(parse.GetValue(modelsDir)));
             bool removed;
             try

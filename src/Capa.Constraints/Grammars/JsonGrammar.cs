@@ -29,7 +29,7 @@ public static class JsonGrammar
 
     /// <summary>
     /// A JSON value valid under <paramref name="schema"/> (OpenAI's structured-outputs subset, documented in
-    /// docs/constraints.md). Throws <see cref="UnsupportedSchemaException"/> for anything it cannot enforce and
+    /// the project's README.md). Throws <see cref="UnsupportedSchemaException"/> for anything it cannot enforce and
     /// <see cref="InvalidSchemaException"/> for schemas OpenAI would reject or that admit no value.
     /// </summary>
     public static Grammar FromSchema(JsonElement schema, JsonSchemaOptions? options = null)

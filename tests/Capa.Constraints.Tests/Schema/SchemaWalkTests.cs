@@ -42,6 +42,16 @@ public sealed class SchemaWalkTests
         Assert.True(ajvErrors is null or "", ajvErrors);
     }
 
+    [Fact]
+    public async Task BothValidatorsCatchAnInvalidInstance()
+    {
+        string bad = """{"root":{"value":1.5,"children":[]}}""";
+        JsonSchema schema = await JsonSchema.FromJsonAsync(ForNJsonSchema(SchemaCorpus.Text("tree")));
+        Assert.NotEmpty(schema.Validate(bad));
+        string? ajv = RunAjv([(SchemaCorpus.Text("tree"), bad), (SchemaCorpus.Text("tuple"), """{"point":[1,2,"m",4]}""")]);
+        Assert.True(ajv is null || ajv.Split('\n').Length == 2, ajv);
+    }
+
     /// <summary>NJsonSchema reads draft 4-7: "$defs" becomes "definitions", prefixItems/items become items/additionalItems.</summary>
     internal static string ForNJsonSchema(string schema)
     {
