@@ -18,6 +18,9 @@ namespace Capa.Tokenizers;
 /// </summary>
 public sealed class HfTokenizer
 {
+    // Ids index dense arrays; a corrupt file naming id 2^31 must fail clearly rather than exhaust memory.
+    private const int MaxVocabSize = 16_000_000;
+
     private readonly Normalizer? _normalizer;
     private readonly PreTokenizer? _preTokenizer;
     private readonly BpeModel _model;
@@ -57,6 +60,11 @@ public sealed class HfTokenizer
         {
             maxId = Math.Max(maxId, token.Id);
             _addedByContent[token.Content] = token.Id;
+        }
+
+        if (maxId >= MaxVocabSize)
+        {
+            throw new FormatException($"tokenizer.json uses id {maxId}; ids above {MaxVocabSize - 1} are not supported.");
         }
 
         VocabSize = maxId + 1;

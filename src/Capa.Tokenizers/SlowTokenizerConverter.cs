@@ -22,6 +22,23 @@ public static class SlowTokenizerConverter
     /// <exception cref="NotSupportedException">tokenizer_class is not a byte-level BPE class this converter knows.</exception>
     public static string ConvertFolder(string directory)
     {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        try
+        {
+            return Convert(directory);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"A tokenizer file in '{directory}' is not valid JSON: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new FormatException($"A tokenizer file in '{directory}' has a value of the wrong type: {e.Message}", e);
+        }
+    }
+
+    private static string Convert(string directory)
+    {
         string vocabPath = Path.Combine(directory, "vocab.json");
         string mergesPath = Path.Combine(directory, "merges.txt");
         if (!File.Exists(vocabPath) || !File.Exists(mergesPath))
@@ -172,7 +189,10 @@ public static class SlowTokenizerConverter
 
                 var v = entry.Value;
                 bool special = v.TryGetProperty("special", out var s) && s.ValueKind == JsonValueKind.True;
-                tokens[id] = new AddedToken(id, v.GetProperty("content").GetString()!)
+                string content = v.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String
+                    ? c.GetString()!
+                    : throw new FormatException($"added_tokens_decoder entry {id} has no string \"content\".");
+                tokens[id] = new AddedToken(id, content)
                 {
                     Special = special,
                     LStrip = Flag(v, "lstrip"),

@@ -12,7 +12,8 @@ public sealed class StreamingDetokenizer
     // holds an invalid sequence that no later token can repair, so it is released.
     private const int MaxPendingTokens = 8;
 
-    private static readonly string[] CleanUpPrefixes = [" ", " '", " n", " n'", " 'v", " 'r"];
+    // Proper prefixes of the clean-up patterns, longest first.
+    private static readonly string[] CleanUpPrefixes = [" n'", " 'v", " 'r", " '", " n", " "];
 
     private readonly HfTokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
@@ -97,7 +98,7 @@ public sealed class StreamingDetokenizer
             return text;
         }
 
-        foreach (string prefix in CleanUpPrefixes.OrderByDescending(p => p.Length))
+        foreach (string prefix in CleanUpPrefixes)
         {
             if (text.EndsWith(prefix, StringComparison.Ordinal))
             {

@@ -123,6 +123,9 @@ public sealed class HfTokenizerTests
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"normalizer":null}"""));
         Assert.Throws<NotSupportedException>(() => HfTokenizer.FromJson("""{"model":{"type":"Unigram","vocab":[]}}"""));
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}}"""));
+        Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":2147483647},"merges":[]}}"""));
+        Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":"zero"},"merges":[]}}"""));
+        Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":0}},"added_tokens":[{"content":"x"}]}"""));
         Assert.Throws<ArgumentNullException>(() => Llama3.Encode(null!));
         Assert.Throws<DirectoryNotFoundException>(() => HfTokenizer.FromFolder(Path.Combine(Path.GetTempPath(), "capa-no-such-folder-" + Guid.NewGuid())));
         string empty = Directory.CreateTempSubdirectory("capa-tok-empty").FullName;

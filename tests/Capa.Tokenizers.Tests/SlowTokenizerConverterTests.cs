@@ -34,6 +34,25 @@ public sealed class SlowTokenizerConverterTests
     }
 
     [Fact]
+    public void MalformedFiles_AreFormatErrors()
+    {
+        string dir = Directory.CreateTempSubdirectory("capa-tok-bad").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "vocab.json"), "{\"a\": 0,");
+            File.WriteAllText(Path.Combine(dir, "merges.txt"), "");
+            Assert.Throws<FormatException>(() => HfTokenizer.FromFolder(dir));
+            File.WriteAllText(Path.Combine(dir, "vocab.json"), "{\"a\": 0}");
+            File.WriteAllText(Path.Combine(dir, "merges.txt"), "a b c\n");
+            Assert.Throws<FormatException>(() => HfTokenizer.FromFolder(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void UnknownTokenizerClass_IsRefused()
     {
         string dir = Directory.CreateTempSubdirectory("capa-tok-bert").FullName;

@@ -78,4 +78,38 @@ public sealed class StreamingDetokenizerTests
         Assert.Equal(string.Empty, detokenizer.Append(lone));
         Assert.Equal("\uFFFD", detokenizer.Flush());
     }
+
+    [Fact]
+    public void RandomSegmentations_ConcatenateToDecode()
+    {
+        // Encodings of random text in which random tokens are spelled out as byte tokens: characters then arrive
+        // split across tokens at every possible point.
+        var rng = new Random(12345);
+        foreach (var tokenizer in new[] { Llama3, Legacy })
+        {
+            foreach (string text in Oracle.OracleCorpus.Random(150, seed: 99))
+            {
+                var ids = new List<int>();
+                foreach (int id in tokenizer.Encode(text))
+                {
+                    var bytes = tokenizer.GetTokenBytes(id);
+                    if (bytes.IsEmpty || rng.Next(2) == 0)
+                    {
+                        ids.Add(id);
+                        continue;
+                    }
+
+                    foreach (byte b in bytes.Span)
+                    {
+                        string name = tokenizer == Llama3 ? Capa.Tokenizers.Text.ByteLevelAlphabet.Encode(b).ToString() : $"<0x{b:X2}>";
+                        ids.Add(tokenizer.TokenToId(name)!.Value);
+                    }
+                }
+
+                var pieces = Stream(tokenizer, ids);
+                Assert.Equal(tokenizer.Decode(ids.ToArray(), skipSpecialTokens: true), string.Concat(pieces));
+                Assert.DoesNotContain(pieces, p => p.Contains('\uFFFD', StringComparison.Ordinal));
+            }
+        }
+    }
 }

@@ -81,7 +81,12 @@ internal static class PullCommand
         {
             throw new CliException(e.Message);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (ArgumentException e)
+        {
+            // The message is for the user; the parameter name .NET appends is not.
+            throw new CliException(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal));
+        }
+        catch (InvalidOperationException e)
         {
             throw new CliException(e.Message);
         }

@@ -53,6 +53,8 @@ internal static class ServeCommand
         {
             app = CapaServer.Build(options, builder =>
             {
+                // Start-up failures are reported as one line below; the host's own stack trace would only repeat it.
+                builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
                 builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
                 builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
             });

@@ -48,10 +48,7 @@ internal sealed class MaskWalker
         }
 
         MaskEntry entry = owner.GetEntry(config with { Parent = SentinelFrame.Instance }, this);
-        for (int i = 0; i < bits.Length; i++)
-        {
-            bits[i] |= entry.Bits[i];
-        }
+        entry.AddTo(bits);
 
         foreach ((int node, byte b, bool consumed) in entry.Deferrals)
         {

@@ -28,14 +28,14 @@ public sealed class TokenConstraint
     /// <summary>The vocabulary.</summary>
     public TokenVocabulary Vocabulary { get; }
 
-    /// <summary>At most this many masks are cached (each is <see cref="TokenVocabulary.MaskWords"/> words).</summary>
+    /// <summary>At most this many masks are cached (a dense one is <see cref="TokenVocabulary.MaskWords"/> words; most are short id lists).</summary>
     public int MaxCacheEntries { get; }
 
     /// <summary>Number of masks cached so far.</summary>
     public int CachedMasks => _cache.Count;
 
     /// <summary>Binds <paramref name="grammar"/> to <paramref name="vocabulary"/>.</summary>
-    public static TokenConstraint Create(Grammar grammar, TokenVocabulary vocabulary, int maxCacheEntries = 256)
+    public static TokenConstraint Create(Grammar grammar, TokenVocabulary vocabulary, int maxCacheEntries = 4096)
     {
         ArgumentNullException.ThrowIfNull(grammar);
         ArgumentNullException.ThrowIfNull(vocabulary);
@@ -63,5 +63,60 @@ public sealed class TokenConstraint
     }
 }
 
-/// <summary>Tokens accepted within a frame, and where (trie child, byte, consumed) the frame completes.</summary>
-internal sealed record MaskEntry(ulong[] Bits, (int TrieNode, byte Byte, bool Consumed)[] Deferrals);
+/// <summary>
+/// Tokens accepted within a frame, and where (trie child, byte, consumed) the frame completes. Most frames
+/// admit few tokens, so those are kept as a list of ids (<see cref="Ids"/>) rather than a full bit set.
+/// </summary>
+internal sealed class MaskEntry
+{
+    public MaskEntry(ulong[] bits, (int TrieNode, byte Byte, bool Consumed)[] deferrals)
+    {
+        Deferrals = deferrals;
+        int count = 0;
+        foreach (ulong w in bits)
+        {
+            count += System.Numerics.BitOperations.PopCount(w);
+        }
+
+        if (count * sizeof(int) < bits.Length * sizeof(ulong))
+        {
+            Ids = new int[count];
+            int k = 0;
+            for (int w = 0; w < bits.Length; w++)
+            {
+                for (ulong word = bits[w]; word != 0; word &= word - 1)
+                {
+                    Ids[k++] = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+                }
+            }
+        }
+        else
+        {
+            Bits = bits;
+        }
+    }
+
+    public ulong[]? Bits { get; }
+
+    public int[]? Ids { get; }
+
+    public (int TrieNode, byte Byte, bool Consumed)[] Deferrals { get; }
+
+    public void AddTo(Span<ulong> mask)
+    {
+        if (Bits is not null)
+        {
+            for (int i = 0; i < mask.Length; i++)
+            {
+                mask[i] |= Bits[i];
+            }
+        }
+        else
+        {
+            foreach (int id in Ids!)
+            {
+                mask[id >> 6] |= 1UL << (id & 63);
+            }
+        }
+    }
+}

@@ -198,7 +198,7 @@ internal sealed class TokenizerRegex
                     }
                     else if (next is 'p' or 'P' && i + 2 < pattern.Length && pattern[i + 2] == '{')
                     {
-                        int close = pattern.IndexOf('}', i + 3);
+                        int close = ClosingBrace(pattern, i);
                         sb.Append(pattern, i, close - i + 1);
                         i = close;
                     }
@@ -271,6 +271,12 @@ internal sealed class TokenizerRegex
         return sb.ToString();
     }
 
+    private static int ClosingBrace(string pattern, int escapeStart)
+    {
+        int close = pattern.IndexOf('}', escapeStart + 3);
+        return close >= 0 ? close : throw new FormatException($"Unterminated \\p{{...}} in tokenizer regex '{pattern}'.");
+    }
+
     private static void AppendCodePoint(StringBuilder sb, int cp, bool fold)
     {
         if (fold && cp < 128 && char.IsAsciiLetter((char)cp))
@@ -315,7 +321,7 @@ internal sealed class TokenizerRegex
             {
                 if (pattern[i + 1] is 'p' or 'P' && i + 2 < pattern.Length && pattern[i + 2] == '{')
                 {
-                    int close = pattern.IndexOf('}', i + 3);
+                    int close = ClosingBrace(pattern, i);
                     sb.Append(pattern, i, close - i + 1);
                     i = close;
                 }

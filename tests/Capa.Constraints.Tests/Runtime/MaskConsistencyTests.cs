@@ -44,6 +44,30 @@ public sealed class MaskConsistencyTests
     }
 
     [Fact]
+    public async Task StatesOnOneSharedConstraintMayRunOnSeveralThreads()
+    {
+        TokenVocabulary vocab = TestVocabularies.Random(5, randomTokens: 200);
+        TokenConstraint constraint = TokenConstraint.Create(JsonGrammar.FromSchema(SchemaCorpus.Get("events")), vocab);
+        Task[] tasks = [.. Enumerable.Range(0, 4).Select(t => Task.Run(() =>
+        {
+            var mask = new ulong[vocab.MaskWords];
+            var rng = new Random(t);
+            for (int walk = 0; walk < 5; walk++)
+            {
+                ConstraintState state = constraint.CreateState();
+                for (int step = 0; step < 30 && !state.IsFinished; step++)
+                {
+                    state.FillMask(mask);
+                    var allowed = Enumerable.Range(0, vocab.Count).Where(id => (mask[id >> 6] & (1UL << (id & 63))) != 0).ToList();
+                    Assert.All(allowed, id => Assert.True(state.IsAllowed(id)));
+                    state.Advance(allowed[rng.Next(allowed.Count)]);
+                }
+            }
+        }))];
+        await Task.WhenAll(tasks);
+    }
+
+    [Fact]
     public void CachedMasksAreReusedAcrossStates()
     {
         TokenVocabulary vocab = TestVocabularies.Random(11);

@@ -29,7 +29,7 @@ public sealed class GreedyOracleEngineTests(TinyModels models) : IClassFixture<T
         using var model = LocalChatModel.Load(models.Get(arch), new LocalChatModelOptions
         {
             Variant = variant,
-            Decoder = new OnnxDecoderOptions { IntraOpThreads = 1, PrefillChunkTokens = 5 },
+            Decoder = new OnnxDecoderOptions { IntraOpThreads = 1, PrefillChunkTokens = 256 },
             DigestCachePath = Path.Combine(models.Root, $"oracle-digests-{arch}.json"),
         });
         var prompt = model.Tokenize(model.RenderPrompt(new Dictionary<string, object?>

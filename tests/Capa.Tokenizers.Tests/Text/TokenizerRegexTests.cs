@@ -48,6 +48,10 @@ public sealed class TokenizerRegexTests
     {
         var e = Assert.Throws<FormatException>(() => TokenizerRegex.FromOniguruma("(unclosed"));
         Assert.Contains("(unclosed", e.Message, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => TokenizerRegex.FromOniguruma(@"\p{L"));
+        Assert.Throws<FormatException>(() => TokenizerRegex.FromOniguruma(@"[\p{L"));
+        Assert.Throws<FormatException>(() => TokenizerRegex.FromOniguruma("[abc"));
+        Assert.Throws<FormatException>(() => TokenizerRegex.FromOniguruma(@"\x{41"));
     }
 
     private const string ByteLevelPreTokenizerPattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";

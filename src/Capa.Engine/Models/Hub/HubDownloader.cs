@@ -71,6 +71,7 @@ internal sealed class HubDownloader
         while (true)
         {
             ct.ThrowIfCancellationRequested();
+            var before = PartLength(partPath);
             try
             {
                 await AttemptAsync(file, url, partPath, hash, context, tracker, ct).ConfigureAwait(false);
@@ -78,12 +79,14 @@ internal sealed class HubDownloader
             }
             catch (HubException e) when (e.IsTransient)
             {
-                failures++;
+                // Failures count in a row: an attempt that brought bytes resets the count, so a long download over a
+                // connection that drops now and then still finishes, while one that makes no progress gives up.
+                var kept = PartLength(partPath);
+                failures = kept > before ? 1 : failures + 1;
                 if (failures > _options.MaxRetries)
                 {
-                    var kept = File.Exists(partPath) ? new FileInfo(partPath).Length : 0;
                     throw new HubException(e.Kind == HubErrorKind.ServerError ? HubErrorKind.ServerError : HubErrorKind.Interrupted,
-                        $"Downloading '{file.Path}' of '{context.RepoId}' failed {failures} times; last: {e.Message} " +
+                        $"Downloading '{file.Path}' of '{context.RepoId}' failed ({failures} attempt{(failures == 1 ? string.Empty : "s")} in a row): {e.Message} " +
                         $"The {ByteSize.Format(kept)} downloaded so far are kept: run the same pull again to resume.",
                         e, e.StatusCode);
                 }
@@ -313,6 +316,8 @@ internal sealed class HubDownloader
             throw HubErrors.Storage(e, file.Path, _storeRoot, Math.Max(0, tracker.TotalBytes - tracker.BytesDone));
         }
     }
+
+    private static long PartLength(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 
     private static void TryDelete(string path)
     {

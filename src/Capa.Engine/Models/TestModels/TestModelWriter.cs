@@ -196,7 +196,11 @@ public static class TestModelWriter
             w.WriteString("size", spec.Size == TestModelSize.Tiny ? "tiny" : "0.5b");
             w.WriteNumber("seed", spec.Seed);
             w.WriteNumber("tokenizer_size", t.Count);
-            w.WriteString("vocab_note", $"The tokenizer defines ids 0..{t.Count - 1}; embedding rows up to vocab_size - 1 exist but no token maps to them.");
+            if (s.VocabSize > t.Count)
+            {
+                w.WriteString("vocab_note", $"The tokenizer defines ids 0..{t.Count - 1}; embedding rows up to vocab_size - 1 exist but no token maps to them.");
+            }
+
             w.WriteEndObject();
             w.WriteEndObject();
         });

@@ -216,6 +216,51 @@ public sealed class HubClientTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task A_range_answer_from_another_offset_is_discarded_and_the_file_started_over()
+    {
+        var q4 = _repo.Files["onnx/model_q4.onnx"].Content;
+        var calls = 0;
+        _hub.Intercept = request =>
+        {
+            if (!request.Path.EndsWith("/onnx/model_q4.onnx", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            return Interlocked.Increment(ref calls) switch
+            {
+                1 => FakeHub.FileResponse(q4, null) with { CutAfterBytes = 50_000 },
+                // Claims to resume but starts at byte 10: splicing it would corrupt the file.
+                2 => FakeHub.FileResponse(q4, "bytes=10-"),
+                _ => null,
+            };
+        };
+        using var client = Client();
+
+        var model = await client.PullAsync(RepoId, null, ModelVariant.Q4, Store);
+
+        var requests = _hub.FileRequests("onnx/model_q4.onnx").ToList();
+        Assert.Equal(3, requests.Count);
+        Assert.Equal("bytes=50000-", requests[1].Header("Range"));
+        Assert.Null(requests[2].Header("Range"));
+        Assert.Equal(q4, await File.ReadAllBytesAsync(Path.Combine(model.Directory, "onnx", "model_q4.onnx")));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_server_error_on_the_file_list_is_retried()
+    {
+        var failures = 0;
+        _hub.Intercept = request => request.Path.StartsWith("/api/", StringComparison.Ordinal) && Interlocked.Increment(ref failures) == 1
+            ? FakeResponse.Json(500, """{"error":"oops"}""")
+            : null;
+        using var client = Client();
+
+        await client.PullAsync(RepoId, null, ModelVariant.Q4, Store);
+
+        Assert.Equal(2, _hub.Requests.Count(r => r.Path.StartsWith("/api/", StringComparison.Ordinal)));
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task An_interruption_beyond_the_retries_fails_clearly_and_the_next_pull_resumes()
     {
         _hub.Intercept = request => request.Path.EndsWith("/onnx/model_q4.onnx", StringComparison.Ordinal) && request.Header("Range") is null
@@ -430,6 +475,39 @@ public sealed class HubClientTests : IAsyncLifetime
 
         Assert.Equal(3, _hub.FileRequests("tokenizer.json").Count());
         Assert.True(File.Exists(Path.Combine(model.Directory, "tokenizer.json")));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_connection_that_keeps_dropping_still_finishes_while_each_attempt_brings_bytes()
+    {
+        var q4 = _repo.Files["onnx/model_q4.onnx"].Content;
+        _hub.Intercept = request => request.Path.EndsWith("/onnx/model_q4.onnx", StringComparison.Ordinal)
+            ? FakeHub.FileResponse(q4, request.Header("Range")) with { CutAfterBytes = 40_000 }
+            : null;
+        using var client = Client(maxRetries: 1);
+
+        var model = await client.PullAsync(RepoId, null, ModelVariant.Q4, Store);
+
+        Assert.Equal(8, _hub.FileRequests("onnx/model_q4.onnx").Count());
+        Assert.Equal(q4, await File.ReadAllBytesAsync(Path.Combine(model.Directory, "onnx", "model_q4.onnx")));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_server_that_keeps_failing_is_given_up_after_the_retries()
+    {
+        _hub.Intercept = request => request.Path.EndsWith("/onnx/model_q4.onnx", StringComparison.Ordinal)
+            ? FakeResponse.Json(503, """{"error":"overloaded"}""")
+            : null;
+        using var client = Client(maxRetries: 2);
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.PullAsync(RepoId, null, ModelVariant.Q4, Store));
+
+        Assert.Equal(HubErrorKind.ServerError, error.Kind);
+        Assert.Equal(503, error.StatusCode);
+        Assert.Contains("3 attempts in a row", error.Message, StringComparison.Ordinal);
+        Assert.Contains("overloaded", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _hub.FileRequests("onnx/model_q4.onnx").Count());
+        AssertNoModelAndNoHalfFolder();
     }
 
     [Fact(Timeout = 30_000)]
