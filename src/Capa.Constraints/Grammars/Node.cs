@@ -31,8 +31,8 @@ internal abstract class Node
     public abstract bool CanEndHere(Frame frame);
 
     /// <summary>
-    /// Whether masks computed from this frame are worth caching: false for frames that carry a counter or a
-    /// value (length-bounded strings, bounded numbers), which would fill the cache with single-use entries.
+    /// Whether masks computed from this frame are worth caching: false for frames that carry an unbounded
+    /// value (the digits of a bounded number), which would fill the cache with single-use entries.
     /// </summary>
     public virtual bool IsCacheable(Frame frame) => true;
 

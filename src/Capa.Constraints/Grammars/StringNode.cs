@@ -81,7 +81,6 @@ internal sealed class StringNode : Node
     /// <summary>Only length bounds need the character count; a pattern alone is tracked by its automaton state.</summary>
     private bool TracksCount => _max != int.MaxValue || _min > 0;
 
-    public override bool IsCacheable(Frame frame) => !TracksCount;
 
     private static bool[][] BuildLiveness(CharDfa dfa, int min, int max, int bound)
     {

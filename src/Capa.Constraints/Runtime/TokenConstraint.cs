@@ -14,12 +14,13 @@ namespace Capa.Constraints.Runtime;
 public sealed class TokenConstraint
 {
     private readonly ConcurrentDictionary<Frame, MaskEntry> _cache = new();
+    private long _cachedBytes;
 
-    private TokenConstraint(Grammar grammar, TokenVocabulary vocabulary, int maxCacheEntries)
+    private TokenConstraint(Grammar grammar, TokenVocabulary vocabulary, long maxCacheBytes)
     {
         Grammar = grammar;
         Vocabulary = vocabulary;
-        MaxCacheEntries = maxCacheEntries;
+        MaxCacheBytes = maxCacheBytes;
     }
 
     /// <summary>The grammar.</summary>
@@ -28,19 +29,25 @@ public sealed class TokenConstraint
     /// <summary>The vocabulary.</summary>
     public TokenVocabulary Vocabulary { get; }
 
-    /// <summary>At most this many masks are cached (a dense one is <see cref="TokenVocabulary.MaskWords"/> words; most are short id lists).</summary>
-    public int MaxCacheEntries { get; }
+    /// <summary>
+    /// Memory the mask cache may use. A dense mask is <see cref="TokenVocabulary.MaskWords"/> words (19 KB for a
+    /// 152k vocabulary); most masks are short id lists. Once full, new masks are computed but not kept.
+    /// </summary>
+    public long MaxCacheBytes { get; }
 
     /// <summary>Number of masks cached so far.</summary>
     public int CachedMasks => _cache.Count;
 
-    /// <summary>Binds <paramref name="grammar"/> to <paramref name="vocabulary"/>.</summary>
-    public static TokenConstraint Create(Grammar grammar, TokenVocabulary vocabulary, int maxCacheEntries = 4096)
+    /// <summary>Bytes the cached masks use.</summary>
+    public long CachedBytes => Interlocked.Read(ref _cachedBytes);
+
+    /// <summary>Binds <paramref name="grammar"/> to <paramref name="vocabulary"/>; the cache defaults to 16 MB.</summary>
+    public static TokenConstraint Create(Grammar grammar, TokenVocabulary vocabulary, long maxCacheBytes = 16L << 20)
     {
         ArgumentNullException.ThrowIfNull(grammar);
         ArgumentNullException.ThrowIfNull(vocabulary);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxCacheEntries);
-        return new TokenConstraint(grammar, vocabulary, maxCacheEntries);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxCacheBytes);
+        return new TokenConstraint(grammar, vocabulary, maxCacheBytes);
     }
 
     /// <summary>A fresh state at the start of the grammar.</summary>
@@ -54,9 +61,9 @@ public sealed class TokenConstraint
         }
 
         entry = walker.ComputeEntry(key);
-        if (_cache.Count < MaxCacheEntries && key.Node.IsCacheable(key))
+        if (key.Node.IsCacheable(key) && Interlocked.Read(ref _cachedBytes) + entry.SizeInBytes <= MaxCacheBytes && _cache.TryAdd(key, entry))
         {
-            _cache.TryAdd(key, entry);
+            Interlocked.Add(ref _cachedBytes, entry.SizeInBytes);
         }
 
         return entry;
@@ -101,6 +108,9 @@ internal sealed class MaskEntry
     public int[]? Ids { get; }
 
     public (int TrieNode, byte Byte, bool Consumed)[] Deferrals { get; }
+
+    /// <summary>Approximate memory held, for the cache budget.</summary>
+    public long SizeInBytes => 64 + ((long?)Bits?.Length * sizeof(ulong) ?? (long)Ids!.Length * sizeof(int)) + ((long)Deferrals.Length * 12);
 
     public void AddTo(Span<ulong> mask)
     {

@@ -534,7 +534,7 @@ internal sealed class JsonSchemaCompiler
             dfa = CompileRegex(regex, "format", path);
         }
 
-        if (dfa is not null && (long)dfa.StateCount * ((max == int.MaxValue ? min : max) + 1) > 4_000_000)
+        if (dfa is not null && (long)dfa.StateCount * ((max == int.MaxValue ? min : max) + 1) > 500_000)
         {
             throw Unsupported("maxLength", path, $"A pattern with a length bound this large at '{path}' is not supported");
         }
