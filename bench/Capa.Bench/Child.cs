@@ -17,10 +17,20 @@ internal static class Child
         var promptTokens = int.Parse(args[2], CultureInfo.InvariantCulture);
         var decodeTokens = int.Parse(args[3], CultureInfo.InvariantCulture);
         var threads = int.Parse(args[4], CultureInfo.InvariantCulture);
+        var decoderOptions = new OnnxDecoderOptions { IntraOpThreads = threads };
+        if (args.Length > 5)
+        {
+            decoderOptions = decoderOptions with { MaxPrefillLogitsBytes = long.Parse(args[5], CultureInfo.InvariantCulture) << 20 };
+        }
+
+        if (args.Length > 6)
+        {
+            decoderOptions = decoderOptions with { EnableMemoryPattern = args[6] == "1" };
+        }
 
         var load = Stopwatch.StartNew();
         var folder = ModelFolder.Load(dir, variant);
-        using var decoder = OnnxDecoderModel.Load(folder, new OnnxDecoderOptions { IntraOpThreads = threads });
+        using var decoder = OnnxDecoderModel.Load(folder, decoderOptions);
         load.Stop();
 
         var rng = new Random(1234);

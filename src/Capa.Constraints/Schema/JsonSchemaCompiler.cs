@@ -657,8 +657,7 @@ internal sealed class JsonSchemaCompiler
         Node? compiled = Compile(target, reference);
         if (compiled is null)
         {
-            _refs[reference] = node;
-            node.Target = null;
+            // Recursive uses already hold the node; Finish turns it into a choice with no alternative.
             return null;
         }
 

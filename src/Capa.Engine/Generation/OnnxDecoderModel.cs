@@ -188,7 +188,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            EnableMemoryPattern = true,
+            EnableMemoryPattern = options.EnableMemoryPattern,
             EnableCpuMemArena = true,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };

@@ -14,4 +14,7 @@ public sealed record OnnxDecoderOptions
     /// be asked for the last position only; chunks shrink to respect it. Default 64 MiB.
     /// </summary>
     public long MaxPrefillLogitsBytes { get; init; } = 64L << 20;
+
+    /// <summary>ONNX Runtime's memory pattern optimisation (pre-planned allocations per input shape). Default on.</summary>
+    public bool EnableMemoryPattern { get; init; } = true;
 }
