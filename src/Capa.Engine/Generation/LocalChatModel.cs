@@ -102,6 +102,10 @@ public sealed class LocalChatModel : IDisposable
             var tokenizer = new HfGenerationTokenizer(hf);
             var digests = new FileDigestCache(options.DigestCachePath ?? Path.Combine(folder.Directory, ".capa-digests.json"));
             var inputs = SystemFingerprintInputs(folder, decoder, digests, source!);
+            foreach (var (key, value) in options.ExtraFingerprintInputs ?? new Dictionary<string, string>())
+            {
+                inputs[key] = value;
+            }
             var engine = new TextGenerationEngine(decoder, tokenizer, folder.EosTokenIds, options.Scheduler);
             var name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
             return new LocalChatModel(name, folder, tokenizer, template, source!, decoder, engine, inputs);

@@ -17,6 +17,12 @@ public sealed record LocalChatModelOptions
     /// <summary>Where model file digests are cached; null: <c>.capa-digests.json</c> in the model's folder.</summary>
     public string? DigestCachePath { get; init; }
 
+    /// <summary>
+    /// More inputs to the <c>system_fingerprint</c> from other layers that change outputs (e.g. the constrained-decoding
+    /// version, server options); merged over the engine's own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ExtraFingerprintInputs { get; init; }
+
     /// <summary>The name the model is served under (model cards, logs); null: the folder's name.</summary>
     public string? Name { get; init; }
 }

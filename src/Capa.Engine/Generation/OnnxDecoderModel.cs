@@ -31,10 +31,11 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     private readonly bool _hasMask;
     private readonly bool _hasPositions;
 
-    private OnnxDecoderModel(InferenceSession session, ModelFolder folder, OnnxDecoderOptions options)
+    private OnnxDecoderModel(InferenceSession session, ModelFolder folder, OnnxDecoderOptions options, string? accuracyLevel)
     {
         _session = session;
         Options = options;
+        MatMulNBitsAccuracyLevel = accuracyLevel;
         var inputs = session.InputMetadata;
         var outputs = session.OutputMetadata;
         if (!inputs.TryGetValue(InputIds, out var ids))
@@ -129,6 +130,12 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             : (int)Math.Clamp(options.MaxPrefillLogitsBytes / bytesPerPosition, 1, options.PrefillChunkTokens);
     }
 
+    /// <summary>
+    /// The <c>accuracy_level</c> the 4-bit matmuls run with: null when the graph has none, <c>file:0</c> (the file's
+    /// levels) when left as is, or the level written over the file's (e.g. <c>4 (file: 0)</c>).
+    /// </summary>
+    public string? MatMulNBitsAccuracyLevel { get; }
+
     /// <summary>The options the session was created with.</summary>
     public OnnxDecoderOptions Options { get; }
 
@@ -172,6 +179,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         ["ep.intra_op_threads"] = Options.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["ep.graph_optimization_level"] = "all",
         ["ep.prefill_chunk_tokens"] = PrefillChunkTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ep.matmulnbits_accuracy_level"] = MatMulNBitsAccuracyLevel ?? "none",
     };
 
     /// <summary>Creates the session for a loaded folder.</summary>
@@ -193,18 +201,41 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
         InferenceSession session;
+        string? accuracy = null;
         try
         {
-            session = new InferenceSession(folder.OnnxPath, sessionOptions);
+            var bytes = File.ReadAllBytes(folder.OnnxPath);
+            if (bytes.AsSpan().IndexOf("MatMulNBits"u8) >= 0)
+            {
+                if (options.MatMulNBitsAccuracyLevel is { } level)
+                {
+                    var (rewritten, count, previous) = MatMulNBitsRewriter.Rewrite(bytes, level);
+                    accuracy = count == 0 ? null : previous.SetEquals([level]) ? $"{level}" : $"{level} (file: {string.Join(",", previous.Order())})";
+                    bytes = rewritten;
+                }
+                else
+                {
+                    var (_, count, previous) = MatMulNBitsRewriter.Rewrite(bytes, 0);
+                    accuracy = count == 0 ? null : $"file:{string.Join(",", previous.Order())}";
+                }
+            }
+
+            // Loaded from memory, the session resolves external data files against the model's folder.
+            sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(folder.OnnxPath)!);
+            session = new InferenceSession(bytes, sessionOptions);
         }
         catch (OnnxRuntimeException ex)
         {
             throw new ModelFolderException($"ONNX Runtime cannot load '{folder.OnnxPath}': {ex.Message}", ex);
         }
+        catch (InvalidDataException ex)
+        {
+            throw new ModelFolderException($"'{folder.OnnxPath}' is not a valid ONNX model: {ex.Message}", ex);
+        }
 
         try
         {
-            return new OnnxDecoderModel(session, folder, options);
+            return new OnnxDecoderModel(session, folder, options, accuracy);
         }
         catch
         {

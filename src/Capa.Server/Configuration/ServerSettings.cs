@@ -8,6 +8,9 @@ namespace Capa.Server.Configuration;
 /// </summary>
 internal sealed record ServerSettings
 {
+    /// <summary>Bodies are buffered whole before validation, so the limit stays well inside one array.</summary>
+    public const long MaxBodyLimit = 1L << 30;
+
     public required IReadOnlyList<UpstreamOptions> Upstreams { get; init; }
 
     public required IReadOnlyDictionary<string, string> Aliases { get; init; }
@@ -117,6 +120,11 @@ internal sealed record ServerSettings
             || RetryAfterSeconds <= 0 || UpstreamTimeout <= TimeSpan.Zero || UpstreamConnectTimeout <= TimeSpan.Zero)
         {
             throw new CapaConfigException("Server limits must be positive (the queue length may be 0).");
+        }
+
+        if (MaxBodyBytes > MaxBodyLimit)
+        {
+            throw new CapaConfigException($"The body size limit may be at most {MaxBodyLimit} bytes.");
         }
 
         if (Upstreams.Any(u => u.Models.Count == 0))

@@ -29,7 +29,8 @@ public sealed class GreedyOracleEngineTests(TinyModels models) : IClassFixture<T
         using var model = LocalChatModel.Load(models.Get(arch), new LocalChatModelOptions
         {
             Variant = variant,
-            Decoder = new OnnxDecoderOptions { IntraOpThreads = 1, PrefillChunkTokens = 256 },
+            // The file's own MatMulNBits accuracy level, as transformers.js runs it.
+            Decoder = new OnnxDecoderOptions { IntraOpThreads = 1, PrefillChunkTokens = 256, MatMulNBitsAccuracyLevel = null },
             DigestCachePath = Path.Combine(models.Root, $"oracle-digests-{arch}.json"),
         });
         var prompt = model.Tokenize(model.RenderPrompt(new Dictionary<string, object?>

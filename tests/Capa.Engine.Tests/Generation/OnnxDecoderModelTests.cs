@@ -103,4 +103,27 @@ public sealed class OnnxDecoderModelTests(TinyModels models) : IClassFixture<Tin
         s.Dispose();
         Assert.Throws<ObjectDisposedException>(() => s.Forward([3]).Length);
     }
+
+    [Fact]
+    public void MatMulNBitsAccuracyLevel_IsRewrittenInMemory_Visibly_AndChangesNumbersOnlySlightly()
+    {
+        var folder = ModelFolder.Load(models.Get(TestModelArch.Qwen2), ModelVariant.Q4);
+        var before = File.ReadAllBytes(folder.OnnxPath);
+        using var asFile = OnnxDecoderModel.Load(folder, new OnnxDecoderOptions { IntraOpThreads = 1, MatMulNBitsAccuracyLevel = null });
+        using var level4 = OnnxDecoderModel.Load(folder, new OnnxDecoderOptions { IntraOpThreads = 1, MatMulNBitsAccuracyLevel = 4 });
+        Assert.Equal("file:0", asFile.MatMulNBitsAccuracyLevel);
+        Assert.Equal("4 (file: 0)", level4.MatMulNBitsAccuracyLevel);
+        Assert.Equal("4 (file: 0)", level4.NumericsOptions["ep.matmulnbits_accuracy_level"]);
+        Assert.NotEqual(asFile.NumericsOptions["ep.matmulnbits_accuracy_level"], level4.NumericsOptions["ep.matmulnbits_accuracy_level"]);
+        Assert.Equal(before, File.ReadAllBytes(folder.OnnxPath));
+
+        using var a = asFile.CreateSequence();
+        using var b = level4.CreateSequence();
+        var x = a.Forward(Tokens).ToArray();
+        var y = b.Forward(Tokens).ToArray();
+        AssertClose(x, y, 0.5f);
+
+        using var fp32 = Load(TestModelArch.Qwen2);
+        Assert.Null(fp32.MatMulNBitsAccuracyLevel);
+    }
 }

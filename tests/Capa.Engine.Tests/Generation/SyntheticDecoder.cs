@@ -19,9 +19,22 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
 
     public int ForwardCalls;
 
+    /// <summary>The most sequences alive at once.</summary>
+    public int MaxLiveSequences => Volatile.Read(ref _maxLive);
+
+    private int _maxLive;
+
+    private void Track(int live)
+    {
+        int seen;
+        while (live > (seen = Volatile.Read(ref _maxLive)) && Interlocked.CompareExchange(ref _maxLive, live, seen) != seen)
+        {
+        }
+    }
+
     public IDecoderSequence CreateSequence()
     {
-        Interlocked.Increment(ref _live);
+        Track(Interlocked.Increment(ref _live));
         return new Sequence(this, []);
     }
 
@@ -66,7 +79,7 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
 
         public IDecoderSequence Fork()
         {
-            Interlocked.Increment(ref owner._live);
+            owner.Track(Interlocked.Increment(ref owner._live));
             var copy = new Sequence(owner, [.. history]);
             _logits.CopyTo(copy._logits, 0);
             return copy;

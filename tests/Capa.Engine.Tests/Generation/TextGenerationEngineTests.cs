@@ -302,4 +302,27 @@ public sealed class TextGenerationEngineTests
         Assert.Equal(0, model.LiveSequences);
         Assert.Equal(0, engine.Scheduler.Admitted);
     }
+
+    [Fact]
+    public async Task ThirtyTwoConcurrentStreams_AllComplete_WithBoundedLiveCaches()
+    {
+        var model = new SyntheticDecoder(Width, 4096);
+        using var engine = Engine(model, new GenerationSchedulerOptions { MaxConcurrentRequests = 4, MaxQueuedRequests = 64 });
+        var runs = Enumerable.Range(0, 32).Select(i => Task.Run(async () =>
+        {
+            using var stream = await engine.StartAsync(Sampled(i, 2));
+            var text = new System.Text.StringBuilder();
+            await foreach (var u in stream.ReadAllAsync())
+            {
+                text.Append(u.Text);
+            }
+
+            return stream.CompletionTokens;
+        })).ToList();
+        var counts = await Task.WhenAll(runs);
+        Assert.All(counts, c => Assert.InRange(c, 2, 48));
+        Assert.InRange(model.MaxLiveSequences, 2, 8); // 4 running requests × 2 choices
+        Assert.Equal(0, model.LiveSequences);
+        Assert.Equal(0, engine.Scheduler.Admitted);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Xunit.Abstractions;
 using Capa.Server.Tests.Infrastructure;
 
 namespace Capa.Server.Tests.Chat;
@@ -9,7 +10,7 @@ namespace Capa.Server.Tests.Chat;
 /// healthy. The model is a real one, so a body wrongly accepted would come back 200 and fail the test.
 /// </summary>
 [Collection(ServerCollection.Name)]
-public sealed class MalformedInputBatteryTests(ServerFixture fixture)
+public sealed class MalformedInputBatteryTests(ServerFixture fixture, ITestOutputHelper output)
 {
     private const string Valid =
         """{"model":"local-chat","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"temperature":0.7,"top_p":0.9,"n":1,"stop":["x"],"max_tokens":16,"stream":false,"user":"battery"}""";
@@ -19,6 +20,7 @@ public sealed class MalformedInputBatteryTests(ServerFixture fixture)
     {
         var cases = BadBodies().ToList();
         Assert.True(cases.Count >= 1000, $"only {cases.Count} cases");
+        output.WriteLine($"{cases.Count} bad bodies");
 
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         using var gate = new SemaphoreSlim(8);

@@ -102,6 +102,13 @@ public sealed class CapaConfigFileTests
     }
 
     [Fact]
+    public void BodyLimitAboveOneGiB_IsRefused()
+    {
+        var error = Assert.Throws<CapaConfigException>(() => ServerSettings.Resolve(new CapaServerOptions { MaxBodyBytes = (1L << 30) + 1, GetEnvironmentVariable = _ => null }));
+        Assert.Contains("at most", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NoOpenAIKey_NoOpenAIUpstream()
     {
         var settings = ServerSettings.Resolve(new CapaServerOptions { GetEnvironmentVariable = name => name == "OPENAI_BASE_URL" ? "http://x/v1" : null });

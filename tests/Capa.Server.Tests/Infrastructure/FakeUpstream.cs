@@ -12,6 +12,7 @@ namespace Capa.Server.Tests.Infrastructure;
 /// <summary>
 /// An OpenAI-compatible endpoint on 127.0.0.1 that records what it receives. Its behaviour depends on the model id:
 /// <c>upstream-400</c>, <c>upstream-503</c>, <c>upstream-500-text</c> fail; <c>upstream-slow</c> never answers;
+/// <c>upstream-ignores-stream</c> answers JSON even when asked to stream;
 /// <c>upstream-hang-stream</c> and <c>upstream-stall</c> stream one chunk then wait for the caller to go away; any other
 /// id answers normally.
 /// Requests are told apart by their <c>user</c> field.
@@ -92,6 +93,9 @@ public sealed class FakeUpstream : IAsyncDisposable
                 return;
             case "upstream-500-text":
                 await WriteAsync(context, 500, "text/plain", "Internal Server Error at /srv/secret/path.py line 12");
+                return;
+            case "upstream-ignores-stream":
+                await WriteAsync(context, 200, "application/json", Completion(model));
                 return;
             case "upstream-slow":
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);

@@ -42,7 +42,7 @@ public sealed class ServerFixture : IAsyncLifetime
                         Name = "fake",
                         BaseUrl = upstreamV1,
                         ApiKey = FakeUpstream.ApiKey,
-                        Models = ["fake-model", "upstream-400", "upstream-503", "upstream-500-text", "upstream-hang-stream", "org/upstream-model"],
+                        Models = ["fake-model", "upstream-400", "upstream-503", "upstream-500-text", "upstream-hang-stream", "upstream-ignores-stream", "org/upstream-model"],
                     },
                     new UpstreamOptions { Name = "slow", BaseUrl = upstreamV1, Models = ["upstream-slow", "upstream-stall"], Timeout = TimeSpan.FromSeconds(1) },
                     new UpstreamOptions { Name = "down", BaseUrl = new Uri($"http://127.0.0.1:{ClosedPort}/v1"), Models = ["upstream-down"] },

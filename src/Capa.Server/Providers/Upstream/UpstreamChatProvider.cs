@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -91,6 +90,12 @@ public sealed class UpstreamChatProvider : IChatProvider
 
         using (response)
         {
+            if (!string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                // An upstream that ignores `stream` would otherwise look like an empty stream.
+                throw Failure(call, "stream answered without text/event-stream", new ChatProviderException(ApiError.UpstreamUnavailable()));
+            }
+
             Stream body;
             try
             {
@@ -101,34 +106,46 @@ public sealed class UpstreamChatProvider : IChatProvider
                 throw translated;
             }
 
-            var pipe = PipeReader.Create(body, new StreamPipeReaderOptions(leaveOpen: false));
+            var parser = new SseEventParser(MaxResponseBytes);
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
-                var reader = new SseDataReader(pipe, MaxResponseBytes);
-                var rearm = () => timeout.CancelAfter(_timeout);
                 while (true)
                 {
-                    bool more;
+                    while (parser.TryRead(out var item))
+                    {
+                        if (item.IsDone)
+                        {
+                            yield break;
+                        }
+
+                        yield return ChatStreamEvent.FromData(call.IsAliased ? RewriteModel(item.Data, call.ResponseModel, call, this) : item.Data);
+                    }
+
+                    int read;
                     try
                     {
-                        more = await reader.ReadAsync(rearm, timeout.Token).ConfigureAwait(false);
+                        // The timeout measures the upstream's silence: armed for each read, off while the client is served.
+                        timeout.CancelAfter(_timeout);
+                        read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+                        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                        parser.Append(buffer.AsSpan(0, read));
                     }
                     catch (Exception e) when (Translate(e, call, cancellationToken) is { } translated)
                     {
                         throw translated;
                     }
 
-                    if (!more || reader.Data.Span.SequenceEqual("[DONE]"u8))
+                    if (read == 0)
                     {
                         yield break;
                     }
-
-                    yield return ChatStreamEvent.FromData(call.IsAliased ? RewriteModel(reader.Data, call.ResponseModel, call, this) : reader.Data);
                 }
             }
             finally
             {
-                await pipe.CompleteAsync().ConfigureAwait(false);
+                ArrayPool<byte>.Shared.Return(buffer);
+                await body.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -75,6 +75,13 @@ public sealed class UpstreamErrorTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task UpstreamAnsweringJsonToAStreamRequest_Is502()
+    {
+        using var response = await Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody("upstream-ignores-stream", SseTestReader.Tag(), stream: true)));
+        await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadGateway);
+    }
+
+    [Fact]
     public async Task ClientDisconnectMidStream_CancelsTheUpstreamRequest()
     {
         var tag = SseTestReader.Tag();
