@@ -28,6 +28,11 @@ internal static class Child
             decoderOptions = decoderOptions with { EnableMemoryPattern = args[6] == "1" };
         }
 
+        if (args.Length > 7)
+        {
+            decoderOptions = decoderOptions with { MatMulNBitsAccuracyLevel = args[7] == "file" ? null : int.Parse(args[7], CultureInfo.InvariantCulture) };
+        }
+
         var load = Stopwatch.StartNew();
         var folder = ModelFolder.Load(dir, variant);
         using var decoder = OnnxDecoderModel.Load(folder, decoderOptions);

@@ -13,5 +13,7 @@ internal static class CliCommands
         yield return Commands.PullCommand.Create();
         yield return Commands.ListCommand.Create();
         yield return Commands.RmCommand.Create();
+        yield return Commands.ReproCommand.Create();
+        yield return Commands.JsonCommand.Create();
     }
 }

@@ -7,11 +7,24 @@ namespace Capa.Cli.Repro;
 /// <summary>Renders runs, diffs and summaries of <c>capa repro</c> on a terminal (or any text writer).</summary>
 internal sealed class ConsoleReport
 {
+    // SGR codes written directly, not through Spectre's markup: diff lines and summaries must not be re-wrapped
+    // at an assumed width (a wrapped diff line loses its "- " / "+ " prefix), and a pipe should get them whole.
+    private const string Reset = "\u001b[0m";
+    private const string Red = "\u001b[31m";
+    private const string Green = "\u001b[32m";
+    private const string Bold = "\u001b[1m";
+    private const string ChangedOn = "\u001b[1;4m";
+    private const string ChangedOff = "\u001b[22;24m";
+
+    private readonly TextWriter _output;
+    private readonly bool _color;
     private readonly IAnsiConsole _console;
 
     public ConsoleReport(TextWriter output, bool color)
     {
         ArgumentNullException.ThrowIfNull(output);
+        _output = output;
+        _color = color;
         _console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = color ? AnsiSupport.Yes : AnsiSupport.No,
@@ -24,7 +37,7 @@ internal sealed class ConsoleReport
     public void Header(ReproSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        _console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+        _output.WriteLine(Printable(string.Create(CultureInfo.InvariantCulture,
             $"Reproducing: {settings.Runs} run(s) without a seed, then {settings.Runs} with seed {settings.Seed}; "
             + $"model {settings.Model}, max_tokens {settings.MaxTokens}, temperature {settings.Temperature}, endpoint {settings.Endpoint}")));
     }
@@ -40,7 +53,7 @@ internal sealed class ConsoleReport
             .AddColumn("Value");
         foreach (var (field, value) in ReportRows.Of(run))
         {
-            table.AddRow(new Markup($"[bold]{Markup.Escape(field)}[/]"), new Text(value));
+            table.AddRow(new Markup($"[bold]{Markup.Escape(field)}[/]"), new Text(Printable(value)));
         }
 
         _console.Write(table);
@@ -49,57 +62,85 @@ internal sealed class ConsoleReport
     public void Diff(RunDiff diff)
     {
         ArgumentNullException.ThrowIfNull(diff);
-        _console.MarkupLine(Markup.Escape($"Diff of run {diff.FromRun} → run {diff.ToRun}:"));
+        _output.WriteLine($"Diff of run {diff.FromRun} → run {diff.ToRun}:");
         if (!diff.Diff.HasDifferences)
         {
-            _console.WriteLine(ReportRows.NoDifferences);
+            _output.WriteLine(ReportRows.NoDifferences);
             return;
         }
 
-        foreach (var line in diff.Diff.Lines)
+        var line = new StringBuilder();
+        foreach (var diffLine in diff.Diff.Lines)
         {
-            var markup = new StringBuilder();
-            switch (line.Kind)
+            line.Clear();
+            string? colour = diffLine.Kind switch
             {
-                case DiffKind.Equal:
-                    markup.Append("  ").Append(Markup.Escape(line.Text));
-                    break;
-                case DiffKind.Delete:
-                    AppendChanged(markup, "- ", line, "red", "bold white on red");
-                    break;
-                case DiffKind.Insert:
-                    AppendChanged(markup, "+ ", line, "green", "bold black on green");
-                    break;
+                DiffKind.Delete => Red,
+                DiffKind.Insert => Green,
+                _ => null,
+            };
+            if (_color && colour is not null)
+            {
+                line.Append(colour);
             }
 
-            _console.MarkupLine(markup.ToString());
+            line.Append(diffLine.Kind switch { DiffKind.Delete => "- ", DiffKind.Insert => "+ ", _ => "  " });
+            foreach (var span in diffLine.Spans)
+            {
+                // Whole-line changes stay in the line's colour; word highlights only make sense against unchanged words.
+                bool highlight = _color && colour is not null && span.Changed && diffLine.Spans.Count > 1;
+                line.Append(highlight ? ChangedOn : string.Empty).Append(Printable(span.Text)).Append(highlight ? ChangedOff : string.Empty);
+            }
+
+            if (_color && colour is not null)
+            {
+                line.Append(Reset);
+            }
+
+            _output.WriteLine(line.ToString());
         }
     }
 
     public void Summary(ReproReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        _console.WriteLine();
+        _output.WriteLine();
         foreach (var group in new[] { report.Unseeded, report.Seeded })
         {
-            _console.MarkupLine(Markup.Escape(ReportRows.SummaryLine(group)));
+            _output.WriteLine(Printable(ReportRows.SummaryLine(group)));
         }
 
-        string verdict = ReportRows.Verdict(report);
-        _console.MarkupLine(report.Failed ? $"[bold red]{Markup.Escape(verdict)}[/]" : Markup.Escape(verdict));
+        string verdict = Printable(ReportRows.Verdict(report));
+        _output.WriteLine(_color && report.Failed ? Bold + Red + verdict + Reset : verdict);
+        _output.Flush();
     }
 
-    private static void AppendChanged(StringBuilder markup, string prefix, DiffLine line, string style, string changedStyle)
+    /// <summary>
+    /// Model output goes to a terminal: control characters (an ESC could rewrite the screen) are shown as their
+    /// Unicode control pictures instead of being obeyed. Tabs stay.
+    /// </summary>
+    internal static string Printable(string text)
     {
-        markup.Append('[').Append(style).Append(']').Append(prefix);
-        foreach (var span in line.Spans)
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.ReplaceLineEndings("\n");
+        if (!text.AsSpan().ContainsAnyInRange('\u0000', '\u001f') && !text.Contains('\u007f', StringComparison.Ordinal))
         {
-            // Whole-line changes stay in the line's colour; word highlights only make sense against unchanged words.
-            bool highlight = span.Changed && line.Spans.Count > 1;
-            markup.Append(highlight ? $"[{changedStyle}]{Markup.Escape(span.Text)}[/]" : Markup.Escape(span.Text));
+            return text;
         }
 
-        markup.Append("[/]");
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            sb.Append(c switch
+            {
+                '\t' or '\n' => c,
+                < '\u0020' => (char)(0x2400 + c),
+                '\u007f' => '\u2421',
+                _ => c,
+            });
+        }
+
+        return sb.ToString();
     }
 }
 
@@ -126,7 +167,7 @@ internal static class ReportRows
         ArgumentNullException.ThrowIfNull(group);
         var s = group.Summary;
         return string.Create(CultureInfo.InvariantCulture,
-            $"{group.Title}: determinism rate {s.Rate:P0} ({s.IdenticalToFirst}/{s.Runs} runs equal to run 1), "
+            $"{group.Title}: determinism rate {s.Rate * 100:0.#}% ({s.IdenticalToFirst}/{s.Runs} runs equal to run 1), "
             + $"{s.DistinctOutputs} distinct output(s), {s.DistinctFingerprints} distinct system fingerprint(s).");
     }
 

@@ -1,11 +1,12 @@
 using System.ClientModel;
 using System.Text;
+using Capa.Cli.Commands;
 using OpenAI.Chat;
 
 namespace Capa.Cli.Repro;
 
 /// <summary>Sends the repeated request through the official OpenAI SDK and records each run.</summary>
-internal sealed class ReproRunner(ChatClient client, ReproSettings settings)
+internal sealed class ReproRunner(ChatClient client, ReproSettings settings, Uri endpoint)
 {
     /// <summary>The response header in which Capa returns the seed it used.</summary>
     public const string SeedHeader = "x-capa-seed";
@@ -47,7 +48,7 @@ internal sealed class ReproRunner(ChatClient client, ReproSettings settings)
         options.Seed = seed;
 #pragma warning restore OPENAI001
 
-        ClientResult<ChatCompletion> result = await client.CompleteChatAsync(messages, options, ct).ConfigureAwait(false);
+        ClientResult<ChatCompletion> result = await EndpointErrors.CallAsync(endpoint, () => client.CompleteChatAsync(messages, options, ct)).ConfigureAwait(false);
         ChatCompletion completion = result.Value;
         var content = new StringBuilder();
         foreach (var part in completion.Content)

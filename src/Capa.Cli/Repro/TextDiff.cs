@@ -22,6 +22,9 @@ internal sealed record TextDiffResult(IReadOnlyList<DiffLine> Lines)
 /// </summary>
 internal static class TextDiff
 {
+    /// <summary>The share of the longer line that must be unchanged (whitespace aside) for word-level highlights.</summary>
+    internal const double MinSharedFraction = 0.4;
+
     public static TextDiffResult Compute(string oldText, string newText)
     {
         var oldLines = SplitLines(oldText);
@@ -50,7 +53,10 @@ internal static class TextDiff
             var insertedSpans = inserted.Select(l => (IReadOnlyList<DiffSpan>)[new DiffSpan(l, true)]).ToList();
             for (int p = 0; p < Math.Min(deleted.Count, inserted.Count); p++)
             {
-                (deletedSpans[p], insertedSpans[p]) = WordDiff(deleted[p], inserted[p]);
+                if (WordDiff(deleted[p], inserted[p]) is { } words)
+                {
+                    (deletedSpans[p], insertedSpans[p]) = words;
+                }
             }
 
             for (int p = 0; p < deleted.Count; p++)
@@ -131,9 +137,19 @@ internal static class TextDiff
         return tokens;
     }
 
-    private static (IReadOnlyList<DiffSpan> Old, IReadOnlyList<DiffSpan> New) WordDiff(string oldLine, string newLine)
+    /// <summary>
+    /// Word spans of a replaced line and its replacement, or null when the two share too little for word highlights
+    /// to help (two unrelated sentences would otherwise light up everywhere but a few common words).
+    /// </summary>
+    private static (IReadOnlyList<DiffSpan> Old, IReadOnlyList<DiffSpan> New)? WordDiff(string oldLine, string newLine)
     {
         var edits = SequenceDiff.Compute(Tokenize(oldLine), Tokenize(newLine), StringComparer.Ordinal);
+        int shared = edits.Where(e => e.Kind == DiffKind.Equal && !string.IsNullOrWhiteSpace(e.Value)).Sum(e => e.Value.Length);
+        if (shared < MinSharedFraction * Math.Max(oldLine.Length, newLine.Length))
+        {
+            return null;
+        }
+
         var oldSpans = new List<DiffSpan>();
         var newSpans = new List<DiffSpan>();
         foreach (var edit in edits)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Capa.Engine.Generation;
+using Capa.Engine.Models;
 using Capa.Engine.Models.Config;
 using Capa.Engine.Models.Store;
 using Capa.Protocol;
@@ -93,7 +94,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     private LocalChatModel Load(string id, string directory)
     {
         var model = LocalChatModel.Load(directory, _options.Model with { Name = id });
-        LogLoaded(_logger, id, model.Folder.Variant.ToString(), model.Decoder.LayerCount, model.SystemFingerprint, model.ChatTemplateSource);
+        LogLoaded(_logger, id, model.Folder.Variant.Name(), model.Decoder.LayerCount, model.Decoder.MatMulNBitsAccuracyLevel ?? "n/a", model.SystemFingerprint, model.ChatTemplateSource);
         return model;
     }
 
@@ -240,8 +241,8 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local model {Id}: variant {Variant}, {Layers} layers, fingerprint {Fingerprint}, chat template from {TemplateSource}")]
-    private static partial void LogLoaded(ILogger logger, string id, string variant, int layers, string fingerprint, string templateSource);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local model {Id}: variant {Variant}, {Layers} layers, MatMulNBits accuracy_level {AccuracyLevel}, fingerprint {Fingerprint}, chat template from {TemplateSource}")]
+    private static partial void LogLoaded(ILogger logger, string id, string variant, int layers, string accuracyLevel, string fingerprint, string templateSource);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Local model {Id} cannot be loaded")]
     private static partial void LogLoadFailed(ILogger logger, string id, Exception exception);
