@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.CommandLine;
 using System.Text;
+using Capa.Cli.Repro;
 using OpenAI.Chat;
 
 namespace Capa.Cli.Commands;
@@ -36,9 +37,9 @@ internal static class ChatCommand
             }
 
             messages.Add(new UserChatMessage(parse.GetValue(prompt)!));
-            var summary = parse.GetValue(noStream)
-                ? await CompleteAsync(client, messages, ct).ConfigureAwait(false)
-                : await StreamAsync(client, messages, ct).ConfigureAwait(false);
+            var summary = await EndpointErrors.CallAsync(connection.BaseUrl, () => parse.GetValue(noStream)
+                ? CompleteAsync(client, messages, ct)
+                : StreamAsync(client, messages, ct)).ConfigureAwait(false);
             Console.Error.WriteLine();
             Console.Error.WriteLine(summary);
         }));

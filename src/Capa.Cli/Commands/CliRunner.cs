@@ -1,8 +1,9 @@
-using System.ClientModel;
-
 namespace Capa.Cli.Commands;
 
-/// <summary>Runs a command body and turns the failures a user can act on into one line and an exit code.</summary>
+/// <summary>
+/// Runs a command body and turns the failures a user can act on into one line and an exit code. Calls to an endpoint
+/// go through <see cref="Repro.EndpointErrors"/>, which turns the SDK's failures into <see cref="CliException"/>s.
+/// </summary>
 internal static class CliRunner
 {
     public static async Task<int> RunAsync(Func<Task> body)
@@ -20,16 +21,6 @@ internal static class CliRunner
         catch (CliException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-        catch (ClientResultException e)
-        {
-            Console.Error.WriteLine($"error: the server answered {e.Status}: {e.Message}");
-            return 1;
-        }
-        catch (HttpRequestException e)
-        {
-            Console.Error.WriteLine($"error: could not reach the server: {e.Message}");
             return 1;
         }
     }

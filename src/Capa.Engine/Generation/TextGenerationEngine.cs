@@ -65,7 +65,7 @@ public sealed class TextGenerationEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         Validate(request);
 
-        var lease = await Scheduler.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        var lease = await Scheduler.AcquireAsync(cancellationToken, request.N).ConfigureAwait(false);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var seed = request.Seed ?? NewSeed();

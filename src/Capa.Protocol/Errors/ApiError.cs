@@ -230,7 +230,7 @@ public sealed class ApiError
     /// <summary>Writes <c>{"error":{...}}</c> as UTF-8 to <paramref name="output"/>.</summary>
     public void WriteTo(IBufferWriter<byte> output)
     {
-        using var writer = new Utf8JsonWriter(output);
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = CapaJsonContext.WireEncoder });
         WriteTo(writer);
     }
 

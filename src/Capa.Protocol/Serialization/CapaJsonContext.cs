@@ -1,5 +1,8 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Capa.Protocol;
 
@@ -32,4 +35,23 @@ namespace Capa.Protocol;
 [JsonSerializable(typeof(IReadOnlyList<ChatToolCallDelta>))]
 [JsonSerializable(typeof(ChatFunctionCallDelta))]
 [JsonSerializable(typeof(JsonElement))]
-public sealed partial class CapaJsonContext : JsonSerializerContext;
+public sealed partial class CapaJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The encoder for everything Capa writes on the wire: non-ASCII text (Chinese, emoji) is written as UTF-8, as
+    /// OpenAI writes it, rather than as <c>\uXXXX</c> escapes. Responses are JSON, never embedded in HTML.
+    /// </summary>
+    public static JavaScriptEncoder WireEncoder => JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>Serializes <paramref name="value"/> to UTF-8 JSON with <see cref="WireEncoder"/>.</summary>
+    public static byte[] ToWireBytes<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = WireEncoder, SkipValidation = true }))
+        {
+            JsonSerializer.Serialize(writer, value, typeInfo);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

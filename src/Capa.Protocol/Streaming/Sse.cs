@@ -22,7 +22,7 @@ public static class Sse
 
     private static readonly ReadOnlyMemory<byte> DoneEventBytes = "data: [DONE]\n\n"u8.ToArray();
 
-    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Encoder = CapaJsonContext.WireEncoder };
 
     [ThreadStatic]
     private static Utf8JsonWriter? cachedWriter;

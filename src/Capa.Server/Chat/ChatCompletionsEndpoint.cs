@@ -135,7 +135,7 @@ internal sealed class ChatCompletionsEndpoint
 
         WriteSeedHeader(context, call);
         var json = result.Response is { } response
-            ? JsonSerializer.SerializeToUtf8Bytes(response, CapaJsonContext.Default.ChatCompletionResponse)
+            ? CapaJsonContext.ToWireBytes(response, CapaJsonContext.Default.ChatCompletionResponse)
             : result.Json;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = json.Length;

@@ -40,4 +40,29 @@ public sealed class GenerationSchedulerTests
         held.Dispose();
         (await again).Dispose();
     }
+
+    [Fact]
+    public async Task SequenceBudget_BoundsCachesAcrossRequests_FirstComeFirstServed()
+    {
+        using var s = new GenerationScheduler(new GenerationSchedulerOptions { MaxConcurrentRequests = 8, MaxConcurrentSequences = 3, MaxQueuedRequests = 4 });
+        var two = await s.AcquireAsync(CancellationToken.None, 2);
+        var another = s.AcquireAsync(CancellationToken.None, 2).AsTask();
+        var one = s.AcquireAsync(CancellationToken.None, 1).AsTask();
+        Assert.False(another.IsCompleted);
+        Assert.False(one.IsCompleted); // it would fit, but it may not pass the request ahead of it
+        Assert.Equal(2, s.RunningSequences);
+        two.Dispose();
+        (await another).Dispose();
+        (await one).Dispose();
+
+        // More choices than the budget: the request runs alone.
+        var big = await s.AcquireAsync(CancellationToken.None, 5);
+        Assert.Equal(3, s.RunningSequences);
+        var small = s.AcquireAsync(CancellationToken.None, 1).AsTask();
+        Assert.False(small.IsCompleted);
+        big.Dispose();
+        (await small).Dispose();
+        Assert.Equal(0, s.RunningSequences);
+        Assert.Equal(0, s.Admitted);
+    }
 }

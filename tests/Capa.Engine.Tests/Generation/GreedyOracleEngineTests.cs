@@ -53,6 +53,18 @@ public sealed class GreedyOracleEngineTests(TinyModels models) : IClassFixture<T
             Assert.Contains(generated[^1], model.Engine.EosTokenIds);
         }
 
+        var diverge = Enumerable.Range(0, Math.Min(expected.Length, generated.Count)).FirstOrDefault(i => expected[i] != generated[i], -1);
+        if (diverge >= 0)
+        {
+            // Two runtimes may order a near-tie differently (kernels differ in the last bits); that is the only accepted
+            // difference: at the first divergence both tokens must be within 1e-4 of each other under this engine's logits.
+            using var sequence = model.Decoder.CreateSequence();
+            var logits = sequence.Forward([.. prompt, .. generated.Take(diverge)]).ToArray();
+            Assert.True(Math.Abs(logits[expected[diverge]] - logits[generated[diverge]]) < 1e-4f,
+                $"Divergence at token {diverge}: transformers.js picked {expected[diverge]} ({logits[expected[diverge]]}), the engine {generated[diverge]} ({logits[generated[diverge]]}).");
+            return;
+        }
+
         Assert.Equal(expected, generated);
     }
 }
