@@ -205,13 +205,15 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         try
         {
             var bytes = File.ReadAllBytes(folder.OnnxPath);
+            var rewritten = false;
             if (bytes.AsSpan().IndexOf("MatMulNBits"u8) >= 0)
             {
                 if (options.MatMulNBitsAccuracyLevel is { } level)
                 {
-                    var (rewritten, count, previous) = MatMulNBitsRewriter.Rewrite(bytes, level);
+                    var (model, count, previous) = MatMulNBitsRewriter.Rewrite(bytes, level);
                     accuracy = count == 0 ? null : previous.SetEquals([level]) ? $"{level}" : $"{level} (file: {string.Join(",", previous.Order())})";
-                    bytes = rewritten;
+                    rewritten = !ReferenceEquals(model, bytes);
+                    bytes = model;
                 }
                 else
                 {
@@ -220,9 +222,17 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                 }
             }
 
-            // Loaded from memory, the session resolves external data files against the model's folder.
-            sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(folder.OnnxPath)!);
-            session = new InferenceSession(bytes, sessionOptions);
+            if (rewritten)
+            {
+                // Loaded from memory, the session resolves external data files against the model's folder.
+                sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(folder.OnnxPath)!);
+                session = new InferenceSession(bytes, sessionOptions);
+            }
+            else
+            {
+                bytes = [];
+                session = new InferenceSession(folder.OnnxPath, sessionOptions);
+            }
         }
         catch (OnnxRuntimeException ex)
         {

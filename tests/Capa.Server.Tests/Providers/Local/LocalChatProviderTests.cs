@@ -233,4 +233,38 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("text only", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ToolsAndToolCallMessages_ReachTheChatTemplate()
+    {
+        var plain = await PostAsync(new { model = "capa-tiny", messages = new[] { new { role = "user", content = "Weather in Paris?" } }, max_tokens = 1 });
+        var withTools = await PostAsync(new
+        {
+            model = "capa-tiny",
+            max_tokens = 1,
+            tools = new[] { new { type = "function", function = new { name = "get_weather", description = "Current weather", parameters = new { type = "object", properties = new { city = new { type = "string" } } } } } },
+            messages = new object[]
+            {
+                new { role = "developer", content = "Be brief." },
+                new { role = "user", content = "Weather in Paris?" },
+                new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = "call_1", type = "function", function = new { name = "get_weather", arguments = "{\"city\":\"Paris\"}" } } } },
+                new { role = "tool", tool_call_id = "call_1", content = "18°C, sunny" },
+            },
+        });
+        Assert.Equal(HttpStatusCode.OK, plain.Status);
+        Assert.Equal(HttpStatusCode.OK, withTools.Status);
+        var model = _provider.GetModel(CapaTiny.ModelId)!;
+        var rendered = model.RenderPrompt(new Dictionary<string, object?>
+        {
+            ["messages"] = new List<object?>
+            {
+                new Dictionary<string, object?> { ["role"] = "user", ["content"] = "Weather in Paris?" },
+            },
+            ["tools"] = new List<object?> { new Dictionary<string, object?> { ["type"] = "function", ["function"] = new Dictionary<string, object?> { ["name"] = "get_weather" } } },
+        });
+        Assert.Contains("get_weather", rendered, StringComparison.Ordinal);
+        var toolTokens = withTools.Body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        var plainTokens = plain.Body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
+        Assert.True(toolTokens > plainTokens + 20, $"{toolTokens} vs {plainTokens}");
+    }
 }

@@ -1,0 +1,69 @@
+using Capa.Constraints.Runtime;
+using Capa.Engine.Generation;
+
+namespace Capa.Engine.Constraints;
+
+/// <summary>
+/// Applies a <see cref="ConstraintState"/> to one choice: before each step it advances the state by the tokens
+/// sampled since the previous step, then sets every token the grammar does not allow next (and every id beyond the
+/// tokenizer's vocabulary) to negative infinity. The mask depends only on the tokens, so seeded sampling stays
+/// reproducible; probabilities the sampler reports (logprobs) are the post-mask ones.
+/// </summary>
+public sealed class ConstraintLogitsProcessor : ILogitsProcessor
+{
+    private readonly ConstraintState _state;
+    private float[]? _wide;
+    private int _consumed;
+
+    /// <summary>Creates the processor for one sequence.</summary>
+    public ConstraintLogitsProcessor(ConstraintState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        _state = state;
+    }
+
+    /// <summary>The state, advanced to the last token processed.</summary>
+    public ConstraintState State => _state;
+
+    /// <inheritdoc/>
+    public bool CanEnd => _state.CanEnd;
+
+    /// <inheritdoc/>
+    public void Process(Span<float> logits, IReadOnlyList<int> generated)
+    {
+        ArgumentNullException.ThrowIfNull(generated);
+        if (generated.Count < _consumed)
+        {
+            throw new InvalidOperationException("The generated tokens went backwards; a processor serves one sequence.");
+        }
+
+        for (; _consumed < generated.Count; _consumed++)
+        {
+            var token = generated[_consumed];
+            if (!_state.TryAdvance(token))
+            {
+                throw new InvalidOperationException($"Token {token} was generated although the constraint ({_state.Constraint.Grammar.Description}) did not allow it.");
+            }
+        }
+
+        var count = _state.Constraint.Vocabulary.Count;
+        if (logits.Length == count)
+        {
+            _state.ApplyMask(logits);
+            return;
+        }
+
+        if (logits.Length < count)
+        {
+            // Logits narrower than the tokenizer: the ids past them cannot be sampled anyway.
+            _wide ??= new float[count];
+            logits.CopyTo(_wide);
+            _state.ApplyMask(_wide);
+            _wide.AsSpan(0, logits.Length).CopyTo(logits);
+            return;
+        }
+
+        _state.ApplyMask(logits[..count]);
+        logits[count..].Fill(float.NegativeInfinity);
+    }
+}
