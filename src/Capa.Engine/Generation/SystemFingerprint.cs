@@ -44,7 +44,7 @@ public static class SystemFingerprint
 
     /// <summary>
     /// The engine's inputs for a model: engine and ONNX Runtime versions, sampler version, the variant, the SHA-256 of
-    /// every ONNX file and of the configuration files that steer generation, and the decoder's numerics options.
+    /// every ONNX file and of the configuration and tokenizer files that steer generation, and the decoder's numerics options.
     /// </summary>
     public static SortedDictionary<string, string> EngineInputs(ModelFolder folder, IReadOnlyDictionary<string, string> numericsOptions, FileDigestCache digests)
     {
@@ -63,7 +63,8 @@ public static class SystemFingerprint
             inputs["model.file.onnx/" + Path.GetFileName(file)] = digests.GetSha256(file);
         }
 
-        foreach (var name in new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja" })
+        // vocab.json, merges.txt and added_tokens.json build the tokenizer when a folder has no tokenizer.json.
+        foreach (var name in new[] { "config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "vocab.json", "merges.txt", "added_tokens.json" })
         {
             var path = Path.Combine(folder.Directory, name);
             if (File.Exists(path))

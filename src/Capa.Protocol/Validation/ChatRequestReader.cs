@@ -71,6 +71,13 @@ public static class ChatRequestReader
             }
 
             request = new ChatRequestParser(limits).Parse(root);
+            if (JsonModeRule.Check(request) is { } jsonModeError)
+            {
+                request = null;
+                error = jsonModeError;
+                return false;
+            }
+
             return true;
         }
         catch (RequestRejectedException rejected)

@@ -1,5 +1,6 @@
 using System.Text;
 using Capa.Engine.Generation;
+using Capa.Engine.Tools;
 using Capa.Protocol;
 using Capa.Server.Routing;
 
@@ -15,20 +16,46 @@ internal static class ChatResponseMapper
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 
-    public static ChatCompletionResponse Response(ChatCall call, LocalChatModel model, GenerationResult result) => new()
+    public static ChatCompletionResponse Response(ChatCall call, LocalChatModel model, GenerationResult result, ChatOutputPlan plan) => new()
     {
         Id = ChatIds.NewCompletionId(),
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         Model = call.ResponseModel,
         SystemFingerprint = model.SystemFingerprint,
         Usage = CompletionUsage.Create(result.PromptTokens, result.CompletionTokens),
-        Choices = [.. result.Choices.Select(c => new ChatChoice
+        Choices = [.. result.Choices.Select(c => Choice(model, c, plan))],
+    };
+
+    private static ChatChoice Choice(LocalChatModel model, GenerationChoice choice, ChatOutputPlan plan)
+    {
+        var message = new ChatResponseMessage { Content = choice.Text };
+        var finish = FinishReason(choice.FinishReason);
+        if (plan.ToolFormat is { } format)
         {
-            Index = c.Index,
-            Message = new ChatResponseMessage { Content = c.Text },
-            FinishReason = FinishReason(c.FinishReason),
-            Logprobs = c.Logprobs is null ? null : Logprobs(model, c.Logprobs),
-        })],
+            var parsed = ToolCallParser.Parse(choice.Text, format, plan.ToolNames);
+            if (parsed.ToolCalls.Count > 0)
+            {
+                message = new ChatResponseMessage { Content = parsed.Content, ToolCalls = [.. parsed.ToolCalls.Select(ToolCall)] };
+                if (choice.FinishReason == Engine.Generation.FinishReason.Stop)
+                {
+                    finish = FinishReasons.ToolCalls;
+                }
+            }
+        }
+
+        return new ChatChoice
+        {
+            Index = choice.Index,
+            Message = message,
+            FinishReason = finish,
+            Logprobs = choice.Logprobs is null ? null : Logprobs(model, choice.Logprobs),
+        };
+    }
+
+    private static ChatToolCall ToolCall(ParsedToolCall call) => new()
+    {
+        Id = call.Id,
+        Function = new ChatFunctionCall { Name = call.Name, Arguments = call.Arguments },
     };
 
     public static ChatChoiceLogprobs Logprobs(LocalChatModel model, IReadOnlyList<TokenLogprob> logprobs) => new()
@@ -57,8 +84,11 @@ internal static class ChatResponseMapper
 }
 
 /// <summary>Turns engine updates into <c>chat.completion.chunk</c> objects, OpenAI's way.</summary>
-internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, GenerationStream stream)
+internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, GenerationStream stream, ChatOutputPlan plan)
 {
+    private readonly ToolCallStreamSplitter?[] _splitters = [.. Enumerable.Range(0, stream.ChoiceCount).Select(_ =>
+        plan.ToolFormat is { } format ? new ToolCallStreamSplitter(format, plan.ToolNames, ChatIds.NewToolCallId) : null)];
+
     private readonly string _id = ChatIds.NewCompletionId();
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private readonly bool _includeUsage = call.Request.IncludeUsage;
@@ -72,24 +102,63 @@ internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, Gener
         }
     }
 
-    /// <summary>The chunks of one update: its text (with logprobs), then, when it is the last, an empty delta with the finish reason.</summary>
+    /// <summary>
+    /// The chunks of one update: its text (with logprobs) or, when tools are parsed, its content and tool-call deltas
+    /// (text that may open a call is held back until known); then, when it is the last, an empty delta with the finish
+    /// reason (<c>tool_calls</c> when the choice made any).
+    /// </summary>
     public IEnumerable<ChatCompletionChunk> Update(GenerationUpdate update)
     {
-        if (update.Text.Length > 0 || update.Logprobs is { Count: > 0 })
+        var logprobs = update.Logprobs is { Count: > 0 } ? ChatResponseMapper.Logprobs(model, update.Logprobs) : null;
+        if (_splitters[update.ChoiceIndex] is not { } splitter)
         {
-            yield return Chunk(new ChatChunkChoice
+            if (update.Text.Length > 0 || logprobs is not null)
             {
-                Index = update.ChoiceIndex,
-                Delta = new ChatDelta { Content = update.Text },
-                Logprobs = update.Logprobs is null ? null : ChatResponseMapper.Logprobs(model, update.Logprobs),
-            });
+                yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = new ChatDelta { Content = update.Text }, Logprobs = logprobs });
+            }
+        }
+        else
+        {
+            var events = new List<ToolStreamEvent>(splitter.Push(update.Text));
+            if (update.FinishReason is not null)
+            {
+                events.AddRange(splitter.Complete());
+            }
+
+            foreach (var e in events)
+            {
+                yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = Delta(e), Logprobs = logprobs });
+                logprobs = null;
+            }
+
+            if (logprobs is not null)
+            {
+                yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = new ChatDelta { Content = string.Empty }, Logprobs = logprobs });
+            }
         }
 
         if (update.FinishReason is { } finish)
         {
-            yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = new ChatDelta(), FinishReason = ChatResponseMapper.FinishReason(finish) });
+            var reason = finish == Engine.Generation.FinishReason.Stop && _splitters[update.ChoiceIndex] is { ToolCallCount: > 0 }
+                ? FinishReasons.ToolCalls
+                : ChatResponseMapper.FinishReason(finish);
+            yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = new ChatDelta(), FinishReason = reason });
         }
     }
+
+    private static ChatDelta Delta(ToolStreamEvent e) => e switch
+    {
+        ContentEvent content => new ChatDelta { Content = content.Text },
+        ToolCallEvent { Id: { } id } first => new ChatDelta
+        {
+            ToolCalls = [new ChatToolCallDelta { Index = first.Index, Id = id, Type = "function", Function = new ChatFunctionCallDelta { Name = first.Name, Arguments = first.Arguments } }],
+        },
+        ToolCallEvent fragment => new ChatDelta
+        {
+            ToolCalls = [new ChatToolCallDelta { Index = fragment.Index, Function = new ChatFunctionCallDelta { Arguments = fragment.Arguments } }],
+        },
+        _ => throw new ArgumentOutOfRangeException(nameof(e)),
+    };
 
     /// <summary>The usage chunk (empty choices) when <c>stream_options.include_usage</c> is set, else null.</summary>
     public ChatCompletionChunk? Closing() => _includeUsage

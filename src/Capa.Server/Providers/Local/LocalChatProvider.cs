@@ -143,11 +143,11 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     public async Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var (model, stream) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
+        var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
         using (stream)
         {
             var result = await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
-            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, model, result));
+            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, model, result, plan));
         }
     }
 
@@ -155,10 +155,10 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var (model, stream) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
+        var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
         using (stream)
         {
-            var writer = new ChatChunkWriter(call, model, stream);
+            var writer = new ChatChunkWriter(call, model, stream, plan);
             foreach (var chunk in writer.Opening())
             {
                 yield return ChatStreamEvent.FromChunk(chunk);
@@ -179,7 +179,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         }
     }
 
-    private async Task<(LocalChatModel Model, GenerationStream Stream)> StartAsync(ChatCall call, CancellationToken cancellationToken)
+    private async Task<(LocalChatModel Model, GenerationStream Stream, ChatOutputPlan Plan)> StartAsync(ChatCall call, CancellationToken cancellationToken)
     {
         LocalChatModel model;
         try
@@ -193,25 +193,18 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         }
 
         var request = call.Request;
-        Func<int, ILogitsProcessor>? constraint = null;
-        if (_options.ConstraintFactory is { } factory)
-        {
-            constraint = factory(request, model);
-        }
-        else if (request.ResponseFormat?.Type is ResponseFormatTypes.JsonObject or ResponseFormatTypes.JsonSchema)
-        {
-            throw new ChatProviderException(ApiError.InvalidRequest(
-                $"response_format '{request.ResponseFormat.Type}' is not available for local models in this build.", "response_format"));
-        }
+        var plan = _options.ConstraintFactory is { } factory
+            ? ChatOutputPlan.Custom(factory(request, model))
+            : ChatOutputPlan.Create(request, model);
 
         try
         {
             var prompt = model.RenderPrompt(ChatRequestMapper.TemplateVariables(request));
             var tokens = model.Tokenize(prompt);
-            var generation = ChatRequestMapper.Generation(request, model, tokens, constraint);
+            var generation = ChatRequestMapper.Generation(request, model, tokens, plan.Processor);
             var stream = await model.StartAsync(generation, cancellationToken).ConfigureAwait(false);
             call.SeedUsed = stream.Seed;
-            return (model, stream);
+            return (model, stream, plan);
         }
         catch (GenerationQueueFullException ex)
         {

@@ -19,9 +19,9 @@ public sealed record LocalProviderOptions
     public TimeSpan ModelListCacheDuration { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Builds the per-choice logits processor for a request (constrained decoding for <c>response_format</c> and tools),
-    /// or returns null when the request needs none. When unset, a request asking for a JSON <c>response_format</c> is
-    /// refused with a 400 rather than answered unconstrained.
+    /// Replaces the built-in constrained decoding (JSON mode, JSON schemas and forced tool calls, see
+    /// <c>ChatOutputPlan</c>) with a custom per-choice logits processor factory, or null for none. When unset (the
+    /// default), the built-in planning applies.
     /// </summary>
     public Func<ChatCompletionRequest, LocalChatModel, Func<int, ILogitsProcessor>?>? ConstraintFactory { get; init; }
 }

@@ -1,0 +1,189 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Capa.Engine.Tools;
+
+/// <summary>
+/// Finds tool calls in generated text, in a model's <see cref="ToolCallFormat"/>. A block that is not a well-formed
+/// call to a known tool (bad JSON, unknown name, arguments not an object, unclosed tag followed by more text) stays
+/// in the content: nothing is invented or silently dropped.
+/// </summary>
+public static class ToolCallParser
+{
+    private const string PythonTag = "<|python_tag|>";
+
+    /// <summary>Splits <paramref name="text"/> into content and calls.</summary>
+    /// <param name="text">The generated text.</param>
+    /// <param name="format">The model's format.</param>
+    /// <param name="toolNames">The names a call may use; null accepts any name.</param>
+    /// <param name="newId">Creates call ids; null for <see cref="ParsedToolCall.NewId"/>.</param>
+    public static ToolCallParseResult Parse(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(format);
+        newId ??= ParsedToolCall.NewId;
+        return format.IsTagged ? ParseTagged(text, format, toolNames, newId) : ParseBare(text, format, toolNames, newId);
+    }
+
+    /// <summary>Reads one call object (<c>{"name": ..., "arguments"|"parameters": {...}}</c>); false when it is not one.</summary>
+    public static bool TryParseCall(string json, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, out string name, out string arguments)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(format);
+        name = string.Empty;
+        arguments = string.Empty;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return TryReadCall(doc.RootElement, format, toolNames, out name, out arguments);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    internal static string OpenMarker(ToolCallFormat format) => format.OpenTag!.Trim();
+
+    internal static string CloseMarker(ToolCallFormat format) => format.CloseTag!.Trim();
+
+    private static ToolCallParseResult ParseTagged(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId)
+    {
+        var open = OpenMarker(format);
+        var close = CloseMarker(format);
+        var content = new StringBuilder();
+        var calls = new List<ParsedToolCall>();
+        var pos = 0;
+        while (pos < text.Length)
+        {
+            var start = text.IndexOf(open, pos, StringComparison.Ordinal);
+            if (start < 0)
+            {
+                content.Append(text, pos, text.Length - pos);
+                break;
+            }
+
+            content.Append(text, pos, start - pos);
+            var bodyStart = start + open.Length;
+            var end = text.IndexOf(close, bodyStart, StringComparison.Ordinal);
+
+            // An unclosed block counts only when it is the end of the output (the model stopped after the JSON).
+            var bodyEnd = end < 0 ? text.Length : end;
+            var next = end < 0 ? text.Length : end + close.Length;
+            if (TryParseCall(text[bodyStart..bodyEnd], format, toolNames, out var name, out var arguments))
+            {
+                calls.Add(new ParsedToolCall(newId(), name, arguments));
+            }
+            else
+            {
+                content.Append(text, start, next - start);
+            }
+
+            pos = next;
+        }
+
+        return new ToolCallParseResult(NullIfBlank(content.ToString()), calls);
+    }
+
+    private static ToolCallParseResult ParseBare(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId)
+    {
+        var body = text.AsSpan().Trim();
+        if (body.StartsWith(PythonTag, StringComparison.Ordinal))
+        {
+            body = body[PythonTag.Length..].TrimStart();
+        }
+
+        if (body.IsEmpty || body[0] != '{')
+        {
+            return new ToolCallParseResult(NullIfBlank(text), []);
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(body.ToString());
+        var calls = new List<ParsedToolCall>();
+        var pos = 0;
+        try
+        {
+            while (true)
+            {
+                while (pos < bytes.Length && bytes[pos] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)';')
+                {
+                    pos++;
+                }
+
+                if (pos == bytes.Length)
+                {
+                    break;
+                }
+
+                var reader = new Utf8JsonReader(bytes.AsSpan(pos), new JsonReaderOptions { AllowMultipleValues = true });
+                using var doc = JsonDocument.ParseValue(ref reader);
+                if (!TryReadCall(doc.RootElement, format, toolNames, out var name, out var arguments))
+                {
+                    return new ToolCallParseResult(NullIfBlank(text), []);
+                }
+
+                calls.Add(new ParsedToolCall(newId(), name, arguments));
+                pos += (int)reader.BytesConsumed;
+            }
+        }
+        catch (JsonException)
+        {
+            return new ToolCallParseResult(NullIfBlank(text), []);
+        }
+
+        return new ToolCallParseResult(null, calls);
+    }
+
+    private static bool TryReadCall(JsonElement root, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, out string name, out string arguments)
+    {
+        name = string.Empty;
+        arguments = string.Empty;
+        if (root.ValueKind != JsonValueKind.Object
+            || !root.TryGetProperty("name"u8, out var nameElement)
+            || nameElement.ValueKind != JsonValueKind.String
+            || nameElement.GetString() is not { Length: > 0 } found
+            || (toolNames is not null && !toolNames.Contains(found)))
+        {
+            return false;
+        }
+
+        // Models trained on one key sometimes write the other; both mean the same thing.
+        if (!root.TryGetProperty(format.ArgumentsKey, out var args)
+            && !root.TryGetProperty(format.ArgumentsKey == "arguments" ? "parameters"u8 : "arguments"u8, out args))
+        {
+            return false;
+        }
+
+        switch (args.ValueKind)
+        {
+            case JsonValueKind.Object:
+                arguments = args.GetRawText();
+                break;
+            case JsonValueKind.String:
+                // Arguments already encoded as a JSON string: accepted when the string holds an object.
+                var inner = args.GetString()!;
+                try
+                {
+                    using var innerDoc = JsonDocument.Parse(inner);
+                    if (innerDoc.RootElement.ValueKind != JsonValueKind.Object)
+                    {
+                        return false;
+                    }
+                }
+                catch (JsonException)
+                {
+                    return false;
+                }
+
+                arguments = inner;
+                break;
+            default:
+                return false;
+        }
+
+        name = found;
+        return true;
+    }
+
+    private static string? NullIfBlank(string text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+}

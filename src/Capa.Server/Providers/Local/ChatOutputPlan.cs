@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Capa.Constraints.Grammars;
+using Capa.Engine.Constraints;
+using Capa.Engine.Generation;
+using Capa.Engine.Tools;
+using Capa.Protocol;
+using Capa.Server.Routing;
+
+namespace Capa.Server.Providers.Local;
+
+/// <summary>
+/// What a chat request asks of a local model's output, decided before generation: the constraint to decode under
+/// (JSON mode, a JSON schema, forced tool calls) and whether tool calls are to be read from the text. Schema
+/// problems become a 400 naming the keyword and its path here, so nothing is ever generated unconstrained.
+/// </summary>
+internal sealed class ChatOutputPlan
+{
+    private static readonly JsonElement EmptyParameters = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement;
+
+    private ChatOutputPlan(Func<int, ILogitsProcessor>? processor, ToolCallFormat? toolFormat, IReadOnlyCollection<string>? toolNames)
+    {
+        Processor = processor;
+        ToolFormat = toolFormat;
+        ToolNames = toolNames;
+    }
+
+    /// <summary>The per-choice logits processor factory; null when decoding is free.</summary>
+    public Func<int, ILogitsProcessor>? Processor { get; }
+
+    /// <summary>The model's tool-call format when calls are to be parsed from the output; null otherwise.</summary>
+    public ToolCallFormat? ToolFormat { get; }
+
+    /// <summary>The tool names a call may use.</summary>
+    public IReadOnlyCollection<string>? ToolNames { get; }
+
+    /// <summary>A plan that constrains with <paramref name="processor"/> (a custom factory) and parses no tools.</summary>
+    public static ChatOutputPlan Custom(Func<int, ILogitsProcessor>? processor) => new(processor, null, null);
+
+    /// <summary>Plans <paramref name="request"/> for <paramref name="model"/>.</summary>
+    /// <exception cref="ChatProviderException">A 400 for a schema or tool choice that cannot be enforced.</exception>
+    public static ChatOutputPlan Create(ChatCompletionRequest request, LocalChatModel model)
+    {
+        var mode = request.ToolChoice?.Mode ?? ToolChoiceMode.Auto;
+        var tools = request.Tools is { Count: > 0 } list && mode != ToolChoiceMode.None ? list : null;
+        try
+        {
+            if (tools is not null)
+            {
+                var format = ToolCallFormat.For(model);
+                switch (mode)
+                {
+                    case ToolChoiceMode.Required:
+                    case ToolChoiceMode.Function:
+                        var forced = mode == ToolChoiceMode.Function ? [Named(tools, request.ToolChoice!.Name)] : tools;
+                        var definitions = Definitions(forced);
+                        var parallel = mode == ToolChoiceMode.Required && request.ParallelToolCalls != false;
+                        var strict = forced.All(t => t.Function?.Strict == true);
+                        var constraint = ConstraintCompiler.For(model).ToolCalls(format, definitions, parallel, strict);
+                        return new ChatOutputPlan(ConstraintCompiler.ProcessorFactory(constraint), format, [.. definitions.Select(d => d.Name)]);
+                    case ToolChoiceMode.Auto:
+                        // A JSON response_format wins over free-form tool calls: its output cannot hold one.
+                        if (ResponseConstraint(request, model) is { } json)
+                        {
+                            return new ChatOutputPlan(json, null, null);
+                        }
+
+                        return new ChatOutputPlan(null, format, [.. tools.Select(t => t.Name).OfType<string>()]);
+                    default:
+                        throw new ChatProviderException(ApiError.InvalidRequest(
+                            $"tool_choice of type '{ModeName(mode)}' is not supported by local models; use 'none', 'auto', 'required' or a function.",
+                            "tool_choice",
+                            "unsupported_value"));
+                }
+            }
+
+            return new ChatOutputPlan(ResponseConstraint(request, model), null, null);
+        }
+        catch (GenerationRequestException ex)
+        {
+            throw new ChatProviderException(ApiError.InvalidRequest(ex.Message, ex.Param, ex.Code), ex);
+        }
+    }
+
+    private static Func<int, ILogitsProcessor>? ResponseConstraint(ChatCompletionRequest request, LocalChatModel model)
+    {
+        var format = request.ResponseFormat;
+        if (format is null || format.Type == ResponseFormatTypes.Text)
+        {
+            return null;
+        }
+
+        var compiler = ConstraintCompiler.For(model);
+        return format.Type switch
+        {
+            ResponseFormatTypes.JsonObject => ConstraintCompiler.ProcessorFactory(compiler.JsonObject()),
+            ResponseFormatTypes.JsonSchema when format.JsonSchema is { Schema: { } schema } json =>
+                ConstraintCompiler.ProcessorFactory(compiler.JsonSchema(json.Name, schema, json.Strict == true)),
+
+            // A json_schema without a schema asks for JSON and nothing more.
+            ResponseFormatTypes.JsonSchema => ConstraintCompiler.ProcessorFactory(compiler.JsonObject()),
+            _ => throw new ChatProviderException(ApiError.InvalidRequest($"Invalid value: '{format.Type}'.", "response_format.type", "invalid_value")),
+        };
+    }
+
+    private static ChatTool Named(IReadOnlyList<ChatTool> tools, string? name) =>
+        tools.FirstOrDefault(t => t.Function is not null && string.Equals(t.Function.Name, name, StringComparison.Ordinal))
+        ?? throw new ChatProviderException(ApiError.InvalidRequest(
+            $"Invalid value for 'tool_choice': no function named '{name}' is in 'tools'.", "tool_choice", "invalid_value"));
+
+    private static List<ToolDefinition> Definitions(IEnumerable<ChatTool> tools)
+    {
+        var definitions = new List<ToolDefinition>();
+        foreach (var tool in tools)
+        {
+            if (tool.Function is not { } function)
+            {
+                throw new ChatProviderException(ApiError.InvalidRequest(
+                    $"Tool '{tool.Name}' of type '{tool.Type}' cannot be forced on a local model; only function tools can.", "tools", "unsupported_value"));
+            }
+
+            definitions.Add(new ToolDefinition(function.Name, function.Parameters ?? EmptyParameters));
+        }
+
+        return definitions;
+    }
+
+    private static string ModeName(ToolChoiceMode mode) => mode switch
+    {
+        ToolChoiceMode.Custom => "custom",
+        ToolChoiceMode.AllowedTools => "allowed_tools",
+        _ => mode.ToString().ToLowerInvariant(),
+    };
+}

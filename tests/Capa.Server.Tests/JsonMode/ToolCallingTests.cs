@@ -1,0 +1,198 @@
+using System.Text;
+using System.Text.Json;
+using OpenAI.Chat;
+
+namespace Capa.Server.Tests.JsonMode;
+
+/// <summary>Tool calling end to end through the official OpenAI .NET SDK, on both tool-call formats.</summary>
+public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixture<JsonModeServerFixture>
+{
+    private const string WeatherSchema = """{"type":"object","properties":{"city":{"type":"string","maxLength":8},"unit":{"type":"string","enum":["celsius","fahrenheit"]}},"required":["city","unit"],"additionalProperties":false}""";
+    private const string TimeSchema = """{"type":"object","properties":{"zone":{"type":"string","enum":["UTC","CET","PST"]},"seconds":{"type":"boolean"}},"required":["zone"]}""";
+
+    private static readonly Dictionary<string, NJsonSchema.JsonSchema> Validators = new()
+    {
+        ["get_weather"] = NJsonSchema.JsonSchema.FromJsonAsync(WeatherSchema).GetAwaiter().GetResult(),
+        ["get_time"] = NJsonSchema.JsonSchema.FromJsonAsync(TimeSchema).GetAwaiter().GetResult(),
+    };
+
+    public static TheoryData<string> Models => [JsonModeServerFixture.Qwen, JsonModeServerFixture.Llama];
+
+    private static ChatCompletionOptions Options(long seed, ChatToolChoice choice, bool? parallel = null)
+    {
+        // Up to 8 parallel calls of up to ~40 tokens each fit in the limit, so forced calls always finish.
+        var options = new ChatCompletionOptions { Temperature = 1f, MaxOutputTokenCount = 400, ToolChoice = choice, AllowParallelToolCalls = parallel };
+        options.Tools.Add(ChatTool.CreateFunctionTool("get_weather", "Current weather in a city", BinaryData.FromString(WeatherSchema), functionSchemaIsStrict: true));
+        options.Tools.Add(ChatTool.CreateFunctionTool("get_time", "Current time in a zone", BinaryData.FromString(TimeSchema)));
+#pragma warning disable OPENAI001
+        options.Seed = seed;
+#pragma warning restore OPENAI001
+        return options;
+    }
+
+    private static void AssertValid(string name, string arguments)
+    {
+        Assert.True(Validators.TryGetValue(name, out var validator), $"unknown tool '{name}'");
+        var errors = validator!.Validate(arguments);
+        Assert.True(errors.Count == 0, $"{name}({arguments}): {string.Join("; ", errors)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Required_NonStreamed_CallsAValidTool(string model)
+    {
+        var chat = fixture.Chat(model);
+        var names = new HashSet<string>();
+        for (var seed = 0; seed < 12; seed++)
+        {
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("What's the weather in Paris?")], Options(seed, ChatToolChoice.CreateRequiredChoice(), parallel: false));
+            Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+            var call = Assert.Single(completion.ToolCalls);
+            Assert.Matches("^call_[A-Za-z0-9]{24}$", call.Id);
+            Assert.Equal(ChatToolCallKind.Function, call.Kind);
+            Assert.Empty(completion.Content);
+            AssertValid(call.FunctionName, call.FunctionArguments.ToString());
+            names.Add(call.FunctionName);
+        }
+
+        Assert.Equal(2, names.Count); // the model chooses among the tools
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Required_WithParallelCalls_MakesSeveralValidCalls(string model)
+    {
+        // Random weights keep adding calls (up to 8), so a response may stop at max_tokens; every call it completed validates.
+        var chat = fixture.Chat(model);
+        var several = false;
+        for (var seed = 0; seed < 8; seed++)
+        {
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Weather in Paris and the time in UTC?")], Options(seed, ChatToolChoice.CreateRequiredChoice()));
+            Assert.Contains(completion.FinishReason, new[] { ChatFinishReason.ToolCalls, ChatFinishReason.Length });
+            Assert.NotEmpty(completion.ToolCalls);
+            several |= completion.ToolCalls.Count > 1;
+            Assert.Equal(completion.ToolCalls.Count, completion.ToolCalls.Select(c => c.Id).Distinct().Count());
+            foreach (var call in completion.ToolCalls)
+            {
+                AssertValid(call.FunctionName, call.FunctionArguments.ToString());
+            }
+        }
+
+        Assert.True(several, "parallel tool calls were allowed but never made");
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task NamedFunction_WithoutParallelCalls_CallsExactlyThatOne(string model)
+    {
+        var chat = fixture.Chat(model);
+        for (var seed = 0; seed < 8; seed++)
+        {
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("What time is it?")], Options(seed, ChatToolChoice.CreateFunctionChoice("get_time"), parallel: false));
+            Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+            var call = Assert.Single(completion.ToolCalls);
+            Assert.Equal("get_time", call.FunctionName);
+            AssertValid(call.FunctionName, call.FunctionArguments.ToString());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Required_Streamed_AccumulatesToTheSameCalls(string model)
+    {
+        var chat = fixture.Chat(model);
+        for (var seed = 20; seed < 28; seed++)
+        {
+            var options = Options(seed, ChatToolChoice.CreateRequiredChoice(), parallel: seed % 2 == 0);
+            ChatCompletion whole = await chat.CompleteChatAsync([new UserChatMessage("Weather and time please.")], options);
+            var ids = new Dictionary<int, string>();
+            var names = new Dictionary<int, string>();
+            var arguments = new Dictionary<int, StringBuilder>();
+            ChatFinishReason? finish = null;
+            await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Weather and time please.")], options))
+            {
+                foreach (var part in update.ToolCallUpdates)
+                {
+                    if (part.ToolCallId is { } id)
+                    {
+                        Assert.False(ids.ContainsKey(part.Index), "a call's id came twice");
+                        ids[part.Index] = id;
+                        names[part.Index] = part.FunctionName ?? string.Empty;
+                        arguments[part.Index] = new StringBuilder();
+                    }
+                    else
+                    {
+                        Assert.True(ids.ContainsKey(part.Index), "arguments came before the call's first delta");
+                        Assert.Null(part.FunctionName);
+                    }
+
+                    arguments[part.Index].Append(part.FunctionArgumentsUpdate?.ToString());
+                }
+
+                finish ??= update.FinishReason;
+            }
+
+            Assert.Equal(whole.FinishReason, finish);
+            Assert.Contains(finish, new ChatFinishReason?[] { ChatFinishReason.ToolCalls, ChatFinishReason.Length });
+            Assert.NotEmpty(ids);
+            Assert.Equal(whole.ToolCalls.Count, ids.Count);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                Assert.Matches("^call_[A-Za-z0-9]{24}$", ids[i]);
+                Assert.Equal(whole.ToolCalls[i].FunctionName, names[i]);
+                Assert.Equal(whole.ToolCalls[i].FunctionArguments.ToString(), arguments[i].ToString());
+                AssertValid(names[i], arguments[i].ToString());
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task FullRoundTrip_CallThenToolMessageThenAnswer(string model)
+    {
+        var chat = fixture.Chat(model);
+        List<ChatMessage> messages = [new SystemChatMessage("You can look up the weather."), new UserChatMessage("What's the weather in Oslo?")];
+        ChatCompletion first = await chat.CompleteChatAsync(messages, Options(7, ChatToolChoice.CreateFunctionChoice("get_weather"), parallel: false));
+        var call = Assert.Single(first.ToolCalls);
+        messages.Add(new AssistantChatMessage(first));
+        messages.Add(new ToolChatMessage(call.Id, """{"temperature": 21, "unit": "celsius"}"""));
+        var answerOptions = Options(8, ChatToolChoice.CreateNoneChoice());
+        answerOptions.MaxOutputTokenCount = 16;
+        ChatCompletion answer = await chat.CompleteChatAsync(messages, answerOptions);
+        Assert.Contains(answer.FinishReason, new[] { ChatFinishReason.Stop, ChatFinishReason.Length });
+        Assert.Empty(answer.ToolCalls);
+
+        // The history (assistant tool call + tool result) reached the template: the prompt grew by at least the result.
+        Assert.True(answer.Usage.InputTokenCount > first.Usage.InputTokenCount, $"{answer.Usage.InputTokenCount} <= {first.Usage.InputTokenCount}");
+    }
+
+    [Fact]
+    public async Task Auto_ParsesTheModelsNativeFormat_OrReturnsText()
+    {
+        // Random weights rarely write a call unprompted; what comes back is either text or well-formed calls.
+        var chat = fixture.Chat(JsonModeServerFixture.Qwen);
+        for (var seed = 0; seed < 6; seed++)
+        {
+            ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Hello")], Options(seed, ChatToolChoice.CreateAutoChoice()));
+            if (completion.ToolCalls.Count > 0)
+            {
+                Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+                Assert.All(completion.ToolCalls, c => AssertValid(c.FunctionName, c.FunctionArguments.ToString()));
+            }
+            else
+            {
+                Assert.NotEqual(ChatFinishReason.ToolCalls, completion.FinishReason);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task UnknownNamedFunction_Is400()
+    {
+        var body = """{"model":"test/qwen2-tiny","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{}}}}],"tool_choice":{"type":"function","function":{"name":"g"}}}""";
+        var response = await fixture.Server.Http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(400, (int)response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("tool_choice.function.name", doc.RootElement.GetProperty("error").GetProperty("param").GetString());
+    }
+}
