@@ -18,7 +18,7 @@ namespace Capa.Engine.Constraints;
 public sealed class ConstraintCompiler
 {
     /// <summary>Constraints kept per model before the least recently used is dropped.</summary>
-    public const int DefaultCapacity = 64;
+    public const int DefaultCapacity = 16;
 
     private static readonly ConditionalWeakTable<LocalChatModel, ConstraintCompiler> PerModel = [];
 

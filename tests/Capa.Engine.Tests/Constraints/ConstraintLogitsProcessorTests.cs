@@ -31,9 +31,14 @@ public sealed class ConstraintLogitsProcessorTests
                 logits[eosId] = float.NegativeInfinity;
             }
 
+            if (float.IsNegativeInfinity(logits.Max()))
+            {
+                Assert.Fail($"the mask left no token after {generated.Count} tokens: [{string.Join(",", generated)}] canEnd={processor.CanEnd} complete={processor.State.IsComplete}");
+            }
+
             var token = Sample(logits, random, temperature);
             generated.Add(token);
-            if (token == eosId)
+            if (token == eosId || processor.State.Constraint.Vocabulary.IsEndOfSequence(token))
             {
                 break;
             }

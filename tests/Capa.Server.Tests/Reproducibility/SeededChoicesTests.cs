@@ -24,12 +24,13 @@ public sealed class SeededChoicesTests(TinyServerFixture fixture) : IClassFixtur
             ["stream_options"] = stream ? new { include_usage = true } : null,
         });
 
-    private async Task<(string Raw, JsonElement Body)> PostAsync(string body)
+    private async Task<JsonElement> PostAsync(string body)
     {
         using var response = await fixture.Server.Http.PostAsync("/v1/chat/completions", new StringContent(body, Encoding.UTF8, "application/json"));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
-        return (text, JsonDocument.Parse(text).RootElement.Clone());
+        using var doc = JsonDocument.Parse(text);
+        return doc.RootElement.Clone();
     }
 
     private static string Choices(JsonElement body) => body.GetProperty("choices").GetRawText();
@@ -41,25 +42,25 @@ public sealed class SeededChoicesTests(TinyServerFixture fixture) : IClassFixtur
     {
         var first = await PostAsync(Body(n: 3, seed: 77, logprobs: false));
         var second = await PostAsync(Body(n: 3, seed: 77, logprobs: false));
-        Assert.Equal(Choices(first.Body), Choices(second.Body));
-        Assert.Equal(first.Body.GetProperty("usage").GetRawText(), second.Body.GetProperty("usage").GetRawText());
-        Assert.Equal(first.Body.GetProperty("system_fingerprint").GetString(), second.Body.GetProperty("system_fingerprint").GetString());
+        Assert.Equal(Choices(first), Choices(second));
+        Assert.Equal(first.GetProperty("usage").GetRawText(), second.GetProperty("usage").GetRawText());
+        Assert.Equal(first.GetProperty("system_fingerprint").GetString(), second.GetProperty("system_fingerprint").GetString());
 
-        var choices = first.Body.GetProperty("choices").EnumerateArray().ToList();
+        var choices = first.GetProperty("choices").EnumerateArray().ToList();
         Assert.Equal(3, choices.Count);
         Assert.Equal([0, 1, 2], choices.Select(c => c.GetProperty("index").GetInt32()));
         Assert.Equal(3, choices.Select(Content).Distinct(StringComparer.Ordinal).Count());
 
         // Choice i depends on (seed, i) only, not on how many choices were asked for.
-        var one = (await PostAsync(Body(n: 1, seed: 77, logprobs: false))).Body.GetProperty("choices");
-        var two = (await PostAsync(Body(n: 2, seed: 77, logprobs: false))).Body.GetProperty("choices");
+        var one = (await PostAsync(Body(n: 1, seed: 77, logprobs: false))).GetProperty("choices");
+        var two = (await PostAsync(Body(n: 2, seed: 77, logprobs: false))).GetProperty("choices");
         Assert.Equal(choices[0].GetRawText(), one[0].GetRawText());
         Assert.Equal(choices[0].GetRawText(), two[0].GetRawText());
         Assert.Equal(choices[1].GetRawText(), two[1].GetRawText());
 
         // Another seed gives other choices.
-        var other = (await PostAsync(Body(n: 3, seed: 78, logprobs: false))).Body;
-        Assert.NotEqual(Choices(first.Body), Choices(other));
+        var other = await PostAsync(Body(n: 3, seed: 78, logprobs: false));
+        Assert.NotEqual(Choices(first), Choices(other));
     }
 
     [Fact]
@@ -113,7 +114,7 @@ public sealed class SeededChoicesTests(TinyServerFixture fixture) : IClassFixtur
         }
 
         var replay = await PostAsync(Body(n: 3, seed: long.Parse(seed, System.Globalization.CultureInfo.InvariantCulture), logprobs: true));
-        Assert.Equal(choices, Choices(replay.Body));
+        Assert.Equal(choices, Choices(replay));
     }
 
     [Fact]
@@ -122,22 +123,23 @@ public sealed class SeededChoicesTests(TinyServerFixture fixture) : IClassFixtur
         var body = Body(n: 2, seed: 9, logprobs: true, temperature: 0.7);
         var alone = await PostAsync(body);
         var again = await PostAsync(body);
-        var logprobs = alone.Body.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("content");
+        var logprobs = alone.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("content");
         Assert.True(logprobs.GetArrayLength() > 0);
-        Assert.Equal(Choices(alone.Body), Choices(again.Body));
+        Assert.Equal(Choices(alone), Choices(again));
 
         // The same request amid seven others (other prompts, seeds, n and logprobs settings) that run at the same time.
         var load = Enumerable.Range(0, 7).Select(i => PostAsync(Body(n: 1 + (i % 3), seed: 1000 + i, logprobs: i % 2 == 0, question: "火星上有生命吗？" + i, temperature: 0.9))).ToList();
         var amid = PostAsync(body);
         await Task.WhenAll([.. load, amid]);
-        Assert.Equal(Choices(alone.Body), Choices((await amid).Body));
-        Assert.Equal(alone.Body.GetProperty("usage").GetRawText(), (await amid).Body.GetProperty("usage").GetRawText());
+        var amidBody = await amid;
+        Assert.Equal(Choices(alone), Choices(amidBody));
+        Assert.Equal(alone.GetProperty("usage").GetRawText(), amidBody.GetProperty("usage").GetRawText());
     }
 
     [Fact]
     public async Task StreamedChoices_MatchTheNonStreamedResponse_ContentLogprobsFinishAndUsage()
     {
-        var plain = (await PostAsync(Body(n: 2, seed: 31, logprobs: true, temperature: 0.8))).Body;
+        var plain = await PostAsync(Body(n: 2, seed: 31, logprobs: true, temperature: 0.8));
         var raw = await PostStreamAsync(Body(n: 2, seed: 31, logprobs: true, temperature: 0.8, stream: true));
 
         var content = new[] { new StringBuilder(), new StringBuilder() };
