@@ -43,7 +43,7 @@ public static class SystemFingerprint
     }
 
     /// <summary>
-    /// The engine's inputs for a model: engine and ONNX Runtime versions, sampler version, the variant, the SHA-256 of
+    /// The engine's inputs for a model: engine, ONNX Runtime, sampler and constrained-decoding versions, the variant, the SHA-256 of
     /// every ONNX file and of the configuration and tokenizer files that steer generation, and the decoder's numerics options.
     /// </summary>
     public static SortedDictionary<string, string> EngineInputs(ModelFolder folder, IReadOnlyDictionary<string, string> numericsOptions, FileDigestCache digests)
@@ -56,6 +56,7 @@ public static class SystemFingerprint
             ["engine.version"] = EngineVersion,
             ["onnxruntime.version"] = OnnxRuntimeVersion,
             ["sampler"] = SamplerVersion,
+            ["constraints"] = Capa.Constraints.ConstraintsVersion.Value,
             ["model.variant"] = folder.Variant.Name(),
         };
         foreach (var file in folder.OnnxFiles)

@@ -28,6 +28,7 @@ public sealed class SystemFingerprintTests(TinyModels models) : IClassFixture<Ti
         var fp32 = SystemFingerprint.EngineInputs(ModelFolder.Load(dir, ModelVariant.Fp32), Numerics, digests);
         Assert.Contains("engine.version", fp32.Keys);
         Assert.Contains("onnxruntime.version", fp32.Keys);
+        Assert.Equal(Capa.Constraints.ConstraintsVersion.Value, fp32["constraints"]);
         Assert.Equal("fp32", fp32["model.variant"]);
         Assert.Matches("^[0-9a-f]{64}$", fp32["model.file.onnx/model.onnx"]);
         Assert.Contains("model.file.tokenizer.json", fp32.Keys);
@@ -38,6 +39,9 @@ public sealed class SystemFingerprintTests(TinyModels models) : IClassFixture<Ti
         Assert.NotEqual(baseline, SystemFingerprint.Compute(SystemFingerprint.EngineInputs(ModelFolder.Load(dir, ModelVariant.Q4), Numerics, digests)));
         Assert.NotEqual(baseline, SystemFingerprint.Compute(SystemFingerprint.EngineInputs(
             ModelFolder.Load(dir, ModelVariant.Fp32), new Dictionary<string, string>(Numerics) { ["ep.intra_op_threads"] = "1" }, digests)));
+
+        var otherConstraints = new SortedDictionary<string, string>(fp32) { ["constraints"] = "json-pda/v0" };
+        Assert.NotEqual(baseline, SystemFingerprint.Compute(otherConstraints));
 
         File.AppendAllText(Path.Combine(dir, "onnx", "model.onnx"), "x");
         Assert.NotEqual(baseline, SystemFingerprint.Compute(SystemFingerprint.EngineInputs(ModelFolder.Load(dir, ModelVariant.Fp32), Numerics, digests)));
