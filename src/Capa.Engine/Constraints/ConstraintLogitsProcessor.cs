@@ -7,7 +7,9 @@ namespace Capa.Engine.Constraints;
 /// Applies a <see cref="ConstraintState"/> to one choice: before each step it advances the state by the tokens
 /// sampled since the previous step, then sets every token the grammar does not allow next (and every id beyond the
 /// tokenizer's vocabulary) to negative infinity. The mask depends only on the tokens, so seeded sampling stays
-/// reproducible; probabilities the sampler reports (logprobs) are the post-mask ones.
+/// reproducible; probabilities the sampler reports (logprobs) are the post-mask ones. Single tokens can be checked
+/// without building the mask (<see cref="IsAllowed"/>), which the sampler uses when the token it would pick from the
+/// masked logits is known to be the one it picks from the raw logits.
 /// </summary>
 public sealed class ConstraintLogitsProcessor : ILogitsProcessor
 {
@@ -29,23 +31,27 @@ public sealed class ConstraintLogitsProcessor : ILogitsProcessor
     public bool CanEnd => _state.CanEnd;
 
     /// <inheritdoc/>
+    public bool SupportsTokenCheck => true;
+
+    /// <summary>Masks built so far (steps the sampled-token check could not settle).</summary>
+    public int MasksApplied { get; private set; }
+
+    /// <summary>Single tokens checked so far.</summary>
+    public int TokensChecked { get; private set; }
+
+    /// <inheritdoc/>
+    public bool IsAllowed(int token, IReadOnlyList<int> generated)
+    {
+        CatchUp(generated);
+        TokensChecked++;
+        return _state.IsAllowed(token);
+    }
+
+    /// <inheritdoc/>
     public void Process(Span<float> logits, IReadOnlyList<int> generated)
     {
-        ArgumentNullException.ThrowIfNull(generated);
-        if (generated.Count < _consumed)
-        {
-            throw new InvalidOperationException("The generated tokens went backwards; a processor serves one sequence.");
-        }
-
-        for (; _consumed < generated.Count; _consumed++)
-        {
-            var token = generated[_consumed];
-            if (!_state.TryAdvance(token))
-            {
-                throw new InvalidOperationException($"Token {token} was generated although the constraint ({_state.Constraint.Grammar.Description}) did not allow it.");
-            }
-        }
-
+        CatchUp(generated);
+        MasksApplied++;
         var count = _state.Constraint.Vocabulary.Count;
         if (logits.Length == count)
         {
@@ -65,5 +71,23 @@ public sealed class ConstraintLogitsProcessor : ILogitsProcessor
 
         _state.ApplyMask(logits[..count]);
         logits[count..].Fill(float.NegativeInfinity);
+    }
+
+    private void CatchUp(IReadOnlyList<int> generated)
+    {
+        ArgumentNullException.ThrowIfNull(generated);
+        if (generated.Count < _consumed)
+        {
+            throw new InvalidOperationException("The generated tokens went backwards; a processor serves one sequence.");
+        }
+
+        for (; _consumed < generated.Count; _consumed++)
+        {
+            var token = generated[_consumed];
+            if (!_state.TryAdvance(token))
+            {
+                throw new InvalidOperationException($"Token {token} was generated although the constraint ({_state.Constraint.Grammar.Description}) did not allow it.");
+            }
+        }
     }
 }

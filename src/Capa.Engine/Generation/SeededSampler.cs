@@ -8,7 +8,7 @@ namespace Capa.Engine.Generation;
 /// <remarks>
 /// Order of logit processing: ids the tokenizer lacks are banned, then <c>logit_bias</c> is added, then the presence and
 /// frequency penalties are subtracted (OpenAI: <c>logit - count * frequency - (count &gt; 0) * presence</c>, over the
-/// tokens this choice generated). Temperature 0 takes the argmax (lowest id on ties). Otherwise logits are divided by the
+/// tokens this choice generated), then a constraint's mask, if any (see the overload taking a filter). Temperature 0 takes the argmax (lowest id on ties). Otherwise logits are divided by the
 /// temperature, truncated to <c>top_k</c> and then to the smallest prefix (by descending probability, then id) holding
 /// <c>top_p</c> of the mass, and sampled by inverse CDF. Reported log-probabilities are the log-softmax of that
 /// truncated, tempered distribution (the one sampled from); for temperature 0 they are the log-softmax of the processed
@@ -17,6 +17,9 @@ namespace Capa.Engine.Generation;
 public sealed class SeededSampler
 {
     private const int InitialCandidates = 64;
+
+    // Single-token checks a top-k step may spend (beyond 2 * top_k) before it builds the whole mask instead.
+    private const int MaxTokenChecks = 32;
     private readonly SamplingOptions _options;
     private readonly ulong _seed;
     private readonly uint _choice;
@@ -50,11 +53,60 @@ public sealed class SeededSampler
     /// <param name="logprob">The sampled token's log-probability and top alternatives when asked for, else null.</param>
     /// <returns>The token id.</returns>
     /// <exception cref="InvalidOperationException">Every token is banned.</exception>
-    public int Sample(Span<float> logits, long position, IReadOnlyDictionary<int, int> counts, out TokenLogprob? logprob)
+    public int Sample(Span<float> logits, long position, IReadOnlyDictionary<int, int> counts, out TokenLogprob? logprob) =>
+        Sample(logits, position, counts, null, out logprob);
+
+    /// <summary>
+    /// Picks a token from <paramref name="logits"/> restricted to what <paramref name="filter"/> allows. The result is
+    /// always the token (and log-probability) that sampling from the fully masked logits gives; the mask is built only
+    /// when that cannot be settled by checking single tokens: temperature 0 without logprobs checks the argmax, and
+    /// <c>top_k</c> sampling checks the best candidates in order until <c>top_k</c> of them are allowed (the masked
+    /// top-k set). Other settings, and checks that run out of budget, build the mask.
+    /// </summary>
+    internal int Sample(Span<float> logits, long position, IReadOnlyDictionary<int, int> counts, ITokenFilter? filter, out TokenLogprob? logprob)
     {
         ArgumentNullException.ThrowIfNull(counts);
         Process(logits, counts);
+        var (max, finite) = Scan(logits);
+        if (filter is not null)
+        {
+            if (filter.CanCheck && finite > 0)
+            {
+                if (_options.Temperature == 0 && !_options.Logprobs)
+                {
+                    // The argmax of the masked logits is the raw argmax whenever that one is allowed (ties go to the lowest id in both).
+                    var best = logits.IndexOf(max);
+                    if (filter.IsAllowed(best))
+                    {
+                        logprob = null;
+                        return best;
+                    }
+                }
+                else if (_options.Temperature != 0 && _options.TopK > 0 && TrySelectAllowedTopK(logits, finite, filter, out var n))
+                {
+                    return PickTopK(logits, logits[_heap[0]], n, position, out logprob);
+                }
+            }
 
+            filter.Apply(logits);
+            (max, finite) = Scan(logits);
+        }
+
+        if (finite == 0)
+        {
+            throw new InvalidOperationException("Every token is banned at this position (logit_bias or constraints exclude all of them).");
+        }
+
+        return _options.Temperature == 0
+            ? Greedy(logits, max, out logprob)
+            : _options.TopK == 0 && _options.TopP >= 1
+                ? SampleFull(logits, max, position, out logprob)
+                : SampleTruncated(logits, max, finite, position, out logprob);
+    }
+
+    // NaN becomes negative infinity; returns the largest logit and how many are finite.
+    private static (float Max, int Finite) Scan(Span<float> logits)
+    {
         var max = float.NegativeInfinity;
         var finite = 0;
         for (var i = 0; i < logits.Length; i++)
@@ -75,16 +127,43 @@ public sealed class SeededSampler
             }
         }
 
-        if (finite == 0)
-        {
-            throw new InvalidOperationException("Every token is banned at this position (logit_bias or constraints exclude all of them).");
-        }
+        return (max, finite);
+    }
 
-        return _options.Temperature == 0
-            ? Greedy(logits, max, out logprob)
-            : _options.TopK == 0 && _options.TopP >= 1
-                ? SampleFull(logits, max, position, out logprob)
-                : SampleTruncated(logits, max, finite, position, out logprob);
+    /// <summary>
+    /// Puts the best <c>top_k</c> allowed ids into <c>_heap[0..n)</c>, best first, checking candidates of the raw
+    /// logits in order; false when that needs more than <see cref="MaxTokenChecks"/> checks (the caller masks).
+    /// </summary>
+    private bool TrySelectAllowedTopK(ReadOnlySpan<float> logits, int finite, ITokenFilter filter, out int n)
+    {
+        var k = _options.TopK;
+        var budget = Math.Min(finite, (2 * k) + MaxTokenChecks);
+        var window = Math.Min(budget, 2 * k);
+        while (true)
+        {
+            var candidates = SelectTop(logits, window);
+            n = 0;
+            for (var j = 0; j < candidates && n < k; j++)
+            {
+                var id = _heap[j];
+                if (filter.IsAllowed(id))
+                {
+                    _heap[n++] = id; // n <= j: compaction in place keeps the order
+                }
+            }
+
+            if (n == k || candidates == finite)
+            {
+                return n > 0;
+            }
+
+            if (window >= budget)
+            {
+                return false;
+            }
+
+            window = Math.Min(budget, window * 4);
+        }
     }
 
     private void Process(Span<float> logits, IReadOnlyDictionary<int, int> counts)
@@ -176,64 +255,76 @@ public sealed class SeededSampler
 
     private int SampleTruncated(ReadOnlySpan<float> logits, float max, int finite, long position, out TokenLogprob? logprob)
     {
+        if (_options.TopK > 0)
+        {
+            return PickTopK(logits, max, SelectTop(logits, Math.Min(_options.TopK, finite)), position, out logprob);
+        }
+
         var invT = 1.0 / _options.Temperature;
         var topP = (double)_options.TopP;
-        var k = _options.TopK > 0 ? Math.Min(_options.TopK, finite) : Math.Min(InitialCandidates, finite);
-        var fullZ = double.NaN;
-        int kept;
-        double keptZ;
+        var k = Math.Min(InitialCandidates, finite);
+        var fullZ = 0.0;
+        foreach (var x in logits)
+        {
+            fullZ += Math.Exp((x - max) * invT);
+        }
+
         while (true)
         {
             var n = SelectTop(logits, k);
             EnsureWeights(n);
-            var total = 0.0;
             for (var j = 0; j < n; j++)
             {
                 _weights[j] = Math.Exp((logits[_heap[j]] - max) * invT);
-                total += _weights[j];
             }
 
-            double mass;
-            if (_options.TopK > 0)
+            // Smallest prefix whose cumulative mass reaches top_p of the distribution.
+            var (kept, keptZ) = NucleusPrefix(n, topP * fullZ);
+            if (keptZ >= topP * fullZ || n >= finite)
             {
-                mass = total;
-            }
-            else
-            {
-                if (double.IsNaN(fullZ))
-                {
-                    fullZ = 0;
-                    foreach (var x in logits)
-                    {
-                        fullZ += Math.Exp((x - max) * invT);
-                    }
-                }
-
-                mass = fullZ;
-            }
-
-            // Smallest prefix whose cumulative mass reaches top_p of the (top-k) distribution.
-            var need = topP * mass;
-            var cumulative = 0.0;
-            kept = 0;
-            while (kept < n)
-            {
-                cumulative += _weights[kept++];
-                if (cumulative >= need)
-                {
-                    break;
-                }
-            }
-
-            if (cumulative >= need || n >= finite || _options.TopK > 0)
-            {
-                keptZ = cumulative;
-                break;
+                return PickKept(logits, max, kept, keptZ, position, out logprob);
             }
 
             k = (int)Math.Min((long)k * 4, finite);
         }
+    }
 
+    // top_k candidates are in _heap[0..n), best first; top_p applies within them.
+    private int PickTopK(ReadOnlySpan<float> logits, float max, int n, long position, out TokenLogprob? logprob)
+    {
+        var invT = 1.0 / _options.Temperature;
+        EnsureWeights(n);
+        var total = 0.0;
+        for (var j = 0; j < n; j++)
+        {
+            _weights[j] = Math.Exp((logits[_heap[j]] - max) * invT);
+            total += _weights[j];
+        }
+
+        var (kept, keptZ) = NucleusPrefix(n, _options.TopP * total);
+        return PickKept(logits, max, kept, keptZ, position, out logprob);
+    }
+
+    private (int Kept, double Mass) NucleusPrefix(int n, double need)
+    {
+        var cumulative = 0.0;
+        var kept = 0;
+        while (kept < n)
+        {
+            cumulative += _weights[kept++];
+            if (cumulative >= need)
+            {
+                break;
+            }
+        }
+
+        return (kept, cumulative);
+    }
+
+    // Samples among _heap[0..kept) with weights _weights[0..kept) summing to keptZ.
+    private int PickKept(ReadOnlySpan<float> logits, float max, int kept, double keptZ, long position, out TokenLogprob? logprob)
+    {
+        var invT = 1.0 / _options.Temperature;
         var target = Philox4x32.Uniform(_seed, _choice, (ulong)position) * keptZ;
         var acc = 0.0;
         var pick = kept - 1;

@@ -199,13 +199,14 @@ public sealed class TextGenerationEngine : IDisposable
         }
     }
 
-    private sealed class ChoiceState
+    private sealed class ChoiceState : ITokenFilter
     {
         private readonly TextGenerationEngine _engine;
         private readonly SeededSampler _sampler;
         private readonly IStreamingDetokenizer _detokenizer;
         private readonly StopSequenceMatcher _stops;
         private readonly ILogitsProcessor? _processor;
+        private readonly ITokenFilter? _filter;
         private readonly Dictionary<int, int> _counts = [];
         private readonly List<int> _generated = [];
         private readonly bool _logprobs;
@@ -220,6 +221,7 @@ public sealed class TextGenerationEngine : IDisposable
             _detokenizer = engine._tokenizer.CreateStreamingDetokenizer();
             _stops = new StopSequenceMatcher(request.Stop);
             _processor = request.LogitsProcessorFactory?.Invoke(index);
+            _filter = _processor is null ? null : this;
             _logprobs = request.Sampling.Logprobs;
             Logits = new float[engine._model.LogitsWidth];
         }
@@ -236,22 +238,7 @@ public sealed class TextGenerationEngine : IDisposable
         {
             var position = _generated.Count;
             _engine.Observer?.Invoke(Index, position, Logits);
-            if (_processor is not null)
-            {
-                _processor.Process(Logits, _generated);
-                if (!_processor.CanEnd)
-                {
-                    foreach (var id in _engine._eos)
-                    {
-                        if ((uint)id < (uint)Logits.Length)
-                        {
-                            Logits[id] = float.NegativeInfinity;
-                        }
-                    }
-                }
-            }
-
-            var token = _sampler.Sample(Logits, position, _counts, out var logprob);
+            var token = _sampler.Sample(Logits, position, _counts, _filter, out var logprob);
             _generated.Add(token);
             _counts[token] = _counts.GetValueOrDefault(token) + 1;
 
@@ -299,6 +286,27 @@ public sealed class TextGenerationEngine : IDisposable
             var update = new GenerationUpdate(Index, text, _pendingLogprobs ?? (_logprobs && finish is not null ? [] : null), finish, _generated.Count);
             _pendingLogprobs = null;
             return update;
+        }
+
+        bool ITokenFilter.CanCheck => _processor!.SupportsTokenCheck;
+
+        bool ITokenFilter.IsAllowed(int token) =>
+            _processor!.IsAllowed(token, _generated) && (!_engine._eos.Contains(token) || _processor.CanEnd);
+
+        // The processor's mask, and the end ids while it cannot end.
+        void ITokenFilter.Apply(Span<float> logits)
+        {
+            _processor!.Process(logits, _generated);
+            if (!_processor.CanEnd)
+            {
+                foreach (var id in _engine._eos)
+                {
+                    if ((uint)id < (uint)logits.Length)
+                    {
+                        logits[id] = float.NegativeInfinity;
+                    }
+                }
+            }
         }
 
         // The end of the stream: the detokenizer's tail goes through the stop matcher, then whatever it held back is released.

@@ -183,4 +183,54 @@ public sealed class ConstraintLogitsProcessorTests
 
         Assert.True(complete > 50, $"only {complete} walks completed");
     }
+
+    /// <summary>The single-token check and the mask are two views of one rule: they agree on every token in every state a walk visits.</summary>
+    [Fact]
+    public void IsAllowed_AgreesWithTheMask_Everywhere()
+    {
+        using var schema = JsonDocument.Parse("""
+            {"type":"object","properties":{"city":{"type":"string","maxLength":4},"unit":{"enum":["celsius","fahrenheit"]},"n":{"type":["integer","null"]}},
+             "required":["city","unit","n"],"additionalProperties":false}
+            """);
+        var compiler = new ConstraintCompiler(ConstraintVocabularies.Build(Tokenizer, [Tokenizer.EosId]));
+        var width = Tokenizer.VocabSize + 3; // ids past the vocabulary are never allowed
+        var states = 0;
+        foreach (var constraint in new[] { compiler.JsonObject(), compiler.JsonSchema("w", schema.RootElement, strict: true) })
+        {
+            for (var seed = 0; seed < 25; seed++)
+            {
+                var processor = new ConstraintLogitsProcessor(constraint.CreateState());
+                var random = new Random(seed);
+                var generated = new List<int>();
+                var mask = new float[width];
+                while (generated.Count < 150)
+                {
+                    Array.Clear(mask);
+                    processor.Process(mask, generated);
+                    states++;
+                    var allowed = new List<int>();
+                    for (var id = 0; id < width; id++)
+                    {
+                        Assert.Equal(!float.IsNegativeInfinity(mask[id]), processor.IsAllowed(id, generated));
+                        if (!float.IsNegativeInfinity(mask[id]))
+                        {
+                            allowed.Add(id);
+                        }
+                    }
+
+                    var token = allowed[random.Next(allowed.Count)];
+                    generated.Add(token);
+                    if (token == Tokenizer.EosId)
+                    {
+                        break;
+                    }
+                }
+
+                Assert.Equal(generated.Count, processor.MasksApplied);
+                Assert.Equal(generated.Count * width, processor.TokensChecked);
+            }
+        }
+
+        Assert.True(states > 1000, $"only {states} states visited");
+    }
 }

@@ -132,4 +132,65 @@ public sealed class TestModelVocabularyTests(TinyModels models) : IClassFixture<
             }
         }
     }
+
+    /// <summary>
+    /// The sampled-token fast path on a real decoder and tokenizer: the same output, token for token and logprob for
+    /// logprob, as a processor that must mask every step, while most steps build no mask at all.
+    /// </summary>
+    [Theory]
+    [InlineData(0f, 0, false)]
+    [InlineData(0.7f, 20, false)]
+    [InlineData(0.7f, 20, true)]
+    public async Task Engine_TokenChecks_ChangeNothingButTheMaskCount(float temperature, int topK, bool logprobs)
+    {
+        using var model = LocalChatModel.Load(models.Get(TestModelArch.Qwen2), new LocalChatModelOptions
+        {
+            Decoder = new OnnxDecoderOptions { IntraOpThreads = 1 },
+            DigestCachePath = Path.Combine(models.Root, "digests-fastpath.json"),
+        });
+        var constraint = ConstraintCompiler.For(model).JsonObject();
+        var prompt = model.Tokenize("json please");
+        var masks = 0;
+        var tokens = 0;
+        for (var seed = 0; seed < 6; seed++)
+        {
+            var fast = new List<ConstraintLogitsProcessor>();
+            GenerationRequest Request(Func<int, ILogitsProcessor> factory) => new()
+            {
+                PromptTokens = prompt,
+                MaxTokens = 64,
+                Seed = seed,
+                N = 2,
+                Sampling = new() { Temperature = temperature, TopK = topK, TopP = topK > 0 ? 0.8f : 1f, Logprobs = logprobs, TopLogprobs = logprobs ? 3 : 0 },
+                LogitsProcessorFactory = factory,
+            };
+
+            using var checkedStream = await model.StartAsync(Request(_ =>
+            {
+                var p = new ConstraintLogitsProcessor(constraint.CreateState());
+                fast.Add(p);
+                return p;
+            }));
+            var withChecks = await checkedStream.CollectAsync();
+            using var maskedStream = await model.StartAsync(Request(_ => new MaskOnly(new ConstraintLogitsProcessor(constraint.CreateState()))));
+            var maskOnly = await maskedStream.CollectAsync();
+
+            Assert.Equal(maskOnly.Choices.Select(c => c.Text), withChecks.Choices.Select(c => c.Text));
+            Assert.Equal(
+                maskOnly.Choices.SelectMany(c => c.Logprobs ?? []).Select(l => (l.TokenId, l.Logprob, string.Join(",", l.TopAlternatives))),
+                withChecks.Choices.SelectMany(c => c.Logprobs ?? []).Select(l => (l.TokenId, l.Logprob, string.Join(",", l.TopAlternatives))));
+            masks += fast.Sum(p => p.MasksApplied);
+            tokens += withChecks.Choices.Sum(c => c.CompletionTokens);
+        }
+
+        Assert.True(masks * 2 < tokens, $"{masks} masks for {tokens} tokens");
+    }
+
+    // Hides the single-token check, so the sampler masks at every step.
+    private sealed class MaskOnly(ILogitsProcessor inner) : ILogitsProcessor
+    {
+        public bool CanEnd => inner.CanEnd;
+
+        public void Process(Span<float> logits, IReadOnlyList<int> generated) => inner.Process(logits, generated);
+    }
 }

@@ -217,4 +217,142 @@ public sealed class SeededSamplerTests
         Assert.Throws<ArgumentOutOfRangeException>(() =>
             new SeededSampler(new SamplingOptions { Temperature = temperature, TopP = topP, PresencePenalty = presence }, 1, 0, 2));
     }
+
+    public static TheoryData<string> FilteredSettings() =>
+        ["greedy", "greedy+logprobs", "topk", "topk+topp", "topk+logprobs", "topp", "full", "full+logprobs"];
+
+    private static SamplingOptions Settings(string name) => name switch
+    {
+        "greedy" => new() { Temperature = 0 },
+        "greedy+logprobs" => new() { Temperature = 0, Logprobs = true, TopLogprobs = 5 },
+        "topk" => new() { Temperature = 0.7f, TopK = 20 },
+        "topk+topp" => new() { Temperature = 0.7f, TopK = 20, TopP = 0.8f },
+        "topk+logprobs" => new() { Temperature = 1.3f, TopK = 8, TopP = 0.95f, Logprobs = true, TopLogprobs = 4, FrequencyPenalty = 0.4f, LogitBias = new Dictionary<int, float> { [5] = 3, [9] = -2 } },
+        "topp" => new() { Temperature = 1, TopP = 0.9f },
+        "full" => new() { Temperature = 1 },
+        "full+logprobs" => new() { Temperature = 0.5f, Logprobs = true, TopLogprobs = 3 },
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    /// <summary>
+    /// The sampled-token fast path must be invisible: for every setting, filtered sampling gives exactly the token and
+    /// log-probabilities that masking first and then sampling gives, whatever the allowed set looks like (dense, sparse,
+    /// none of the favourites, a single id, ties across the top-k boundary).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FilteredSettings))]
+    public void Filtered_EqualsMaskFirst_BitForBit(string setting)
+    {
+        var options = Settings(setting);
+        const int width = 3000;
+        var shortcuts = 0;
+        for (var c = 0; c < 240; c++)
+        {
+            var rng = new Random(c);
+            var logits = new float[width];
+            for (var i = 0; i < width; i++)
+            {
+                // Quarter steps make ties common, so tie-breaking by id is exercised too.
+                logits[i] = MathF.Round((float)((rng.NextDouble() * 12) - 6) * 4) / 4;
+            }
+
+            var allowed = AllowedSet(c % 5, logits, rng);
+            var counts = new Dictionary<int, int> { [rng.Next(width)] = 2, [5] = 1 };
+            var seed = (ulong)rng.NextInt64();
+
+            var masked = (float[])logits.Clone();
+            new SetFilter(allowed).Apply(masked);
+            var expected = new SeededSampler(options, seed, c % 3, width).Sample(masked, c, counts, out var expectedLogprob);
+
+            var filter = new SetFilter(allowed);
+            var actual = new SeededSampler(options, seed, c % 3, width).Sample((float[])logits.Clone(), c, counts, filter, out var actualLogprob);
+
+            Assert.Equal(expected, actual);
+            AssertSameLogprob(expectedLogprob, actualLogprob);
+            shortcuts += filter.Applied == 0 ? 1 : 0;
+        }
+
+        // Greedy without logprobs and top-k settle most steps by checking tokens; the others always mask.
+        if (setting is "greedy" or "topk" or "topk+topp" or "topk+logprobs")
+        {
+            Assert.True(shortcuts > 0, "the fast path was never taken");
+        }
+        else
+        {
+            Assert.Equal(0, shortcuts);
+        }
+    }
+
+    [Fact]
+    public void Filtered_WhenEverythingIsBanned_Throws()
+    {
+        var s = new SeededSampler(new SamplingOptions { Temperature = 0.7f, TopK = 20 }, 1, 0, 100);
+        Assert.Throws<InvalidOperationException>(() => s.Sample(RandomLogits(100, 1), 0, NoCounts, new SetFilter([]), out _));
+    }
+
+    [Fact]
+    public void Filtered_WithoutTokenChecks_AlwaysMasks()
+    {
+        var filter = new SetFilter([.. Enumerable.Range(0, 100)], canCheck: false);
+        var s = new SeededSampler(new SamplingOptions { Temperature = 0 }, 1, 0, 100);
+        s.Sample(RandomLogits(100, 2), 0, NoCounts, filter, out _);
+        Assert.Equal(1, filter.Applied);
+        Assert.Equal(0, filter.Checked);
+    }
+
+    // 0: dense, 1: sparse, 2: none of the 40 favourites, 3: one id, 4: every other id by rank (ties straddle every cut).
+    private static HashSet<int> AllowedSet(int shape, float[] logits, Random rng)
+    {
+        var width = logits.Length;
+        var byRank = Enumerable.Range(0, width).OrderByDescending(i => logits[i]).ThenBy(i => i).ToArray();
+        return shape switch
+        {
+            0 => [.. Enumerable.Range(0, width).Where(_ => rng.NextDouble() < 0.9)],
+            1 => [.. Enumerable.Range(0, width).Where(_ => rng.NextDouble() < 0.02)],
+            2 => [.. byRank.Skip(40).Where(_ => rng.NextDouble() < 0.5)],
+            3 => [rng.Next(width)],
+            _ => [.. byRank.Where((_, r) => r % 2 == 0)],
+        };
+    }
+
+    private static void AssertSameLogprob(TokenLogprob? expected, TokenLogprob? actual)
+    {
+        if (expected is null)
+        {
+            Assert.Null(actual);
+            return;
+        }
+
+        Assert.NotNull(actual);
+        Assert.Equal(expected.TokenId, actual.TokenId);
+        Assert.Equal(BitConverter.SingleToInt32Bits(expected.Logprob), BitConverter.SingleToInt32Bits(actual.Logprob));
+        Assert.Equal(expected.TopAlternatives.Select(a => (a.TokenId, BitConverter.SingleToInt32Bits(a.Logprob))), actual.TopAlternatives.Select(a => (a.TokenId, BitConverter.SingleToInt32Bits(a.Logprob))));
+    }
+
+    private sealed class SetFilter(HashSet<int> allowed, bool canCheck = true) : ITokenFilter
+    {
+        public int Applied { get; private set; }
+
+        public int Checked { get; private set; }
+
+        public bool CanCheck => canCheck;
+
+        public bool IsAllowed(int token)
+        {
+            Checked++;
+            return allowed.Contains(token);
+        }
+
+        public void Apply(Span<float> logits)
+        {
+            Applied++;
+            for (var i = 0; i < logits.Length; i++)
+            {
+                if (!allowed.Contains(i))
+                {
+                    logits[i] = float.NegativeInfinity;
+                }
+            }
+        }
+    }
 }
