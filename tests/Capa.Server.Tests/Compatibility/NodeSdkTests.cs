@@ -89,36 +89,8 @@ public sealed class NodeSdkTests
         Assert.Equal("model_not_found", notFound.GetProperty("code").GetString());
     }
 
-    private static async Task<JsonElement> RunNodeAsync(string baseUrl, string model)
-    {
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = NodeSdk.OracleDirectory!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add("openai-node-chat.mjs");
-        start.ArgumentList.Add(baseUrl);
-        start.ArgumentList.Add(model);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        Assert.True(process.ExitCode == 0, $"node exited {process.ExitCode}: {await stderr}");
-        using var document = JsonDocument.Parse(await stdout);
-        return document.RootElement.Clone();
-    }
+    private static Task<JsonElement> RunNodeAsync(string baseUrl, string model) =>
+        NodeSdk.RunScriptAsync("openai-node-chat.mjs", baseUrl, model);
 
     private sealed class TempDirectory : IDisposable
     {
@@ -145,6 +117,41 @@ internal static class NodeSdk
         }
 
         return null;
+    }
+
+    /// <summary>Runs a script of tests/oracle with node and parses the one JSON value it prints; fails on a non-zero exit.</summary>
+    public static async Task<JsonElement> RunScriptAsync(string script, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = OracleDirectory!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        start.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        Assert.True(process.ExitCode == 0, $"node exited {process.ExitCode}: {await stderr}");
+        using var document = JsonDocument.Parse(await stdout);
+        return document.RootElement.Clone();
     }
 
     public static string? UnavailableReason =>
