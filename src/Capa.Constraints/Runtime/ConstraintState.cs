@@ -1,12 +1,14 @@
+using System.Numerics;
 using Capa.Constraints.Grammars;
 
 namespace Capa.Constraints.Runtime;
 
 /// <summary>
 /// Where one sequence stands in its grammar. Cheap to create and to <see cref="Clone"/>; not thread-safe.
-/// Typical step: sample from raw logits, check the token with <see cref="IsAllowed"/>; only when it is
-/// rejected, <see cref="ApplyMask"/> and sample again; then <see cref="Advance"/>. Sampling from masked
-/// logits means reported probabilities are the post-mask ones.
+/// Typical step: check the token the sampler would pick with <see cref="IsAllowed"/>, and build the mask
+/// (<see cref="ApplyMask"/>) only where that check cannot settle the step (a sampler must only skip the mask
+/// when its pick provably equals the pick from the masked logits); then <see cref="Advance"/>. Sampling from
+/// masked logits means reported probabilities are the post-mask ones.
 /// </summary>
 public sealed class ConstraintState
 {
@@ -224,12 +226,22 @@ public sealed class ConstraintState
 
             int start = w * 64;
             int end = Math.Min(start + 64, count);
-            for (int i = start; i < end; i++)
+            if (word == 0)
             {
-                if ((word & (1UL << (i - start))) == 0)
+                logits[start..end].Fill(float.NegativeInfinity);
+                continue;
+            }
+
+            // Visit only the banned ids: the zero bits, lowest first.
+            for (ulong banned = ~word; banned != 0; banned &= banned - 1)
+            {
+                int i = start + BitOperations.TrailingZeroCount(banned);
+                if (i >= end)
                 {
-                    logits[i] = float.NegativeInfinity;
+                    break;
                 }
+
+                logits[i] = float.NegativeInfinity;
             }
         }
     }

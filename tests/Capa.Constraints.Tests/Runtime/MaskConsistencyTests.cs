@@ -5,7 +5,7 @@ using Capa.Constraints.Vocabulary;
 
 namespace Capa.Constraints.Tests.Runtime;
 
-/// <summary>The trie walk with its cache and deferrals must equal simulating every token's bytes one by one.</summary>
+/// <summary>The trie walk with its cache and deferrals (and the logits mask made from it) must equal simulating every token's bytes one by one.</summary>
 public sealed class MaskConsistencyTests
 {
     public static TheoryData<string> Grammars => ["object", .. SchemaCorpus.Names.Take(12)];
@@ -18,6 +18,7 @@ public sealed class MaskConsistencyTests
         Grammar grammar = name == "object" ? JsonGrammar.AnyObject() : JsonGrammar.FromSchema(SchemaCorpus.Get(name), new JsonSchemaOptions { RequireObjectRoot = false });
         TokenConstraint constraint = TokenConstraint.Create(grammar, vocab);
         var mask = new ulong[vocab.MaskWords];
+        var logits = new float[vocab.Count];
         var rng = new Random(name.GetHashCode(StringComparison.Ordinal));
         for (int walk = 0; walk < 6; walk++)
         {
@@ -26,11 +27,14 @@ public sealed class MaskConsistencyTests
             for (int step = 0; step < steps && !state.IsFinished; step++)
             {
                 state.FillMask(mask);
+                Array.Fill(logits, 1f);
+                state.ApplyMask(logits);
                 var allowed = new List<int>();
                 for (int id = 0; id < vocab.Count; id++)
                 {
                     bool inMask = (mask[id >> 6] & (1UL << (id & 63))) != 0;
                     Assert.Equal(state.IsAllowed(id), inMask);
+                    Assert.Equal(inMask ? 1f : float.NegativeInfinity, logits[id]);
                     if (inMask)
                     {
                         allowed.Add(id);
