@@ -19,11 +19,15 @@ internal sealed record BenchOptions
 
     public bool TransformersJs { get; init; }
 
+    /// <summary>Measure decode with and without json_object instead of the runtime comparison.</summary>
+    public bool JsonMode { get; init; }
+
     public string Output { get; init; } = "bench/RESULTS.md";
 
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         var o = new BenchOptions();
+        var outGiven = args.Contains("--out");
         for (var i = 0; i < args.Count; i++)
         {
             string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -36,9 +40,15 @@ internal sealed record BenchOptions
                 "--rounds" => o with { Rounds = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--threads" => o with { Threads = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--js" => o with { TransformersJs = true },
+                "--json" => o with { JsonMode = true },
                 "--out" => o with { Output = Next() },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
+        }
+
+        if (o.JsonMode && !outGiven)
+        {
+            o = o with { Output = "bench/RESULTS-json-mode.md" };
         }
 
         foreach (var q in o.Quants)

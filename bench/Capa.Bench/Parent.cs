@@ -12,6 +12,11 @@ internal static class Parent
     public static async Task<int> RunAsync(string[] args)
     {
         var options = BenchOptions.Parse(args);
+        if (options.JsonMode)
+        {
+            return await JsonModeBench.RunParentAsync(options);
+        }
+
         var dir = Path.GetFullPath(Path.Combine(options.ModelsDirectory, "qwen2-0.5b"));
         EnsureModel(dir, options.Quants);
 
@@ -41,7 +46,7 @@ internal static class Parent
         return 0;
     }
 
-    private static void EnsureModel(string dir, IReadOnlyList<string> quants)
+    internal static void EnsureModel(string dir, IReadOnlyList<string> quants)
     {
         var missing = quants.Select(TestModelSpec.ParseQuant)
             .Where(q => !File.Exists(Path.Combine(dir, "onnx", TestModelSpec.OnnxFileName(q))))
@@ -58,7 +63,7 @@ internal static class Parent
         Console.Error.WriteLine($"... done in {sw.Elapsed.TotalSeconds:F0} s");
     }
 
-    private static string[] DotnetArgs(params string[] args) =>
+    internal static string[] DotnetArgs(params string[] args) =>
         Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? [typeof(Parent).Assembly.Location, .. args] : args;
 
     private static async Task<Measurement> RunChildAsync(string dir, string quant, BenchOptions o)
@@ -83,7 +88,7 @@ internal static class Parent
         }
     }
 
-    private static async Task<string> RunAsync(string file, IReadOnlyList<string> args)
+    internal static async Task<string> RunAsync(string file, IReadOnlyList<string> args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
