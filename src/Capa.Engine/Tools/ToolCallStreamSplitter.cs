@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Capa.Engine.Tools;
 
 /// <summary>A piece of streamed output: plain content or a fragment of a tool call.</summary>
@@ -20,38 +22,135 @@ public sealed record ToolCallEvent(int Index, string? Id, string? Name, string? 
 /// released as content. For bare-JSON formats (Llama 3) an output that starts with <c>{</c> is held to the end
 /// and then parsed whole. Not thread-safe: one per choice.
 /// </summary>
+/// <remarks>
+/// A splitter made by <see cref="ForConstrained"/> is for output decoded under the forced-call grammar
+/// (<see cref="ToolCallFormat.CallGrammar"/>), where every call is well formed by construction: it announces a call
+/// as soon as its name is complete and its arguments object has opened, then streams the arguments' text as it
+/// arrives. The fragments of a call concatenate to exactly the arguments <see cref="ToolCallParser"/> returns for
+/// the same output. A call that does not have the grammar's shape before it is announced is handled as by the
+/// default splitter (held until complete, content when malformed); output cut off after a call was announced
+/// leaves that call with the arguments generated so far, as OpenAI streams a call cut by <c>length</c>, and text
+/// that breaks the grammar's shape after an announcement is released as content, never dropped.
+/// </remarks>
 public sealed class ToolCallStreamSplitter
 {
     private const int ArgumentFragment = 64;
+    private const string PythonTag = "<|python_tag|>";
 
     private readonly ToolCallFormat _format;
     private readonly IReadOnlyCollection<string>? _toolNames;
     private readonly Func<string> _newId;
     private readonly string? _open;
     private readonly string? _close;
-    private readonly System.Text.StringBuilder _pending = new();
+    private readonly StringBuilder _pending = new();
     private bool _inside;
     private bool _started;
     private bool _bare;
     private bool _completed;
     private string _heldBlank = string.Empty;
 
-    /// <summary>Creates a splitter for one choice.</summary>
+    // Incremental calls (constrained output only): the call being read, its scanner, how much of _pending the
+    // scanner has read before the call was announced, and the arguments text read since the last fragment.
+    private readonly bool _constrained;
+    private readonly StringBuilder _fragment = new();
+    private readonly StringBuilder _lead = new();
+    private CallState _call;
+    private ToolCallJsonScanner? _scanner;
+    private int _scanned;
+    private bool _bareHeld;
+    private bool _tagSeen;
+
+    /// <summary>Creates a splitter for one choice of free (unconstrained) output.</summary>
     /// <param name="format">The model's tool-call format.</param>
     /// <param name="toolNames">The names a call may use; null accepts any.</param>
     /// <param name="newId">Creates call ids; null for <see cref="ParsedToolCall.NewId"/>.</param>
     public ToolCallStreamSplitter(ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId = null)
+        : this(format, toolNames, newId, constrained: false)
+    {
+    }
+
+    private ToolCallStreamSplitter(ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId, bool constrained)
     {
         ArgumentNullException.ThrowIfNull(format);
         _format = format;
         _toolNames = toolNames;
         _newId = newId ?? ParsedToolCall.NewId;
+        _constrained = constrained;
         if (format.IsTagged)
         {
             _open = ToolCallParser.OpenMarker(format);
             _close = ToolCallParser.CloseMarker(format);
         }
     }
+
+    private enum CallState
+    {
+        /// <summary>Not inside a call, or inside one handled the unconstrained way.</summary>
+        None,
+
+        /// <summary>Reading a call's name; nothing emitted yet.</summary>
+        Scanning,
+
+        /// <summary>Announced; streaming its arguments.</summary>
+        Streaming,
+
+        /// <summary>Its object closed (or broke off); waiting for the close tag.</summary>
+        Closing,
+
+        /// <summary>Not shaped as the grammar shapes calls: held until complete and parsed whole.</summary>
+        Held,
+    }
+
+    private enum CallStep
+    {
+        Wait,
+        Ended,
+        Failed,
+    }
+
+    /// <summary>
+    /// Creates a splitter for one choice of output decoded under <paramref name="format"/>'s forced-call grammar
+    /// (<c>tool_choice</c> required or a named function): calls are announced as soon as their name is known and
+    /// their arguments are streamed as they are generated.
+    /// </summary>
+    /// <param name="format">The model's tool-call format (the one the grammar was built for).</param>
+    /// <param name="toolNames">The names a call may use; null accepts any.</param>
+    /// <param name="newId">Creates call ids; null for <see cref="ParsedToolCall.NewId"/>.</param>
+    public static ToolCallStreamSplitter ForConstrained(ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId = null) =>
+        new(format, toolNames, newId, constrained: true);
+
+    /// <summary>
+    /// What a client that accumulates <paramref name="events"/> holds at the end, as the official SDKs do: the
+    /// content (trimmed, or null when blank) and each call with its arguments concatenated. The non-streamed form of
+    /// a streamed response, so both agree by construction.
+    /// </summary>
+    public static ToolCallParseResult Accumulate(IEnumerable<ToolStreamEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var content = new StringBuilder();
+        var calls = new List<(string Id, string Name, StringBuilder Arguments)>();
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case ContentEvent c:
+                    content.Append(c.Text);
+                    break;
+                case ToolCallEvent { Id: { } id } first:
+                    calls.Add((id, first.Name ?? string.Empty, new StringBuilder(first.Arguments)));
+                    break;
+                case ToolCallEvent fragment:
+                    calls[fragment.Index].Arguments.Append(fragment.Arguments);
+                    break;
+            }
+        }
+
+        var text = content.ToString().Trim();
+        return new ToolCallParseResult(text.Length == 0 ? null : text, [.. calls.Select(c => new ParsedToolCall(c.Id, c.Name, c.Arguments.ToString()))]);
+    }
+
+    /// <summary>Whether this splitter streams arguments incrementally (made by <see cref="ForConstrained"/>).</summary>
+    public bool IsConstrained => _constrained;
 
     /// <summary>Tool calls emitted so far.</summary>
     public int ToolCallCount { get; private set; }
@@ -88,6 +187,10 @@ public sealed class ToolCallStreamSplitter
                 events.Add(new ContentEvent(_pending.ToString()));
                 _pending.Clear();
             }
+            else if (_constrained && !_bareHeld)
+            {
+                DrainBare(events, final: false);
+            }
 
             return events;
         }
@@ -104,6 +207,15 @@ public sealed class ToolCallStreamSplitter
         var events = new List<ToolStreamEvent>();
         if (!_format.IsTagged)
         {
+            if (_constrained && _bare && !_bareHeld)
+            {
+                DrainBare(events, final: true);
+                if (!_bareHeld)
+                {
+                    return events;
+                }
+            }
+
             var text = _pending.ToString();
             _pending.Clear();
             var result = ToolCallParser.Parse(text, _format, _toolNames, _newId);
@@ -139,6 +251,11 @@ public sealed class ToolCallStreamSplitter
                     EmitContent(events, text[..start], final: false);
                     _pending.Remove(0, start + _open!.Length);
                     _inside = true;
+                    if (_constrained)
+                    {
+                        StartCall();
+                    }
+
                     continue;
                 }
 
@@ -148,10 +265,43 @@ public sealed class ToolCallStreamSplitter
                 return;
             }
 
+            if (_call is CallState.Scanning or CallState.Streaming)
+            {
+                switch (Advance(events, final))
+                {
+                    case CallStep.Wait:
+                        return;
+                    case CallStep.Failed:
+                        // Before the call was announced it is parsed whole, as unconstrained output is; after,
+                        // what breaks the grammar's shape is released as content below.
+                        _call = _call == CallState.Scanning ? CallState.Held : CallState.Closing;
+                        continue;
+                    default:
+                        _call = CallState.Closing;
+                        continue;
+                }
+            }
+
             var end = text.IndexOf(_close!, StringComparison.Ordinal);
             if (end < 0 && !final)
             {
                 return;
+            }
+
+            if (_call == CallState.Closing)
+            {
+                // The call is out; what lies between its object and the close tag is layout (the grammar's newline).
+                var rest = end < 0 ? text : text[..end];
+                if (!string.IsNullOrWhiteSpace(rest))
+                {
+                    EmitContent(events, rest, final: false);
+                }
+
+                _pending.Remove(0, end < 0 ? text.Length : end + _close!.Length);
+                _inside = false;
+                _call = CallState.None;
+                _scanner = null;
+                continue;
             }
 
             var body = end < 0 ? text : text[..end];
@@ -168,12 +318,194 @@ public sealed class ToolCallStreamSplitter
 
             _pending.Remove(0, consumed);
             _inside = false;
+            _call = CallState.None;
             if (final && _pending.Length == 0)
             {
                 EmitContent(events, string.Empty, final: true);
                 return;
             }
         }
+    }
+
+    private void StartCall()
+    {
+        _call = CallState.Scanning;
+        _scanner = new ToolCallJsonScanner(_format.ArgumentsKey);
+        _scanned = 0;
+    }
+
+    // Reads the current call (constrained output) from _pending: announces it once its name is known and its
+    // arguments have opened, then streams its arguments. Ended: its object closed and was consumed. Failed: it
+    // does not have the grammar's shape; before the announcement _pending still holds the whole call, after it
+    // _pending starts at the first character that broke the shape.
+    private CallStep Advance(List<ToolStreamEvent> events, bool final)
+    {
+        var scanner = _scanner!;
+        if (_call == CallState.Scanning)
+        {
+            while (_scanned < _pending.Length && !scanner.ArgumentsOpened)
+            {
+                if (scanner.Feed(_pending[_scanned]) == ToolCallScanStep.Invalid)
+                {
+                    return CallStep.Failed;
+                }
+
+                _scanned++;
+            }
+
+            if (!scanner.ArgumentsOpened)
+            {
+                // A close tag before the arguments (inside the name string, say) means the parser reads no call.
+                var closed = _close is not null && _pending.ToString().Contains(_close, StringComparison.Ordinal);
+                return final || closed ? CallStep.Failed : CallStep.Wait;
+            }
+
+            if (_toolNames is not null && !_toolNames.Contains(scanner.Name!))
+            {
+                return CallStep.Failed;
+            }
+
+            _heldBlank = string.Empty; // whitespace between calls is layout, not content
+            events.Add(new ToolCallEvent(ToolCallCount++, _newId(), scanner.Name, string.Empty));
+            _pending.Remove(0, _scanned);
+            _fragment.Append('{');
+            _call = CallState.Streaming;
+        }
+
+        var step = CallStep.Wait;
+        var read = 0;
+        for (; read < _pending.Length; read++)
+        {
+            var c = _pending[read];
+
+            // Half a surrogate pair waits for its other half: every fragment is whole UTF-16 text.
+            if (!final && read == _pending.Length - 1 && char.IsHighSurrogate(c))
+            {
+                break;
+            }
+
+            var kind = scanner.Feed(c);
+            if (kind == ToolCallScanStep.Arguments)
+            {
+                _fragment.Append(c);
+            }
+            else if (kind == ToolCallScanStep.End)
+            {
+                read++;
+                step = CallStep.Ended;
+                break;
+            }
+            else if (kind == ToolCallScanStep.Invalid)
+            {
+                step = CallStep.Failed;
+                break;
+            }
+        }
+
+        _pending.Remove(0, read);
+        if (_fragment.Length > 0)
+        {
+            events.Add(new ToolCallEvent(ToolCallCount - 1, null, null, _fragment.ToString()));
+            _fragment.Clear();
+        }
+
+        return step;
+    }
+
+    // Bare-JSON calls from constrained output: separators, an optional leading python tag, then calls one after
+    // another. What does not fit is held and parsed whole at the end, as unconstrained output is.
+    private void DrainBare(List<ToolStreamEvent> events, bool final)
+    {
+        while (true)
+        {
+            if (_call == CallState.None)
+            {
+                var i = 0;
+                while (true)
+                {
+                    while (i < _pending.Length && _pending[i] is ' ' or '\t' or '\r' or '\n' or ';')
+                    {
+                        i++;
+                    }
+
+                    if (ToolCallCount > 0 || _tagSeen || i == _pending.Length || _pending[i] != PythonTag[0])
+                    {
+                        break;
+                    }
+
+                    var n = Math.Min(PythonTag.Length, _pending.Length - i);
+                    if (_pending.ToString(i, n) != PythonTag[..n])
+                    {
+                        break;
+                    }
+
+                    if (n < PythonTag.Length)
+                    {
+                        if (!final)
+                        {
+                            Lead(i);
+                            return;
+                        }
+
+                        break;
+                    }
+
+                    i += n;
+                    _tagSeen = true;
+                }
+
+                Lead(i);
+                if (_pending.Length == 0)
+                {
+                    return;
+                }
+
+                if (_pending[0] != '{')
+                {
+                    HoldBare();
+                    return;
+                }
+
+                StartCall();
+            }
+
+            switch (Advance(events, final))
+            {
+                case CallStep.Wait:
+                    return;
+                case CallStep.Failed:
+                    HoldBare();
+                    return;
+                default:
+                    _call = CallState.None;
+                    _scanner = null;
+                    break;
+            }
+        }
+    }
+
+    // Drops consumed separators, remembered while no call is out (the whole output is parsed if none will be).
+    private void Lead(int length)
+    {
+        if (ToolCallCount == 0)
+        {
+            _lead.Append(_pending.ToString(0, length));
+        }
+
+        _pending.Remove(0, length);
+    }
+
+    private void HoldBare()
+    {
+        _bareHeld = true;
+        if (ToolCallCount == 0)
+        {
+            _pending.Insert(0, _lead.ToString());
+        }
+
+        _lead.Clear();
+        _call = CallState.None;
+        _scanner = null;
     }
 
     // Whitespace is held until non-blank text follows, so the layout around calls never becomes content; at the

@@ -62,7 +62,8 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
     [MemberData(nameof(Models))]
     public async Task Required_WithParallelCalls_MakesSeveralValidCalls(string model)
     {
-        // Random weights keep adding calls (up to 8), so a response may stop at max_tokens; every call it completed validates.
+        // Random weights keep adding calls (up to 8), so a response may stop at max_tokens. Then, as with OpenAI, its
+        // last call holds the arguments generated so far; every call before it is complete and validates.
         var chat = fixture.Chat(model);
         var several = false;
         for (var seed = 0; seed < 8; seed++)
@@ -72,7 +73,8 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
             Assert.NotEmpty(completion.ToolCalls);
             several |= completion.ToolCalls.Count > 1;
             Assert.Equal(completion.ToolCalls.Count, completion.ToolCalls.Select(c => c.Id).Distinct().Count());
-            foreach (var call in completion.ToolCalls)
+            var complete = completion.FinishReason == ChatFinishReason.ToolCalls ? completion.ToolCalls : completion.ToolCalls.SkipLast(1);
+            foreach (var call in complete)
             {
                 AssertValid(call.FunctionName, call.FunctionArguments.ToString());
             }
@@ -141,7 +143,10 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
                 Assert.Matches("^call_[A-Za-z0-9]{24}$", ids[i]);
                 Assert.Equal(whole.ToolCalls[i].FunctionName, names[i]);
                 Assert.Equal(whole.ToolCalls[i].FunctionArguments.ToString(), arguments[i].ToString());
-                AssertValid(names[i], arguments[i].ToString());
+                if (finish == ChatFinishReason.ToolCalls || i < ids.Count - 1)
+                {
+                    AssertValid(names[i], arguments[i].ToString()); // only a call cut by the token limit may be partial
+                }
             }
         }
     }
@@ -194,5 +199,50 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
         Assert.Equal(400, (int)response.StatusCode);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("tool_choice.function.name", doc.RootElement.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    /// <summary>
+    /// On the wire, a choice that opens with a tool call starts as OpenAI's do: role, <c>content: null</c> and the call's
+    /// first delta in one chunk (so SDK accumulators end with null content, like the non-streamed message); a choice of
+    /// plain text starts with role and empty content. Exactly one chunk per choice carries the role.
+    /// </summary>
+    [Theory]
+    [InlineData("required", true)]
+    [InlineData("auto", false)]
+    public async Task Streamed_FirstChunk_IsOpenAIsStart(string toolChoice, bool call)
+    {
+        var tools = $$$"""[{"type":"function","function":{"name":"get_weather","parameters":{{{WeatherSchema}}},"strict":true}}]""";
+        var body = $$"""{"model":"{{JsonModeServerFixture.Qwen}}","messages":[{"role":"user","content":"Weather?"}],"tools":{{tools}},"tool_choice":"{{toolChoice}}","stream":true,"seed":3,"max_tokens":60,"n":2}""";
+        using var response = await fixture.Server.Http.SendAsync(Infrastructure.SseTestReader.Post(body, key: null));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var chunks = Infrastructure.SseTestReader.DataOf(await response.Content.ReadAsStringAsync()).Where(d => d != "[DONE]").Select(d => JsonDocument.Parse(d)).ToList();
+        for (var index = 0; index < 2; index++)
+        {
+            var deltas = chunks.Select(c => c.RootElement.GetProperty("choices")).Where(c => c.GetArrayLength() == 1 && c[0].GetProperty("index").GetInt32() == index)
+                .Select(c => c[0].GetProperty("delta")).ToList();
+            var first = deltas[0];
+            Assert.Equal("assistant", first.GetProperty("role").GetString());
+            Assert.Equal(JsonValueKind.Null, first.GetProperty("refusal").ValueKind);
+            Assert.Single(deltas, d => d.TryGetProperty("role", out _));
+            if (call)
+            {
+                Assert.Equal(JsonValueKind.Null, first.GetProperty("content").ValueKind);
+                var opening = Assert.Single(first.GetProperty("tool_calls").EnumerateArray());
+                Assert.Equal(0, opening.GetProperty("index").GetInt32());
+                Assert.StartsWith("call_", opening.GetProperty("id").GetString(), StringComparison.Ordinal);
+                Assert.Equal("get_weather", opening.GetProperty("function").GetProperty("name").GetString());
+                Assert.DoesNotContain(deltas, d => d.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String);
+            }
+            else
+            {
+                Assert.Equal(string.Empty, first.GetProperty("content").GetString());
+                Assert.False(first.TryGetProperty("tool_calls", out _));
+            }
+        }
+
+        foreach (var chunk in chunks)
+        {
+            chunk.Dispose();
+        }
     }
 }

@@ -17,11 +17,12 @@ internal sealed class ChatOutputPlan
 {
     private static readonly JsonElement EmptyParameters = JsonDocument.Parse("""{"type":"object","properties":{}}""").RootElement;
 
-    private ChatOutputPlan(Func<int, ILogitsProcessor>? processor, ToolCallFormat? toolFormat, IReadOnlyCollection<string>? toolNames)
+    private ChatOutputPlan(Func<int, ILogitsProcessor>? processor, ToolCallFormat? toolFormat, IReadOnlyCollection<string>? toolNames, bool toolCallsForced = false)
     {
         Processor = processor;
         ToolFormat = toolFormat;
         ToolNames = toolNames;
+        ToolCallsForced = toolCallsForced;
     }
 
     /// <summary>The per-choice logits processor factory; null when decoding is free.</summary>
@@ -32,6 +33,9 @@ internal sealed class ChatOutputPlan
 
     /// <summary>The tool names a call may use.</summary>
     public IReadOnlyCollection<string>? ToolNames { get; }
+
+    /// <summary>Whether decoding is constrained by the forced-call grammar, so calls can be streamed as generated.</summary>
+    public bool ToolCallsForced { get; }
 
     /// <summary>A plan that constrains with <paramref name="processor"/> (a custom factory) and parses no tools.</summary>
     public static ChatOutputPlan Custom(Func<int, ILogitsProcessor>? processor) => new(processor, null, null);
@@ -56,7 +60,7 @@ internal sealed class ChatOutputPlan
                         var parallel = mode == ToolChoiceMode.Required && request.ParallelToolCalls != false;
                         var strict = forced.All(t => t.Function?.Strict == true);
                         var constraint = ConstraintCompiler.For(model).ToolCalls(format, definitions, parallel, strict);
-                        return new ChatOutputPlan(ConstraintCompiler.ProcessorFactory(constraint), format, [.. definitions.Select(d => d.Name)]);
+                        return new ChatOutputPlan(ConstraintCompiler.ProcessorFactory(constraint), format, [.. definitions.Select(d => d.Name)], toolCallsForced: true);
                     case ToolChoiceMode.Auto:
                         // A JSON response_format wins over free-form tool calls: its output cannot hold one.
                         if (ResponseConstraint(request, model) is { } json)

@@ -32,7 +32,8 @@ internal static class ChatResponseMapper
         var finish = FinishReason(choice.FinishReason);
         if (plan.ToolFormat is { } format)
         {
-            var parsed = ToolCallParser.Parse(choice.Text, format, plan.ToolNames);
+            // Forced calls are read the way they are streamed, so both forms agree even when the limit cuts a call short.
+            var parsed = plan.ToolCallsForced ? Accumulate(choice.Text, format, plan.ToolNames) : ToolCallParser.Parse(choice.Text, format, plan.ToolNames);
             if (parsed.ToolCalls.Count > 0)
             {
                 message = new ChatResponseMessage { Content = parsed.Content, ToolCalls = [.. parsed.ToolCalls.Select(ToolCall)] };
@@ -50,6 +51,12 @@ internal static class ChatResponseMapper
             FinishReason = finish,
             Logprobs = choice.Logprobs is null ? null : Logprobs(model, choice.Logprobs),
         };
+    }
+
+    private static ToolCallParseResult Accumulate(string text, ToolCallFormat format, IReadOnlyCollection<string>? names)
+    {
+        var splitter = ToolCallStreamSplitter.ForConstrained(format, names, ChatIds.NewToolCallId);
+        return ToolCallStreamSplitter.Accumulate([.. splitter.Push(text), .. splitter.Complete()]);
     }
 
     private static ChatToolCall ToolCall(ParsedToolCall call) => new()
@@ -87,18 +94,40 @@ internal static class ChatResponseMapper
 internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, GenerationStream stream, ChatOutputPlan plan)
 {
     private readonly ToolCallStreamSplitter?[] _splitters = [.. Enumerable.Range(0, stream.ChoiceCount).Select(_ =>
-        plan.ToolFormat is { } format ? new ToolCallStreamSplitter(format, plan.ToolNames, ChatIds.NewToolCallId) : null)];
+        plan.ToolFormat is not { } format ? null
+        : plan.ToolCallsForced ? ToolCallStreamSplitter.ForConstrained(format, plan.ToolNames, ChatIds.NewToolCallId)
+        : new ToolCallStreamSplitter(format, plan.ToolNames, ChatIds.NewToolCallId))];
 
     private readonly string _id = ChatIds.NewCompletionId();
     private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private readonly bool _includeUsage = call.Request.IncludeUsage;
 
-    /// <summary>The first chunk of every choice: the assistant role and empty content.</summary>
+    private readonly bool[] _started = new bool[stream.ChoiceCount];
+
+    /// <summary>
+    /// The first chunk of every choice whose output is plain text: the assistant role, empty content, null refusal.
+    /// A choice that may call tools starts with its first event instead, as OpenAI's do: null content and the first
+    /// call when it opens with one, else the same empty-content start.
+    /// </summary>
     public IEnumerable<ChatCompletionChunk> Opening()
     {
         for (var i = 0; i < stream.ChoiceCount; i++)
         {
-            yield return Chunk(new ChatChunkChoice { Index = i, Delta = new ChatDelta { Role = "assistant", Content = string.Empty } });
+            if (_splitters[i] is null)
+            {
+                _started[i] = true;
+                yield return Chunk(new ChatChunkChoice { Index = i, Delta = ChatDelta.AssistantStart() });
+            }
+        }
+    }
+
+    // The deferred start of a tool-parsing choice, when its first chunk is not a call's opening delta.
+    private IEnumerable<ChatCompletionChunk> Start(int index)
+    {
+        if (!_started[index])
+        {
+            _started[index] = true;
+            yield return Chunk(new ChatChunkChoice { Index = index, Delta = ChatDelta.AssistantStart() });
         }
     }
 
@@ -127,18 +156,40 @@ internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, Gener
 
             foreach (var e in events)
             {
-                yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = Delta(e), Logprobs = logprobs });
+                var delta = Delta(e);
+                if (!_started[update.ChoiceIndex] && e is ToolCallEvent { Id: not null })
+                {
+                    _started[update.ChoiceIndex] = true;
+                    delta = ChatDelta.AssistantStart(delta.ToolCalls);
+                }
+
+                foreach (var start in Start(update.ChoiceIndex))
+                {
+                    yield return start;
+                }
+
+                yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = delta, Logprobs = logprobs });
                 logprobs = null;
             }
 
             if (logprobs is not null)
             {
+                foreach (var start in Start(update.ChoiceIndex))
+                {
+                    yield return start;
+                }
+
                 yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = new ChatDelta { Content = string.Empty }, Logprobs = logprobs });
             }
         }
 
         if (update.FinishReason is { } finish)
         {
+            foreach (var start in Start(update.ChoiceIndex))
+            {
+                yield return start;
+            }
+
             var reason = finish == Engine.Generation.FinishReason.Stop && _splitters[update.ChoiceIndex] is { ToolCallCount: > 0 }
                 ? FinishReasons.ToolCalls
                 : ChatResponseMapper.FinishReason(finish);
