@@ -245,4 +245,75 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
             chunk.Dispose();
         }
     }
+
+    private async Task<(System.Net.HttpStatusCode Status, JsonDocument Body)> PostAsync(string model, string toolChoice, int seed, string user = "Weather and time?")
+    {
+        var tools = $$$"""[{"type":"function","function":{"name":"get_weather","parameters":{{{WeatherSchema}}},"strict":true}},{"type":"function","function":{"name":"get_time","parameters":{{{TimeSchema}}}}}]""";
+        var body = $$"""{"model":"{{model}}","messages":[{"role":"user","content":"{{user}}"}],"tools":{{tools}},"tool_choice":{{toolChoice}},"seed":{{seed}},"max_tokens":300,"parallel_tool_calls":true}""";
+        using var response = await fixture.Server.Http.SendAsync(Infrastructure.SseTestReader.Post(body, key: null));
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()));
+    }
+
+    /// <summary><c>allowed_tools</c> with mode required: calls are forced, and only to the tools it names.</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task AllowedTools_Required_CallsOnlyTheAllowedTools(string model)
+    {
+        for (var seed = 0; seed < 6; seed++)
+        {
+            var (status, body) = await PostAsync(model, """{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"get_time"}}]}}""", seed);
+            using (body)
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, status);
+                var choice = body.RootElement.GetProperty("choices")[0];
+                Assert.Contains(choice.GetProperty("finish_reason").GetString(), new[] { "tool_calls", "length" });
+                var calls = choice.GetProperty("message").GetProperty("tool_calls").EnumerateArray().ToList();
+                Assert.NotEmpty(calls);
+                Assert.All(calls, c => Assert.Equal("get_time", c.GetProperty("function").GetProperty("name").GetString()));
+                if (choice.GetProperty("finish_reason").GetString() == "tool_calls")
+                {
+                    Assert.All(calls, c => AssertValid("get_time", c.GetProperty("function").GetProperty("arguments").GetString()!));
+                }
+            }
+        }
+    }
+
+    /// <summary><c>allowed_tools</c> with mode auto: the model is shown only the allowed tools (a shorter prompt).</summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task AllowedTools_Auto_ShowsOnlyTheAllowedTools(string model)
+    {
+        var (allStatus, all) = await PostAsync(model, "\"auto\"", 1);
+        var (status, subset) = await PostAsync(model, """{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":"function","function":{"name":"get_time"}}]}}""", 1);
+        using (all)
+        using (subset)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, allStatus);
+            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+            Assert.True(
+                subset.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() < all.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(),
+                "the prompt should hold get_time only");
+            if (subset.RootElement.GetProperty("choices")[0].GetProperty("message").TryGetProperty("tool_calls", out var calls))
+            {
+                Assert.All(calls.EnumerateArray(), c => Assert.Equal("get_time", c.GetProperty("function").GetProperty("name").GetString()));
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"mode":"required","tools":[{"type":"function","function":{"name":"get_stock"}}]}""", "tool_choice.allowed_tools.tools[0]")]
+    [InlineData("""{"mode":"auto","tools":[{"type":"function","function":{"name":"get_time"}},{"type":"custom","custom":{"name":"get_time"}}]}""", "tool_choice.allowed_tools.tools[1]")]
+    [InlineData("""{"mode":"required","tools":[]}""", "tool_choice.allowed_tools.tools")]
+    public async Task AllowedTools_NamingNoTool_Is400(string allowed, string param)
+    {
+        var (status, body) = await PostAsync(JsonModeServerFixture.Qwen, $$"""{"type":"allowed_tools","allowed_tools":{{allowed}}}""", 1);
+        using (body)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+            var error = body.RootElement.GetProperty("error");
+            Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+            Assert.Equal(param, error.GetProperty("param").GetString());
+            Assert.Equal("invalid_value", error.GetProperty("code").GetString());
+        }
+    }
 }

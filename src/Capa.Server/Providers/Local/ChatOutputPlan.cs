@@ -37,6 +37,12 @@ internal sealed class ChatOutputPlan
     /// <summary>Whether decoding is constrained by the forced-call grammar, so calls can be streamed as generated.</summary>
     public bool ToolCallsForced { get; }
 
+    /// <summary>
+    /// The tools the chat template shows the model when they differ from the request's: the <c>allowed_tools</c>
+    /// subset (a local model is shown only what it may call); null to show the request's tools.
+    /// </summary>
+    public IReadOnlyList<ChatTool>? TemplateTools { get; private init; }
+
     /// <summary>A plan that constrains with <paramref name="processor"/> (a custom factory) and parses no tools.</summary>
     public static ChatOutputPlan Custom(Func<int, ILogitsProcessor>? processor) => new(processor, null, null);
 
@@ -46,6 +52,13 @@ internal sealed class ChatOutputPlan
     {
         var mode = request.ToolChoice?.Mode ?? ToolChoiceMode.Auto;
         var tools = request.Tools is { Count: > 0 } list && mode != ToolChoiceMode.None ? list : null;
+        IReadOnlyList<ChatTool>? templateTools = null;
+        if (mode == ToolChoiceMode.AllowedTools && tools is not null && request.ToolChoice!.AllowedTools is { } allowed)
+        {
+            (mode, tools) = Allowed(allowed, tools);
+            templateTools = tools ?? [];
+        }
+
         try
         {
             if (tools is not null)
@@ -60,15 +73,15 @@ internal sealed class ChatOutputPlan
                         var parallel = mode == ToolChoiceMode.Required && request.ParallelToolCalls != false;
                         var strict = forced.All(t => t.Function?.Strict == true);
                         var constraint = ConstraintCompiler.For(model).ToolCalls(format, definitions, parallel, strict);
-                        return new ChatOutputPlan(ConstraintCompiler.ProcessorFactory(constraint), format, [.. definitions.Select(d => d.Name)], toolCallsForced: true);
+                        return new ChatOutputPlan(ConstraintCompiler.ProcessorFactory(constraint), format, [.. definitions.Select(d => d.Name)], toolCallsForced: true) { TemplateTools = templateTools };
                     case ToolChoiceMode.Auto:
                         // A JSON response_format wins over free-form tool calls: its output cannot hold one.
                         if (ResponseConstraint(request, model) is { } json)
                         {
-                            return new ChatOutputPlan(json, null, null);
+                            return new ChatOutputPlan(json, null, null) { TemplateTools = templateTools };
                         }
 
-                        return new ChatOutputPlan(null, format, [.. tools.Select(t => t.Name).OfType<string>()]);
+                        return new ChatOutputPlan(null, format, [.. tools.Select(t => t.Name).OfType<string>()]) { TemplateTools = templateTools };
                     default:
                         throw new ChatProviderException(ApiError.InvalidRequest(
                             $"tool_choice of type '{ModeName(mode)}' is not supported by local models; use 'none', 'auto', 'required' or a function.",
@@ -77,7 +90,7 @@ internal sealed class ChatOutputPlan
                 }
             }
 
-            return new ChatOutputPlan(ResponseConstraint(request, model), null, null);
+            return new ChatOutputPlan(ResponseConstraint(request, model), null, null) { TemplateTools = templateTools };
         }
         catch (GenerationRequestException ex)
         {
@@ -104,6 +117,43 @@ internal sealed class ChatOutputPlan
             ResponseFormatTypes.JsonSchema => ConstraintCompiler.ProcessorFactory(compiler.JsonObject()),
             _ => throw new ChatProviderException(ApiError.InvalidRequest($"Invalid value: '{format.Type}'.", "response_format.type", "invalid_value")),
         };
+    }
+
+    // tool_choice allowed_tools: its mode, and the subset of tools it names (null when it names none).
+    private static (ToolChoiceMode Mode, IReadOnlyList<ChatTool>? Tools) Allowed(JsonElement allowed, IReadOnlyList<ChatTool> tools)
+    {
+        const string path = "tool_choice.allowed_tools";
+        var required = allowed.GetProperty("mode").GetString() == "required";
+        var subset = new List<ChatTool>();
+        var i = 0;
+        foreach (var item in allowed.GetProperty("tools").EnumerateArray())
+        {
+            var type = item.ValueKind == JsonValueKind.Object && item.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            // Chat Completions names the tool inside its type's object; the Responses form puts the name beside the type.
+            var holder = type is not null && item.TryGetProperty(type, out var target) && target.ValueKind == JsonValueKind.Object ? target : item;
+            var name = type is not null && holder.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            var tool = tools.FirstOrDefault(x => x.Type == type && string.Equals(x.Name, name, StringComparison.Ordinal))
+                ?? throw new ChatProviderException(ApiError.InvalidRequest(
+                    name is null
+                        ? $"Invalid value for '{path}.tools[{i}]': expected an object with 'type' and a '{type ?? "function"}' object naming a tool."
+                        : $"Invalid value for '{path}.tools[{i}]': no {type} tool named '{name}' is in 'tools'.",
+                    $"{path}.tools[{i}]",
+                    "invalid_value"));
+            if (!subset.Contains(tool))
+            {
+                subset.Add(tool);
+            }
+
+            i++;
+        }
+
+        if (subset.Count == 0 && required)
+        {
+            throw new ChatProviderException(ApiError.InvalidRequest(
+                $"Invalid value for '{path}.tools': mode 'required' needs at least one tool.", $"{path}.tools", "invalid_value"));
+        }
+
+        return (required ? ToolChoiceMode.Required : ToolChoiceMode.Auto, subset.Count == 0 ? null : subset);
     }
 
     private static ChatTool Named(IReadOnlyList<ChatTool> tools, string? name) =>

@@ -8,8 +8,11 @@ namespace Capa.Server.Providers.Local;
 /// <summary>Maps an OpenAI chat request onto a chat template's variables and an engine <see cref="GenerationRequest"/>.</summary>
 internal static class ChatRequestMapper
 {
-    /// <summary>The template variables: <c>messages</c> and, when the request has any, <c>tools</c>.</summary>
-    public static Dictionary<string, object?> TemplateVariables(ChatCompletionRequest request)
+    /// <summary>
+    /// The template variables: <c>messages</c> and, when there are any, <c>tools</c>: <paramref name="tools"/> when
+    /// given (the subset a plan shows), else the request's.
+    /// </summary>
+    public static Dictionary<string, object?> TemplateVariables(ChatCompletionRequest request, IReadOnlyList<ChatTool>? tools = null)
     {
         var messages = new List<object?>(request.Messages.Count);
         for (var i = 0; i < request.Messages.Count; i++)
@@ -18,9 +21,9 @@ internal static class ChatRequestMapper
         }
 
         var variables = new Dictionary<string, object?>(StringComparer.Ordinal) { ["messages"] = messages };
-        if (request.Tools is { Count: > 0 } tools)
+        if ((tools ?? request.Tools) is { Count: > 0 } shown)
         {
-            variables["tools"] = tools.Select(Tool).ToList();
+            variables["tools"] = shown.Select(Tool).ToList();
         }
 
         return variables;

@@ -199,7 +199,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 
         try
         {
-            var prompt = model.RenderPrompt(ChatRequestMapper.TemplateVariables(request));
+            var prompt = model.RenderPrompt(ChatRequestMapper.TemplateVariables(request, plan.TemplateTools));
             var tokens = model.Tokenize(prompt);
             var generation = ChatRequestMapper.Generation(request, model, tokens, plan.Processor);
             var stream = await model.StartAsync(generation, cancellationToken).ConfigureAwait(false);
