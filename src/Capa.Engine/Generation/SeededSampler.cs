@@ -8,9 +8,10 @@ namespace Capa.Engine.Generation;
 /// <remarks>
 /// Order of logit processing: ids the tokenizer lacks are banned, then <c>logit_bias</c> is added, then the presence and
 /// frequency penalties are subtracted (OpenAI: <c>logit - count * frequency - (count &gt; 0) * presence</c>, over the
-/// tokens this choice generated), then a constraint's mask, if any (see the overload taking a filter). Temperature 0 takes the argmax (lowest id on ties). Otherwise logits are divided by the
-/// temperature, truncated to <c>top_k</c> and then to the smallest prefix (by descending probability, then id) holding
-/// <c>top_p</c> of the mass, and sampled by inverse CDF. Reported log-probabilities are the log-softmax of that
+/// tokens this choice generated), then a constraint's mask, if any (see the overload taking a filter). Temperature 0
+/// takes the argmax (lowest id on ties). Otherwise logits are divided by the temperature, truncated to <c>top_k</c> and
+/// then to the smallest prefix (by descending probability, then id) holding <c>top_p</c> of the mass, and sampled by
+/// inverse CDF. Reported log-probabilities are the log-softmax of that
 /// truncated, tempered distribution (the one sampled from); for temperature 0 they are the log-softmax of the processed
 /// logits at temperature 1 (the distribution whose mode was taken).
 /// </remarks>
