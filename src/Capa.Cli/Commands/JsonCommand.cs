@@ -99,7 +99,7 @@ internal static class JsonCommand
     {
         ArgumentNullException.ThrowIfNull(content);
         string why = finishReason == "length"
-            ? " (finish_reason length: the answer was cut off at the token limit; raise --max-tokens)"
+            ? " (finish_reason length: the answer was cut off at the token limit: --max-tokens, or the model's context length)"
             : $" (finish_reason {finishReason})";
         JsonDocument document;
         try
