@@ -7,5 +7,5 @@ namespace Capa.Constraints;
 public static class ConstraintsVersion
 {
     /// <summary>The current version.</summary>
-    public const string Value = "json-pda/v1";
+    public const string Value = "json-pda/v2";
 }

@@ -89,6 +89,19 @@ public sealed class ConstraintCompiler
         return GetOrAdd(key, () => Compile(() => format.CallGrammar(tools, parallel, new JsonSchemaOptions { Strict = strict }), "tools"));
     }
 
+    /// <summary>
+    /// Tool calls in free output (<c>tool_choice</c> auto): what follows a call's opening tag, one call naming one of
+    /// <paramref name="tools"/> with valid arguments, then the closing tag (see <see cref="ToolCallFormat.CallBodyGrammar"/>).
+    /// </summary>
+    /// <exception cref="GenerationRequestException">A parameters schema is invalid or unsupported (param <c>tools</c>).</exception>
+    public TokenConstraint ToolCallBody(ToolCallFormat format, IReadOnlyList<ToolDefinition> tools, bool strict = false)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        ArgumentNullException.ThrowIfNull(tools);
+        var key = $"toolbody\n{format.Name}\n{strict}\n" + string.Join('\n', tools.Select(t => t.Name + "\n" + t.Parameters.GetRawText()));
+        return GetOrAdd(key, () => Compile(() => format.CallBodyGrammar(tools, new JsonSchemaOptions { Strict = strict }), "tools"));
+    }
+
     private static Grammar Compile(Func<Grammar> compile, string param)
     {
         try

@@ -52,24 +52,33 @@ public sealed class ConstraintLogitsProcessor : ILogitsProcessor
     {
         CatchUp(generated);
         MasksApplied++;
-        var count = _state.Constraint.Vocabulary.Count;
+        Mask(_state, logits, ref _wide);
+    }
+
+    /// <summary>
+    /// Sets every logit <paramref name="state"/> does not allow next to negative infinity, ids past the tokenizer
+    /// included; <paramref name="wide"/> is scratch for logits narrower than the tokenizer.
+    /// </summary>
+    internal static void Mask(ConstraintState state, Span<float> logits, ref float[]? wide)
+    {
+        var count = state.Constraint.Vocabulary.Count;
         if (logits.Length == count)
         {
-            _state.ApplyMask(logits);
+            state.ApplyMask(logits);
             return;
         }
 
         if (logits.Length < count)
         {
             // Logits narrower than the tokenizer: the ids past them cannot be sampled anyway.
-            _wide ??= new float[count];
-            logits.CopyTo(_wide);
-            _state.ApplyMask(_wide);
-            _wide.AsSpan(0, logits.Length).CopyTo(logits);
+            wide ??= new float[count];
+            logits.CopyTo(wide);
+            state.ApplyMask(wide);
+            wide.AsSpan(0, logits.Length).CopyTo(logits);
             return;
         }
 
-        _state.ApplyMask(logits[..count]);
+        state.ApplyMask(logits[..count]);
         logits[count..].Fill(float.NegativeInfinity);
     }
 

@@ -55,6 +55,9 @@ public sealed class ToolCallFormat
     /// <summary>Whether calls are wrapped in tags (otherwise the whole output is the calls).</summary>
     public bool IsTagged => OpenTag is not null;
 
+    /// <summary>The opening tag without its newline (<c>&lt;tool_call&gt;</c>): what starts a call in free output; null for bare JSON calls.</summary>
+    public string? OpenMarker => OpenTag?.TrimEnd();
+
     /// <summary>The format a model writes, from its chat template (what the model was trained with) and family.</summary>
     public static ToolCallFormat Detect(string chatTemplate, ModelFamily family)
     {
@@ -98,6 +101,22 @@ public sealed class ToolCallFormat
         }
 
         return parallel ? Grammar.Repeat(call, 1, MaxParallelCalls, Grammar.Literal(Separator)) : call;
+    }
+
+    /// <summary>
+    /// The grammar of what follows <see cref="OpenMarker"/> in free output (<c>tool_choice</c> auto): the rest of the
+    /// opening tag, one call naming one of <paramref name="tools"/> with valid arguments, and the closing tag.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The format has no tags.</exception>
+    public Grammar CallBodyGrammar(IReadOnlyList<ToolDefinition> tools, JsonSchemaOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(tools);
+        if (OpenTag is null || CloseTag is null)
+        {
+            throw new InvalidOperationException($"The {Name} format has no tags to trigger on.");
+        }
+
+        return Grammar.Sequence(Grammar.Literal(OpenTag[OpenMarker!.Length..]), JsonGrammar.ToolCall(tools, options, ArgumentsKey), Grammar.Literal(CloseTag));
     }
 
     /// <inheritdoc/>

@@ -24,6 +24,10 @@ public sealed class JsonModeServerFixture : IAsyncLifetime
 
     public CapaTestServer Server { get; private set; } = null!;
 
+    /// <summary>The id of a token in a served model's tokenizer.</summary>
+    public int TokenId(string model, string token) =>
+        Capa.Tokenizers.HfTokenizer.FromFolder(Path.Combine(_models, model)).TokenToId(token) ?? throw new ArgumentException($"'{token}' is not a token of {model}.");
+
     public static IReadOnlyList<string> Models => [Qwen, Llama];
 
     public async Task InitializeAsync()

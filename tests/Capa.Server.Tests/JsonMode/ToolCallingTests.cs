@@ -316,4 +316,39 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
             Assert.Equal("invalid_value", error.GetProperty("code").GetString());
         }
     }
+
+    /// <summary>
+    /// tool_choice auto: a call the model opens is constrained from its tag on. The opening tag is forced with
+    /// logit_bias (a random-weight model would rarely write it); what follows is the model's own, under the call
+    /// grammar: a valid call to a given tool, and with parallel_tool_calls false nothing after it. Streamed and not,
+    /// the same call.
+    /// </summary>
+    [Fact]
+    public async Task Auto_ACallTheModelOpens_IsAlwaysAValidCall()
+    {
+        var open = fixture.TokenId(JsonModeServerFixture.Qwen, "<tool_call>");
+        var tools = $$$"""[{"type":"function","function":{"name":"get_weather","parameters":{{{WeatherSchema}}},"strict":true}},{"type":"function","function":{"name":"get_time","parameters":{{{TimeSchema}}}}}]""";
+        for (var seed = 0; seed < 6; seed++)
+        {
+            var body = $$$"""{"model":"{{{JsonModeServerFixture.Qwen}}}","messages":[{"role":"user","content":"Weather?"}],"tools":{{{tools}}},"tool_choice":"auto","parallel_tool_calls":false,"seed":{{{seed}}},"max_tokens":300,"temperature":1,"logit_bias":{"{{{open}}}":100}}""";
+            using var whole = await fixture.Server.Http.SendAsync(Infrastructure.SseTestReader.Post(body, key: null));
+            using var json = JsonDocument.Parse(await whole.Content.ReadAsStringAsync());
+            Assert.Equal(System.Net.HttpStatusCode.OK, whole.StatusCode);
+            var choice = json.RootElement.GetProperty("choices")[0];
+            Assert.Equal("tool_calls", choice.GetProperty("finish_reason").GetString());
+            var call = Assert.Single(choice.GetProperty("message").GetProperty("tool_calls").EnumerateArray());
+            var name = call.GetProperty("function").GetProperty("name").GetString()!;
+            var arguments = call.GetProperty("function").GetProperty("arguments").GetString()!;
+            AssertValid(name, arguments);
+
+            using var streamed = await fixture.Server.Http.SendAsync(Infrastructure.SseTestReader.Post(body[..^1] + ",\"stream\":true}", key: null));
+            var deltas = Infrastructure.SseTestReader.DataOf(await streamed.Content.ReadAsStringAsync()).Where(d => d != "[DONE]")
+                .Select(d => JsonDocument.Parse(d).RootElement.GetProperty("choices")[0].Clone()).ToList();
+            var parts = deltas.Where(c => c.GetProperty("delta").TryGetProperty("tool_calls", out _))
+                .SelectMany(c => c.GetProperty("delta").GetProperty("tool_calls").EnumerateArray()).ToList();
+            Assert.Equal(name, parts[0].GetProperty("function").GetProperty("name").GetString());
+            Assert.Equal(arguments, string.Concat(parts.Select(p => p.GetProperty("function").GetProperty("arguments").GetString())));
+            Assert.Equal("tool_calls", deltas[^1].GetProperty("finish_reason").GetString());
+        }
+    }
 }

@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using Capa.Constraints.Grammars;
+using Capa.Constraints.Runtime;
 using Capa.Engine.Constraints;
 using Capa.Engine.Generation;
 using Capa.Engine.Tools;
@@ -81,7 +83,10 @@ internal sealed class ChatOutputPlan
                             return new ChatOutputPlan(json, null, null) { TemplateTools = templateTools };
                         }
 
-                        return new ChatOutputPlan(null, format, [.. tools.Select(t => t.Name).OfType<string>()]) { TemplateTools = templateTools };
+                        return new ChatOutputPlan(TriggeredCalls(model, format, tools, request.ParallelToolCalls != false), format, [.. tools.Select(t => t.Name).OfType<string>()])
+                        {
+                            TemplateTools = templateTools,
+                        };
                     default:
                         throw new ChatProviderException(ApiError.InvalidRequest(
                             $"tool_choice of type '{ModeName(mode)}' is not supported by local models; use 'none', 'auto', 'required' or a function.",
@@ -117,6 +122,32 @@ internal sealed class ChatOutputPlan
             ResponseFormatTypes.JsonSchema => ConstraintCompiler.ProcessorFactory(compiler.JsonObject()),
             _ => throw new ChatProviderException(ApiError.InvalidRequest($"Invalid value: '{format.Type}'.", "response_format.type", "invalid_value")),
         };
+    }
+
+    // tool_choice auto: output stays free, but once the model opens a call with its format's tag, the rest of that call
+    // is constrained to a given function with valid arguments (one call, or several when parallel). Formats without a
+    // tag and custom tools leave calls free (parsed as written); so does a schema that cannot be compiled, unless a tool
+    // is strict, which makes it the 400 a forced call would get.
+    private static Func<int, ILogitsProcessor>? TriggeredCalls(LocalChatModel model, ToolCallFormat format, IReadOnlyList<ChatTool> tools, bool parallel)
+    {
+        if (format.OpenMarker is not { } marker || tools.Any(t => t.Function is null))
+        {
+            return null;
+        }
+
+        var strict = tools.All(t => t.Function!.Strict == true);
+        TokenConstraint body;
+        try
+        {
+            body = ConstraintCompiler.For(model).ToolCallBody(format, Definitions(tools), strict);
+        }
+        catch (GenerationRequestException) when (!tools.Any(t => t.Function!.Strict == true))
+        {
+            return null;
+        }
+
+        var trigger = Encoding.UTF8.GetBytes(marker);
+        return _ => new TriggeredConstraintProcessor(trigger, body, parallel);
     }
 
     // tool_choice allowed_tools: its mode, and the subset of tools it names (null when it names none).
