@@ -43,6 +43,55 @@ public static class ToolCallParser
         }
     }
 
+    /// <summary>
+    /// Where the close tag of a block whose body starts at <paramref name="bodyStart"/> is, or -1. A body that opens a
+    /// JSON object is read to its matching brace first (strings and escapes respected), so a close tag inside an
+    /// argument string does not end the block. While the object is still open the answer is -1, unless
+    /// <paramref name="final"/>, when the first close tag anywhere is taken (the object never closed).
+    /// </summary>
+    internal static int FindClose(string text, int bodyStart, string close, bool final)
+    {
+        var i = bodyStart;
+        while (i < text.Length && char.IsWhiteSpace(text[i]))
+        {
+            i++;
+        }
+
+        if (i < text.Length && text[i] == '{')
+        {
+            var depth = 0;
+            var inString = false;
+            var escaped = false;
+            for (; i < text.Length; i++)
+            {
+                var c = text[i];
+                if (inString)
+                {
+                    (escaped, inString) = escaped ? (false, true) : (c == '\\', c != '"');
+                }
+                else if (c == '"')
+                {
+                    inString = true;
+                }
+                else if (c is '{' or '[')
+                {
+                    depth++;
+                }
+                else if ((c is '}' or ']') && --depth == 0)
+                {
+                    return text.IndexOf(close, i + 1, StringComparison.Ordinal);
+                }
+            }
+
+            if (!final)
+            {
+                return -1;
+            }
+        }
+
+        return text.IndexOf(close, bodyStart, StringComparison.Ordinal);
+    }
+
     internal static string OpenMarker(ToolCallFormat format) => format.OpenTag!.Trim();
 
     internal static string CloseMarker(ToolCallFormat format) => format.CloseTag!.Trim();
@@ -65,7 +114,7 @@ public static class ToolCallParser
 
             content.Append(text, pos, start - pos);
             var bodyStart = start + open.Length;
-            var end = text.IndexOf(close, bodyStart, StringComparison.Ordinal);
+            var end = FindClose(text, bodyStart, close, final: true);
 
             // An unclosed block counts only when it is the end of the output (the model stopped after the JSON).
             var bodyEnd = end < 0 ? text.Length : end;

@@ -282,7 +282,7 @@ public sealed class ToolCallStreamSplitter
                 }
             }
 
-            var end = text.IndexOf(_close!, StringComparison.Ordinal);
+            var end = ToolCallParser.FindClose(text, 0, _close!, final);
             if (end < 0 && !final)
             {
                 return;

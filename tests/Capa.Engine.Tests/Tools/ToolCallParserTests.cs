@@ -34,6 +34,20 @@ public sealed class ToolCallParserTests
     }
 
     [Fact]
+    public void Hermes_ACloseTagInsideAnArgumentString_DoesNotEndTheBlock()
+    {
+        var text = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"a</tool_call>b {\\\"x\"}}\n</tool_call> after";
+        var result = ToolCallParser.Parse(text, ToolCallFormat.Hermes, ["get_weather"]);
+        var call = Assert.Single(result.ToolCalls);
+        Assert.Equal("{\"city\": \"a</tool_call>b {\\\"x\"}", call.Arguments);
+        Assert.Equal("after", result.Content);
+
+        // An object that never closes falls back to the first close tag: the block is not a call.
+        var broken = ToolCallParser.Parse("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"x</tool_call> tail", ToolCallFormat.Hermes, ["get_weather"]);
+        Assert.Empty(broken.ToolCalls);
+    }
+
+    [Fact]
     public void Hermes_UnclosedFinalBlock_IsACall_AndStringArgumentsAreAccepted()
     {
         var result = ToolCallParser.Parse("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Oslo\\\"}\"}", ToolCallFormat.Hermes, Names);

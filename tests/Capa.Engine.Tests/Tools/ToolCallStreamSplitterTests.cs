@@ -57,6 +57,8 @@ public sealed class ToolCallStreamSplitterTests
         "<tool_call>\n{\"name\": \"unknown\", \"arguments\": {}}\n</tool_call> then text",
         "<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}",
         "  leading and trailing blanks  ",
+        "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"a</tool_call>b {\\\"x\"}}\n</tool_call> after",
+        "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"never closed</tool_call> tail",
     ];
 
     [Theory]
