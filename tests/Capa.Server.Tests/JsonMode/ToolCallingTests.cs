@@ -204,7 +204,8 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
     /// <summary>
     /// On the wire, a choice that opens with a tool call starts as OpenAI's do: role, <c>content: null</c> and the call's
     /// first delta in one chunk (so SDK accumulators end with null content, like the non-streamed message); a choice of
-    /// plain text starts with role and empty content. Exactly one chunk per choice carries the role.
+    /// plain text starts with role and empty content. Exactly one chunk per choice carries the role. Read raw: the
+    /// SDK's accumulator hides the wire shape being checked.
     /// </summary>
     [Theory]
     [InlineData("required", true)]
@@ -246,6 +247,7 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
         }
     }
 
+    // Raw HTTP: the .NET SDK (2.15) has no allowed_tools tool choice.
     private async Task<(System.Net.HttpStatusCode Status, JsonDocument Body)> PostAsync(string model, string toolChoice, int seed, string user = "Weather and time?")
     {
         var tools = $$$"""[{"type":"function","function":{"name":"get_weather","parameters":{{{WeatherSchema}}},"strict":true}},{"type":"function","function":{"name":"get_time","parameters":{{{TimeSchema}}}}}]""";
@@ -318,7 +320,7 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
     }
 
     /// <summary>
-    /// tool_choice auto: a call the model opens is constrained from its tag on. The opening tag is forced with
+    /// tool_choice auto: a call the model opens is constrained from its tag on. The opening tag is made certain with
     /// logit_bias (a random-weight model would rarely write it); what follows is the model's own, under the call
     /// grammar: a valid call to a given tool, and with parallel_tool_calls false nothing after it. Streamed and not,
     /// the same call.
@@ -326,29 +328,36 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
     [Fact]
     public async Task Auto_ACallTheModelOpens_IsAlwaysAValidCall()
     {
+        var chat = fixture.Chat(JsonModeServerFixture.Qwen);
         var open = fixture.TokenId(JsonModeServerFixture.Qwen, "<tool_call>");
-        var tools = $$$"""[{"type":"function","function":{"name":"get_weather","parameters":{{{WeatherSchema}}},"strict":true}},{"type":"function","function":{"name":"get_time","parameters":{{{TimeSchema}}}}}]""";
         for (var seed = 0; seed < 6; seed++)
         {
-            var body = $$$"""{"model":"{{{JsonModeServerFixture.Qwen}}}","messages":[{"role":"user","content":"Weather?"}],"tools":{{{tools}}},"tool_choice":"auto","parallel_tool_calls":false,"seed":{{{seed}}},"max_tokens":300,"temperature":1,"logit_bias":{"{{{open}}}":100}}""";
-            using var whole = await fixture.Server.Http.SendAsync(Infrastructure.SseTestReader.Post(body, key: null));
-            using var json = JsonDocument.Parse(await whole.Content.ReadAsStringAsync());
-            Assert.Equal(System.Net.HttpStatusCode.OK, whole.StatusCode);
-            var choice = json.RootElement.GetProperty("choices")[0];
-            Assert.Equal("tool_calls", choice.GetProperty("finish_reason").GetString());
-            var call = Assert.Single(choice.GetProperty("message").GetProperty("tool_calls").EnumerateArray());
-            var name = call.GetProperty("function").GetProperty("name").GetString()!;
-            var arguments = call.GetProperty("function").GetProperty("arguments").GetString()!;
-            AssertValid(name, arguments);
+            var options = Options(seed, ChatToolChoice.CreateAutoChoice(), parallel: false);
+            options.LogitBiases[open] = 100;
+            ChatCompletion whole = await chat.CompleteChatAsync([new UserChatMessage("Weather?")], options);
+            Assert.Equal(ChatFinishReason.ToolCalls, whole.FinishReason);
+            var call = Assert.Single(whole.ToolCalls);
+            AssertValid(call.FunctionName, call.FunctionArguments.ToString());
 
-            using var streamed = await fixture.Server.Http.SendAsync(Infrastructure.SseTestReader.Post(body[..^1] + ",\"stream\":true}", key: null));
-            var deltas = Infrastructure.SseTestReader.DataOf(await streamed.Content.ReadAsStringAsync()).Where(d => d != "[DONE]")
-                .Select(d => JsonDocument.Parse(d).RootElement.GetProperty("choices")[0].Clone()).ToList();
-            var parts = deltas.Where(c => c.GetProperty("delta").TryGetProperty("tool_calls", out _))
-                .SelectMany(c => c.GetProperty("delta").GetProperty("tool_calls").EnumerateArray()).ToList();
-            Assert.Equal(name, parts[0].GetProperty("function").GetProperty("name").GetString());
-            Assert.Equal(arguments, string.Concat(parts.Select(p => p.GetProperty("function").GetProperty("arguments").GetString())));
-            Assert.Equal("tool_calls", deltas[^1].GetProperty("finish_reason").GetString());
+            // Streamed, the SDK accumulates the same call.
+            string? name = null;
+            var arguments = new StringBuilder();
+            ChatFinishReason? finish = null;
+            await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("Weather?")], options))
+            {
+                foreach (var part in update.ToolCallUpdates)
+                {
+                    Assert.Equal(0, part.Index);
+                    name ??= part.FunctionName;
+                    arguments.Append(part.FunctionArgumentsUpdate?.ToString());
+                }
+
+                finish ??= update.FinishReason;
+            }
+
+            Assert.Equal(ChatFinishReason.ToolCalls, finish);
+            Assert.Equal(call.FunctionName, name);
+            Assert.Equal(call.FunctionArguments.ToString(), arguments.ToString());
         }
     }
 }
