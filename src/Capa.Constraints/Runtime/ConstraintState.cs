@@ -162,6 +162,28 @@ public sealed class ConstraintState
         return true;
     }
 
+    /// <summary>
+    /// Advances by raw bytes rather than a token: for text that entered the output before this state existed (the
+    /// part of a token from where a lazily started constraint begins). Returns false (and stays put) when the bytes
+    /// do not fit. <see cref="TokenCount"/> is unchanged.
+    /// </summary>
+    public bool TryAdvanceBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (IsFinished || bytes.IsEmpty)
+        {
+            return false;
+        }
+
+        List<Frame> next = _walker.Simulate(_configs, bytes);
+        if (next.Count == 0)
+        {
+            return false;
+        }
+
+        _configs = next;
+        return true;
+    }
+
     /// <summary>Advances by <paramref name="tokenId"/>; throws when it is not allowed.</summary>
     public void Advance(int tokenId)
     {

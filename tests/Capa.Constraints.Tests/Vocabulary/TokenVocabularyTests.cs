@@ -51,4 +51,20 @@ public sealed class TokenVocabularyTests
         Assert.Throws<ArgumentException>(() => state.ApplyMask(new float[3]));
         Assert.Throws<ArgumentException>(() => state.FillMask(Span<ulong>.Empty));
     }
+
+    [Fact]
+    public void TryAdvanceBytes_MovesByRawText_AndStaysPutWhenItDoesNotFit()
+    {
+        TokenVocabulary vocab = Small();
+        ConstraintState state = TokenConstraint.Create(JsonGrammar.AnyObject(), vocab).CreateState();
+        Assert.False(state.TryAdvanceBytes("x"u8));
+        Assert.False(state.TryAdvanceBytes(ReadOnlySpan<byte>.Empty));
+        Assert.True(state.IsAllowed(0)); // still at the start: "{" is allowed
+        Assert.True(state.TryAdvanceBytes("{ "u8));
+        Assert.Equal(0, state.TokenCount);
+        Assert.False(state.IsAllowed(0)); // inside the object a key or "}" comes next, not "{"
+        Assert.True(state.IsAllowed(1));
+        Assert.True(state.TryAdvanceBytes("}"u8));
+        Assert.True(state.CanEnd);
+    }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Capa.Constraints.Grammars;
 using Capa.Engine.Constraints;
+using Capa.Engine.Generation;
 using Capa.Engine.Tools;
 
 namespace Capa.Engine.Tests.Constraints;
@@ -12,14 +13,14 @@ namespace Capa.Engine.Tests.Constraints;
 /// </summary>
 public sealed class TriggeredConstraintProcessorTests
 {
-    private static readonly SyntheticTokenizer Tokenizer = new();
+    internal static readonly SyntheticTokenizer Tokenizer = new();
     private static readonly byte[] Marker = Encoding.UTF8.GetBytes(ToolCallFormat.Hermes.OpenMarker!);
     private static readonly int OpenId = IdOf("<tool_call>");
 
-    private static int IdOf(string piece) =>
+    internal static int IdOf(string piece) =>
         Enumerable.Range(0, Tokenizer.VocabSize).First(i => Tokenizer.GetTokenBytes(i).AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(piece)));
 
-    private static ToolDefinition[] Tools()
+    internal static ToolDefinition[] Tools()
     {
         using var weather = JsonDocument.Parse("""
             {"type":"object","properties":{"city":{"type":"string","maxLength":6},"unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"],"additionalProperties":false}
@@ -35,10 +36,11 @@ public sealed class TriggeredConstraintProcessorTests
     }
 
     /// <summary>
-    /// Random logits, with the opening tag made likely while output is free; at every step the single-token check
-    /// agrees with the mask on every id, and the end token is allowed exactly when no call is open.
+    /// Samples random logits through a lazy processor; <paramref name="bias"/> shapes the free steps (making a call's
+    /// opening likely). At every step the single-token check agrees with the mask on every id, and the end token is
+    /// allowed exactly when no constrained part is open.
     /// </summary>
-    private static List<int> Walk(TriggeredConstraintProcessor processor, int seed, int maxTokens)
+    internal static List<int> Walk(ILogitsProcessor processor, Func<bool> constraining, int seed, int maxTokens, Action<float[], int> bias)
     {
         var random = new Random(seed);
         var generated = new List<int>();
@@ -54,7 +56,7 @@ public sealed class TriggeredConstraintProcessorTests
                 Assert.Equal(!float.IsNegativeInfinity(mask[id]), processor.IsAllowed(id, generated));
             }
 
-            Assert.Equal(!processor.IsConstraining, processor.CanEnd);
+            var free = !constraining();
             for (var i = 0; i < width; i++)
             {
                 // Ids past the tokenizer are banned by the sampler itself, as in the engine.
@@ -66,10 +68,9 @@ public sealed class TriggeredConstraintProcessorTests
                 logits[Tokenizer.EosId] = float.NegativeInfinity;
             }
 
-            if (!processor.IsConstraining)
+            if (free)
             {
-                logits[OpenId] += 3;
-                logits[Tokenizer.EosId] -= 3; // keep free stretches going long enough to call again
+                bias(logits, generated.Count);
             }
 
             var max = logits.Max();
@@ -97,7 +98,18 @@ public sealed class TriggeredConstraintProcessorTests
         return generated;
     }
 
-    private static void AssertValidCall(ParsedToolCall call)
+    private static List<int> Walk(TriggeredConstraintProcessor processor, int seed, int maxTokens)
+    {
+        var tokens = Walk(processor, () => processor.IsConstraining, seed, maxTokens, (logits, _) =>
+        {
+            logits[OpenId] += 3;
+            logits[Tokenizer.EosId] -= 3; // keep free stretches going long enough to call again
+        });
+        Assert.Equal(!processor.IsConstraining, processor.CanEnd);
+        return tokens;
+    }
+
+    internal static void AssertValidCall(ParsedToolCall call)
     {
         using var arguments = JsonDocument.Parse(call.Arguments);
         var root = arguments.RootElement;

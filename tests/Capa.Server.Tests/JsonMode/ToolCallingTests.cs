@@ -320,16 +320,18 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
     }
 
     /// <summary>
-    /// tool_choice auto: a call the model opens is constrained from its tag on. The opening tag is made certain with
-    /// logit_bias (a random-weight model would rarely write it); what follows is the model's own, under the call
+    /// tool_choice auto: a call the model opens is constrained from its opening on. The opening (Qwen's tag, Llama's
+    /// brace) is made certain with logit_bias (a random-weight model would rarely write it); what follows is the model's own, under the call
     /// grammar: a valid call to a given tool, and with parallel_tool_calls false nothing after it. Streamed and not,
     /// the same call.
     /// </summary>
-    [Fact]
-    public async Task Auto_ACallTheModelOpens_IsAlwaysAValidCall()
+    [Theory]
+    [InlineData(JsonModeServerFixture.Qwen, "<tool_call>")] // Hermes: constrained after the opening tag
+    [InlineData(JsonModeServerFixture.Llama, "{")] // Llama 3 bare JSON: an output that opens an object is the call
+    public async Task Auto_ACallTheModelOpens_IsAlwaysAValidCall(string model, string opening)
     {
-        var chat = fixture.Chat(JsonModeServerFixture.Qwen);
-        var open = fixture.TokenId(JsonModeServerFixture.Qwen, "<tool_call>");
+        var chat = fixture.Chat(model);
+        var open = fixture.TokenId(model, opening);
         for (var seed = 0; seed < 6; seed++)
         {
             var options = Options(seed, ChatToolChoice.CreateAutoChoice(), parallel: false);

@@ -83,7 +83,7 @@ internal sealed class ChatOutputPlan
                             return new ChatOutputPlan(json, null, null) { TemplateTools = templateTools };
                         }
 
-                        return new ChatOutputPlan(TriggeredCalls(model, format, tools, request.ParallelToolCalls != false), format, [.. tools.Select(t => t.Name).OfType<string>()])
+                        return new ChatOutputPlan(LazyCalls(model, format, tools, request.ParallelToolCalls != false), format, [.. tools.Select(t => t.Name).OfType<string>()])
                         {
                             TemplateTools = templateTools,
                         };
@@ -124,30 +124,36 @@ internal sealed class ChatOutputPlan
         };
     }
 
-    // tool_choice auto: output stays free, but once the model opens a call with its format's tag, the rest of that call
-    // is constrained to a given function with valid arguments (one call, or several when parallel). Formats without a
-    // tag and custom tools leave calls free (parsed as written); so does a schema that cannot be compiled, unless a tool
-    // is strict, which makes it the 400 a forced call would get.
-    private static Func<int, ILogitsProcessor>? TriggeredCalls(LocalChatModel model, ToolCallFormat format, IReadOnlyList<ChatTool> tools, bool parallel)
+    // tool_choice auto: output stays free, but a call the model opens is constrained from there on to a given function
+    // with valid arguments: after the opening tag for tagged formats (one call, or several when parallel), or, for
+    // bare-JSON formats whose calls are the whole output, from an output that begins with '{'. Custom tools leave
+    // calls free (parsed as written); so does a schema that cannot be compiled, unless a tool is strict, which makes
+    // it the 400 a forced call would get.
+    private static Func<int, ILogitsProcessor>? LazyCalls(LocalChatModel model, ToolCallFormat format, IReadOnlyList<ChatTool> tools, bool parallel)
     {
-        if (format.OpenMarker is not { } marker || tools.Any(t => t.Function is null))
+        if (tools.Any(t => t.Function is null))
         {
             return null;
         }
 
         var strict = tools.All(t => t.Function!.Strict == true);
-        TokenConstraint body;
+        var compiler = ConstraintCompiler.For(model);
         try
         {
-            body = ConstraintCompiler.For(model).ToolCallBody(format, Definitions(tools), strict);
+            if (format.OpenMarker is { } marker)
+            {
+                var body = compiler.ToolCallBody(format, Definitions(tools), strict);
+                var trigger = Encoding.UTF8.GetBytes(marker);
+                return _ => new TriggeredConstraintProcessor(trigger, body, parallel);
+            }
+
+            var calls = compiler.ToolCalls(format, Definitions(tools), parallel, strict);
+            return _ => new LeadingConstraintProcessor((byte)'{', calls);
         }
         catch (GenerationRequestException) when (!tools.Any(t => t.Function!.Strict == true))
         {
             return null;
         }
-
-        var trigger = Encoding.UTF8.GetBytes(marker);
-        return _ => new TriggeredConstraintProcessor(trigger, body, parallel);
     }
 
     // tool_choice allowed_tools: its mode, and the subset of tools it names (null when it names none).
