@@ -84,19 +84,29 @@ public sealed class ConstraintLogitsProcessor : ILogitsProcessor
 
     private void CatchUp(IReadOnlyList<int> generated)
     {
+        CheckSequence(generated, _consumed);
+        for (; _consumed < generated.Count; _consumed++)
+        {
+            Advance(_state, generated[_consumed]);
+        }
+    }
+
+    /// <summary>Refuses a token list that is null or shorter than what a processor already consumed.</summary>
+    internal static void CheckSequence(IReadOnlyList<int> generated, int consumed)
+    {
         ArgumentNullException.ThrowIfNull(generated);
-        if (generated.Count < _consumed)
+        if (generated.Count < consumed)
         {
             throw new InvalidOperationException("The generated tokens went backwards; a processor serves one sequence.");
         }
+    }
 
-        for (; _consumed < generated.Count; _consumed++)
+    /// <summary>Advances <paramref name="state"/> by a sampled token, which its mask allowed.</summary>
+    internal static void Advance(ConstraintState state, int token)
+    {
+        if (!state.TryAdvance(token))
         {
-            var token = generated[_consumed];
-            if (!_state.TryAdvance(token))
-            {
-                throw new InvalidOperationException($"Token {token} was generated although the constraint ({_state.Constraint.Grammar.Description}) did not allow it.");
-            }
+            throw new InvalidOperationException($"Token {token} was generated although the constraint ({state.Constraint.Grammar.Description}) did not allow it.");
         }
     }
 }

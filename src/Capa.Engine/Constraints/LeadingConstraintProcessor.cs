@@ -58,21 +58,14 @@ public sealed class LeadingConstraintProcessor : ILogitsProcessor
 
     private void CatchUp(IReadOnlyList<int> generated)
     {
-        ArgumentNullException.ThrowIfNull(generated);
-        if (generated.Count < _consumed)
-        {
-            throw new InvalidOperationException("The generated tokens went backwards; a processor serves one sequence.");
-        }
+        ConstraintLogitsProcessor.CheckSequence(generated, _consumed);
 
         for (; _consumed < generated.Count; _consumed++)
         {
             var token = generated[_consumed];
             if (_active is not null)
             {
-                if (!_active.TryAdvance(token))
-                {
-                    throw new InvalidOperationException($"Token {token} was generated although the constraint ({_body.Grammar.Description}) did not allow it.");
-                }
+                ConstraintLogitsProcessor.Advance(_active, token);
             }
             else if (!_decided && (uint)token < (uint)_body.Vocabulary.Count)
             {
