@@ -262,12 +262,15 @@ public sealed class TextGenerationEngineTests
     public async Task Cancellation_FreesTheSequenceAndTheSlot()
     {
         using var gate = new SemaphoreSlim(0);
+        using var resume = new SemaphoreSlim(0);
         var model = new SyntheticDecoder(Width, 4096, (h, l) =>
         {
             l[16] += 50;
             if (h.Count == 10)
             {
+                // Hold the sequence here until the test has cancelled, so it cannot finish first on a busy machine.
                 gate.Release();
+                resume.Wait(TimeSpan.FromSeconds(30));
             }
         });
         using var engine = Engine(model, new GenerationSchedulerOptions { MaxConcurrentRequests = 1, MaxQueuedRequests = 0 });
@@ -277,6 +280,7 @@ public sealed class TextGenerationEngineTests
         Assert.Equal(1, engine.Scheduler.Running);
         await Assert.ThrowsAsync<GenerationQueueFullException>(() => engine.StartAsync(new GenerationRequest { PromptTokens = Prompt }));
         await cts.CancelAsync();
+        resume.Release();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await stream.CollectAsync());
         await stream.Completion;
         Assert.Equal(0, engine.Scheduler.Running);
