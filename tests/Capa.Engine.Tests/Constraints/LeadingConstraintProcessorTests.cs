@@ -1,5 +1,6 @@
 using System.Text;
 using Capa.Engine.Constraints;
+using Capa.Engine.Tests.Tools;
 using Capa.Engine.Tools;
 using static Capa.Engine.Tests.Constraints.TriggeredConstraintProcessorTests;
 
@@ -11,12 +12,12 @@ namespace Capa.Engine.Tests.Constraints;
 /// </summary>
 public sealed class LeadingConstraintProcessorTests
 {
-    private static readonly string[] Names = [.. TriggeredConstraintProcessorTests.Tools().Select(t => t.Name)];
+    private static readonly string[] Names = [.. ToolCallGrammarTests.Tools().Select(t => t.Name)];
 
     private static LeadingConstraintProcessor Create(bool parallel)
     {
         var compiler = new ConstraintCompiler(ConstraintVocabularies.Build(Tokenizer, [Tokenizer.EosId]));
-        return new LeadingConstraintProcessor((byte)'{', compiler.ToolCalls(ToolCallFormat.Llama3Json, TriggeredConstraintProcessorTests.Tools(), parallel, strict: true));
+        return new LeadingConstraintProcessor((byte)'{', compiler.ToolCalls(ToolCallFormat.Llama3Json, ToolCallGrammarTests.Tools(), parallel, strict: true));
     }
 
     [Theory]
@@ -42,7 +43,7 @@ public sealed class LeadingConstraintProcessorTests
             Assert.Null(parsed.Content);
             Assert.NotEmpty(parsed.ToolCalls);
             Assert.InRange(parsed.ToolCalls.Count, 1, parallel ? ToolCallFormat.MaxParallelCalls : 1);
-            Assert.All(parsed.ToolCalls, AssertValidCall);
+            Assert.All(parsed.ToolCalls, ToolCallGrammarTests.AssertValidCall);
             calls += parsed.ToolCalls.Count;
         }
 

@@ -1,8 +1,7 @@
 using System.Text;
-using System.Text.Json;
-using Capa.Constraints.Grammars;
 using Capa.Engine.Constraints;
 using Capa.Engine.Generation;
+using Capa.Engine.Tests.Tools;
 using Capa.Engine.Tools;
 
 namespace Capa.Engine.Tests.Constraints;
@@ -20,19 +19,10 @@ public sealed class TriggeredConstraintProcessorTests
     internal static int IdOf(string piece) =>
         Enumerable.Range(0, Tokenizer.VocabSize).First(i => Tokenizer.GetTokenBytes(i).AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(piece)));
 
-    internal static ToolDefinition[] Tools()
-    {
-        using var weather = JsonDocument.Parse("""
-            {"type":"object","properties":{"city":{"type":"string","maxLength":6},"unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"],"additionalProperties":false}
-            """);
-        using var time = JsonDocument.Parse("""{"type":"object","properties":{"zone":{"type":"string","enum":["UTC","CET"]}},"required":["zone"],"additionalProperties":false}""");
-        return [new ToolDefinition("get_weather", weather.RootElement.Clone()), new ToolDefinition("get_time", time.RootElement.Clone())];
-    }
-
     private static TriggeredConstraintProcessor Create(bool repeat)
     {
         var compiler = new ConstraintCompiler(ConstraintVocabularies.Build(Tokenizer, [Tokenizer.EosId]));
-        return new TriggeredConstraintProcessor(Marker, compiler.ToolCallBody(ToolCallFormat.Hermes, Tools(), strict: true), repeat);
+        return new TriggeredConstraintProcessor(Marker, compiler.ToolCallBody(ToolCallFormat.Hermes, ToolCallGrammarTests.Tools(), strict: true), repeat);
     }
 
     /// <summary>
@@ -109,28 +99,10 @@ public sealed class TriggeredConstraintProcessorTests
         return tokens;
     }
 
-    internal static void AssertValidCall(ParsedToolCall call)
-    {
-        using var arguments = JsonDocument.Parse(call.Arguments);
-        var root = arguments.RootElement;
-        if (call.Name == "get_weather")
-        {
-            Assert.InRange(root.GetProperty("city").GetString()!.Length, 0, 6);
-            Assert.Contains(root.GetProperty("unit").GetString(), new[] { "celsius", "fahrenheit" });
-            Assert.Equal(2, root.EnumerateObject().Count());
-        }
-        else
-        {
-            Assert.Equal("get_time", call.Name);
-            Assert.Contains(root.GetProperty("zone").GetString(), new[] { "UTC", "CET" });
-            Assert.Single(root.EnumerateObject());
-        }
-    }
-
     [Fact]
     public void OpenedCalls_AlwaysCloseAsValidCalls_AndTextAroundThemStaysFree()
     {
-        var names = Tools().Select(t => t.Name).ToArray();
+        var names = ToolCallGrammarTests.Tools().Select(t => t.Name).ToArray();
         int calls = 0, withText = 0;
         for (var seed = 0; seed < 60; seed++)
         {
@@ -142,7 +114,7 @@ public sealed class TriggeredConstraintProcessorTests
             // Every call the model opened is a valid call; one still open at the token limit counts only if its JSON was
             // complete (the parser reads an unclosed block at the very end).
             Assert.InRange(parsed.ToolCalls.Count, processor.Triggered - (processor.IsConstraining ? 1 : 0), processor.Triggered);
-            Assert.All(parsed.ToolCalls, AssertValidCall);
+            Assert.All(parsed.ToolCalls, ToolCallGrammarTests.AssertValidCall);
             calls += parsed.ToolCalls.Count;
             withText += parsed.Content is null ? 0 : 1;
         }
@@ -154,7 +126,7 @@ public sealed class TriggeredConstraintProcessorTests
     [Fact]
     public void WithoutParallelCalls_TheOutputEndsAfterTheFirstCall()
     {
-        var names = Tools().Select(t => t.Name).ToArray();
+        var names = ToolCallGrammarTests.Tools().Select(t => t.Name).ToArray();
         var ended = 0;
         for (var seed = 0; seed < 40; seed++)
         {
@@ -168,7 +140,7 @@ public sealed class TriggeredConstraintProcessorTests
             // The closing tag's token is followed by the end token and nothing else.
             Assert.Equal(Tokenizer.EosId, tokens[^1]);
             Assert.EndsWith("</tool_call>", Tokenizer.Decode(tokens), StringComparison.Ordinal);
-            AssertValidCall(Assert.Single(ToolCallParser.Parse(Tokenizer.Decode(tokens), ToolCallFormat.Hermes, names).ToolCalls));
+            ToolCallGrammarTests.AssertValidCall(Assert.Single(ToolCallParser.Parse(Tokenizer.Decode(tokens), ToolCallFormat.Hermes, names).ToolCalls));
             ended++;
         }
 
@@ -203,7 +175,7 @@ public sealed class TriggeredConstraintProcessorTests
             Array.Empty<byte>(),
         ];
         var vocabulary = Capa.Constraints.Vocabulary.TokenVocabulary.Create(tokens, [258]);
-        var body = Capa.Constraints.Runtime.TokenConstraint.Create(ToolCallFormat.Hermes.CallBodyGrammar(Tools()), vocabulary);
+        var body = Capa.Constraints.Runtime.TokenConstraint.Create(ToolCallFormat.Hermes.CallBodyGrammar(ToolCallGrammarTests.Tools()), vocabulary);
 
         var alone = new TriggeredConstraintProcessor(Marker, body, repeat: true);
         Assert.False(alone.IsAllowed('x', [256]));

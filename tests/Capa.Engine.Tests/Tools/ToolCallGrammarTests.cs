@@ -11,7 +11,7 @@ public sealed class ToolCallGrammarTests
 {
     private static readonly SyntheticTokenizer Tokenizer = new();
 
-    private static ToolDefinition[] Tools()
+    internal static ToolDefinition[] Tools()
     {
         using var weather = JsonDocument.Parse("""
             {"type":"object","properties":{"city":{"type":"string","maxLength":6},"unit":{"enum":["celsius","fahrenheit"]}},"required":["city","unit"],"additionalProperties":false}
@@ -53,24 +53,29 @@ public sealed class ToolCallGrammarTests
             Assert.Null(result.Content);
             Assert.InRange(result.ToolCalls.Count, 1, parallel ? ToolCallFormat.MaxParallelCalls : 1);
             sawSeveral |= result.ToolCalls.Count > 1;
-            foreach (var call in result.ToolCalls)
-            {
-                using var args = JsonDocument.Parse(call.Arguments);
-                if (call.Name == "get_weather")
-                {
-                    Assert.InRange(args.RootElement.GetProperty("city").GetString()!.Length, 0, 6);
-                    Assert.Contains(args.RootElement.GetProperty("unit").GetString(), new[] { "celsius", "fahrenheit" });
-                }
-                else
-                {
-                    Assert.Equal("get_time", call.Name);
-                    Assert.Contains(args.RootElement.GetProperty("zone").GetString(), new[] { "UTC", "CET" });
-                }
-            }
+            Assert.All(result.ToolCalls, AssertValidCall);
         }
 
         Assert.True(complete > 30, $"only {complete} walks completed");
         Assert.Equal(parallel, sawSeveral);
+    }
+
+    internal static void AssertValidCall(ParsedToolCall call)
+    {
+        using var arguments = JsonDocument.Parse(call.Arguments);
+        var root = arguments.RootElement;
+        if (call.Name == "get_weather")
+        {
+            Assert.InRange(root.GetProperty("city").GetString()!.Length, 0, 6);
+            Assert.Contains(root.GetProperty("unit").GetString(), new[] { "celsius", "fahrenheit" });
+            Assert.Equal(2, root.EnumerateObject().Count());
+        }
+        else
+        {
+            Assert.Equal("get_time", call.Name);
+            Assert.Contains(root.GetProperty("zone").GetString(), new[] { "UTC", "CET" });
+            Assert.Single(root.EnumerateObject());
+        }
     }
 
     [Fact]
