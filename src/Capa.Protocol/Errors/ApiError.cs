@@ -148,6 +148,30 @@ public sealed class ApiError
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Use 408 or 504."),
     };
 
+    /// <summary>
+    /// The HTTP layer could not read the request (broken framing, a body sent too slowly, size or header limits), with
+    /// the status it chose: 408 is <see cref="Timeout"/>; 413 <c>request_too_large</c>; 431
+    /// <c>request_header_fields_too_large</c>; any other status <c>malformed_request</c>. <paramref name="detail"/> is
+    /// the HTTP layer's reason, shortened and stripped of control characters.
+    /// </summary>
+    public static ApiError UnreadableRequest(int status, string? detail)
+    {
+        if (status == 408)
+        {
+            return Timeout(408);
+        }
+
+        status = status is >= 400 and <= 599 ? status : 400;
+        var (lead, code) = status switch
+        {
+            413 => ("The request body is too large", "request_too_large"),
+            431 => ("The request's header fields are too large", "request_header_fields_too_large"),
+            _ => ("The request could not be read", "malformed_request"),
+        };
+        var message = string.IsNullOrWhiteSpace(detail) ? lead + "." : lead + ": " + Printable(detail.Trim(), 256);
+        return new(status, message, status >= 500 ? ServerErrorType : InvalidRequestType, null, code);
+    }
+
     /// <summary>502 when an upstream endpoint cannot be reached or answers garbage.</summary>
     public static ApiError UpstreamUnavailable() => new(
         502,

@@ -8,7 +8,8 @@ namespace Capa.Server.Hosting;
 
 /// <summary>
 /// Outermost middleware: gives every request an id (<c>x-request-id</c>), logs its outcome, and turns any exception
-/// into a 500 in OpenAI's shape without internals. A client that went away is logged, not treated as an error.
+/// into OpenAI's error shape without internals: a request the framework could not read (see <see cref="RequestFailures"/>)
+/// gets its own 4xx, anything else a 500. A client that went away is logged, not treated as an error.
 /// </summary>
 internal sealed class RequestContextMiddleware
 {
@@ -40,6 +41,21 @@ internal sealed class RequestContextMiddleware
         {
             ServerLog.RequestAborted(_logger, requestId, method, path, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return;
+        }
+        catch (Exception e) when (RequestFailures.TryGetError(e, out var refused))
+        {
+            // The request could not be read (Kestrel's framing, rate and size checks, the form readers): the client's
+            // error with its own status, and one line in the log; a stack trace would only point into the framework.
+            ServerLog.RequestUnreadable(_logger, requestId, refused.Status, refused.Message);
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+                return;
+            }
+
+            context.Response.Clear();
+            context.Response.Headers["x-request-id"] = requestId;
+            await ErrorWriter.WriteAsync(context, refused).ConfigureAwait(false);
         }
         catch (Exception e)
         {

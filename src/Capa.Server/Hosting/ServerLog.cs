@@ -28,4 +28,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(8, LogLevel.Warning, "{RequestId} rejected with {Status} ({Code})")]
     public static partial void Rejected(ILogger logger, string requestId, int status, string? code);
+
+    [LoggerMessage(9, LogLevel.Warning, "{RequestId} request could not be read: {Status} {Reason}")]
+    public static partial void RequestUnreadable(ILogger logger, string requestId, int status, string reason);
 }

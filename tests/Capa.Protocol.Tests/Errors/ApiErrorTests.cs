@@ -105,6 +105,30 @@ public class ApiErrorTests
         Assert.Equal(502, ApiError.UpstreamUnavailable().Status);
     }
 
+    [Theory]
+    [InlineData(400, "Bad chunk size data.", 400, "invalid_request_error", "malformed_request")]
+    [InlineData(408, "Reading the request body timed out due to data arriving too slowly.", 408, "invalid_request_error", "request_timeout")]
+    [InlineData(413, "Request body too large.", 413, "invalid_request_error", "request_too_large")]
+    [InlineData(431, "Request headers too long.", 431, "invalid_request_error", "request_header_fields_too_large")]
+    [InlineData(505, "Unrecognized HTTP version.", 505, "server_error", "malformed_request")]
+    [InlineData(200, null, 400, "invalid_request_error", "malformed_request")]
+    public void Unreadable_requests_keep_their_status(int status, string? detail, int expectedStatus, string type, string code)
+    {
+        var error = ApiError.UnreadableRequest(status, detail);
+
+        Assert.Equal((expectedStatus, type, code), (error.Status, error.Type, error.Code));
+        Assert.EndsWith(".", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unreadable_request_detail_is_shortened_and_printable()
+    {
+        var error = ApiError.UnreadableRequest(400, "Invalid request line: '\u001b[31m" + new string('x', 1000) + "'");
+
+        Assert.DoesNotContain('\u001b', error.Message);
+        Assert.True(error.Message.Length < 400, error.Message);
+    }
+
     [Fact]
     public void Upstream_errors_pass_through()
     {
