@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Capa.Engine.Generation;
 using Capa.Protocol;
@@ -115,6 +116,27 @@ internal static class ChatRequestMapper
         }
 
         return new Dictionary<string, object?>(StringComparer.Ordinal) { ["type"] = tool.Type, ["function"] = function };
+    }
+
+    /// <summary>
+    /// OpenAI's 400 for a token budget the model can never spend: more completion tokens than its context holds beside
+    /// a one-token prompt. Checked before the prompt is rendered or tokenized; a budget within that bound is capped by
+    /// the engine at what the prompt leaves.
+    /// </summary>
+    /// <exception cref="ChatProviderException">The budget is too large.</exception>
+    public static void CheckTokenBudget(ChatCompletionRequest request, int maxContextLength)
+    {
+        var (param, requested) = request.MaxCompletionTokens is { } completion
+            ? ("max_completion_tokens", completion)
+            : ("max_tokens", request.MaxTokens);
+        var supported = Math.Max(1, maxContextLength - 1);
+        if (requested > supported)
+        {
+            throw new ChatProviderException(ApiError.InvalidRequest(
+                string.Create(CultureInfo.InvariantCulture, $"{param} is too large: {requested}. This model supports at most {supported} completion tokens, whereas you provided {requested}."),
+                param,
+                "invalid_value"));
+        }
     }
 
     /// <summary>The engine request for already tokenized prompt.</summary>

@@ -193,6 +193,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         }
 
         var request = call.Request;
+        ChatRequestMapper.CheckTokenBudget(request, model.MaxContextLength);
         var plan = _options.ConstraintFactory is { } factory
             ? ChatOutputPlan.Custom(factory(request, model))
             : ChatOutputPlan.Create(request, model);

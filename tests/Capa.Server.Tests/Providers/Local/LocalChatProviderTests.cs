@@ -156,6 +156,33 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MaxTokensFarBeyondTheContext_IsOpenAIs400_WithItsMessage()
+    {
+        var supported = _provider.GetModel("capa-tiny")!.MaxContextLength - 1;
+
+        var (status, body, _) = await PostAsync(new { model = "capa-tiny", max_tokens = 1_000_000_000, messages = new[] { new { role = "user", content = "Hi" } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = body.GetProperty("error");
+        Assert.Equal(
+            $"max_tokens is too large: 1000000000. This model supports at most {supported} completion tokens, whereas you provided 1000000000.",
+            error.GetProperty("message").GetString());
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.Equal("max_tokens", error.GetProperty("param").GetString());
+        Assert.Equal("invalid_value", error.GetProperty("code").GetString());
+
+        // The SDK sends max_completion_tokens: the error names that parameter.
+        var sdk = await Assert.ThrowsAsync<ClientResultException>(() => Chat("capa-tiny").CompleteChatAsync(
+            [new UserChatMessage("Hi")], new ChatCompletionOptions { MaxOutputTokenCount = supported + 1 }));
+        Assert.Equal(400, sdk.Status);
+        Assert.Contains($"max_completion_tokens is too large: {supported + 1}. This model supports at most {supported} completion tokens", sdk.Message, StringComparison.Ordinal);
+
+        // The largest budget the model supports is accepted (and ends where the context does).
+        var (accepted, _, _) = await PostAsync(new { model = "capa-tiny", max_tokens = supported, messages = new[] { new { role = "user", content = "Hi" } }, stop = new[] { "a", "e", "o", " " } });
+        Assert.Equal(HttpStatusCode.OK, accepted);
+    }
+
+    [Fact]
     public async Task ContextOverflow_IsOpenAIs400()
     {
         var (status, body, _) = await PostAsync(new { model = "capa-tiny", messages = new[] { new { role = "user", content = string.Join(' ', Enumerable.Repeat("mars", 40_000)) } } });
