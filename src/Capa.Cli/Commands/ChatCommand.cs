@@ -6,10 +6,17 @@ using OpenAI.Chat;
 
 namespace Capa.Cli.Commands;
 
-/// <summary><c>capa chat "PROMPT"</c>: one chat completion through the official OpenAI SDK, streamed by default.</summary>
+/// <summary>
+/// <c>capa chat "PROMPT"</c>: one chat completion through the official OpenAI SDK, streamed by default. On a terminal the
+/// answer is shown with its control characters escaped (see <see cref="TerminalText"/>): model output never drives the
+/// terminal. Piped or redirected, it is written as received.
+/// </summary>
 internal static class ChatCommand
 {
-    public static Command Create()
+    public static Command Create() => Create(TerminalText.IsTerminal);
+
+    /// <param name="isTerminal">Whether a writer shows text on a terminal (tests stand in for one).</param>
+    internal static Command Create(Func<TextWriter, bool> isTerminal)
     {
         var prompt = new Argument<string>("prompt") { Description = "The user message." };
         var model = new Option<string>("--model", "-m")
@@ -19,52 +26,86 @@ internal static class ChatCommand
         };
         var system = new Option<string?>("--system", "-s") { Description = "A system message sent before the prompt." };
         var noStream = new Option<bool>("--no-stream") { Description = "Wait for the whole answer instead of streaming it." };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "The longest answer, in tokens (max_tokens; default: as long as the model's context allows)." };
+        var seed = new Option<long?>("--seed") { Description = "Sampling seed: the same seed, prompt and settings give the same answer (see capa repro)." };
+        var temperature = new Option<float?>("--temperature", "-t") { Description = "Sampling temperature, 0 to 2 (default 1; 0 picks the likeliest token every time)." };
         var baseUrl = ClientConnection.BaseUrlOption();
         var apiKey = ClientConnection.ApiKeyOption();
 
         var command = new Command("chat", "Send one chat message and print the answer as it arrives.")
         {
-            prompt, model, system, noStream, baseUrl, apiKey,
+            prompt, model, system, noStream, maxTokens, seed, temperature, baseUrl, apiKey,
         };
-        command.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
+        command.SetAction((parse, ct) =>
         {
-            var connection = ClientConnection.Resolve(parse.GetValue(baseUrl), parse.GetValue(apiKey));
-            var client = connection.CreateClient().GetChatClient(parse.GetValue(model)!);
-            var messages = new List<ChatMessage>();
-            if (parse.GetValue(system) is { Length: > 0 } systemText)
-            {
-                messages.Add(new SystemChatMessage(systemText));
-            }
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            return CliRunner.RunAsync(
+                async () =>
+                {
+                    var options = Options(parse.GetValue(maxTokens), parse.GetValue(seed), parse.GetValue(temperature));
+                    var connection = ClientConnection.Resolve(parse.GetValue(baseUrl), parse.GetValue(apiKey));
+                    var client = connection.CreateClient().GetChatClient(parse.GetValue(model)!);
+                    var messages = new List<ChatMessage>();
+                    if (parse.GetValue(system) is { Length: > 0 } systemText)
+                    {
+                        messages.Add(new SystemChatMessage(systemText));
+                    }
 
-            messages.Add(new UserChatMessage(parse.GetValue(prompt)!));
-            var summary = await EndpointErrors.CallAsync(connection.BaseUrl, () => parse.GetValue(noStream)
-                ? CompleteAsync(client, messages, ct)
-                : StreamAsync(client, messages, ct)).ConfigureAwait(false);
-            Console.Error.WriteLine();
-            Console.Error.WriteLine(summary);
-        }));
+                    messages.Add(new UserChatMessage(parse.GetValue(prompt)!));
+                    var show = TerminalText.For(output, isTerminal);
+                    var summary = await EndpointErrors.CallAsync(connection.BaseUrl, () => parse.GetValue(noStream)
+                        ? CompleteAsync(client, messages, options, output, show, ct)
+                        : StreamAsync(client, messages, options, output, show, ct)).ConfigureAwait(false);
+                    await error.WriteLineAsync().ConfigureAwait(false);
+                    await error.WriteLineAsync(TerminalText.For(error, isTerminal)(summary)).ConfigureAwait(false);
+                },
+                error,
+                isTerminal);
+        });
         return command;
     }
 
-    private static async Task<string> CompleteAsync(ChatClient client, List<ChatMessage> messages, CancellationToken ct)
+    private static ChatCompletionOptions Options(int? maxTokens, long? seed, float? temperature)
     {
-        ChatCompletion completion = await client.CompleteChatAsync(messages, cancellationToken: ct).ConfigureAwait(false);
+        if (maxTokens is < 1)
+        {
+            throw new CliException($"--max-tokens must be at least 1; got {maxTokens}.");
+        }
+
+        if (temperature is < 0 or > 2 || (temperature is { } t && float.IsNaN(t)))
+        {
+            throw new CliException($"--temperature must be between 0 and 2; got {temperature}.");
+        }
+
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = maxTokens, Temperature = temperature };
+#pragma warning disable OPENAI001 // Seed is marked experimental in the SDK; OpenAI's API documents it.
+        options.Seed = seed;
+#pragma warning restore OPENAI001
+        return options;
+    }
+
+    private static async Task<string> CompleteAsync(
+        ChatClient client, List<ChatMessage> messages, ChatCompletionOptions options, TextWriter output, Func<string, string> show, CancellationToken ct)
+    {
+        ChatCompletion completion = await client.CompleteChatAsync(messages, options, ct).ConfigureAwait(false);
         var text = new StringBuilder();
         foreach (var part in completion.Content)
         {
             text.Append(part.Text);
         }
 
-        Console.Out.Write(text.ToString());
-        Console.Out.Flush();
-        return Summary(completion.Model, completion.SystemFingerprint, completion.Usage, completion.FinishReason.ToString());
+        output.Write(show(text.ToString()));
+        output.Flush();
+        return Summary(completion.Model, completion.SystemFingerprint, completion.Usage, ReproRunner.WireName(completion.FinishReason));
     }
 
-    private static async Task<string> StreamAsync(ChatClient client, List<ChatMessage> messages, CancellationToken ct)
+    private static async Task<string> StreamAsync(
+        ChatClient client, List<ChatMessage> messages, ChatCompletionOptions options, TextWriter output, Func<string, string> show, CancellationToken ct)
     {
         string? modelId = null, fingerprint = null, finish = null;
         ChatTokenUsage? usage = null;
-        AsyncCollectionResult<StreamingChatCompletionUpdate> updates = client.CompleteChatStreamingAsync(messages, cancellationToken: ct);
+        AsyncCollectionResult<StreamingChatCompletionUpdate> updates = client.CompleteChatStreamingAsync(messages, options, ct);
         await foreach (var update in updates.ConfigureAwait(false))
         {
             modelId ??= update.Model;
@@ -72,15 +113,15 @@ internal static class ChatCommand
             usage ??= update.Usage;
             if (update.FinishReason is { } reason)
             {
-                finish = reason.ToString();
+                finish = ReproRunner.WireName(reason);
             }
 
             foreach (var part in update.ContentUpdate)
             {
-                Console.Out.Write(part.Text);
+                output.Write(show(part.Text));
             }
 
-            Console.Out.Flush();
+            output.Flush();
         }
 
         return Summary(modelId, fingerprint, usage, finish);

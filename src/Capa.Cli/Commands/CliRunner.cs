@@ -6,8 +6,15 @@ namespace Capa.Cli.Commands;
 /// </summary>
 internal static class CliRunner
 {
-    public static async Task<int> RunAsync(Func<Task> body)
+    public static Task<int> RunAsync(Func<Task> body) => RunAsync(body, Console.Error, TerminalText.IsTerminal);
+
+    /// <param name="body">The command's work.</param>
+    /// <param name="error">Where the one line goes (the invocation's error writer).</param>
+    /// <param name="isTerminal">Whether a writer shows text on a terminal.</param>
+    public static async Task<int> RunAsync(Func<Task> body, TextWriter error, Func<TextWriter, bool> isTerminal)
     {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(error);
         try
         {
             await body().ConfigureAwait(false);
@@ -15,12 +22,13 @@ internal static class CliRunner
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("Cancelled.");
+            await error.WriteLineAsync("Cancelled.").ConfigureAwait(false);
             return 130;
         }
         catch (CliException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // The message may quote a server's words (an error body, a model id): never let them drive the terminal.
+            await error.WriteLineAsync($"error: {TerminalText.For(error, isTerminal)(e.Message)}").ConfigureAwait(false);
             return 1;
         }
     }

@@ -19,12 +19,17 @@ namespace Capa.Cli.Tests.Fakes;
 /// <item><c>drifting</c>: random content and a new fingerprint every time — allowed to differ.</item>
 /// <item><c>json-ok</c>: a JSON object with Chinese text; <c>json-cut</c>: truncated JSON with finish_reason length;
 /// <c>json-array</c>: a JSON array.</item>
-/// <item><c>error</c>: a 400 in OpenAI's error shape.</item>
+/// <item><c>error</c>: a 400 in OpenAI's error shape; <c>error-control</c>: the same with an ESC sequence in its message.</item>
+/// <item><c>control</c>: text full of terminal control characters (<see cref="ControlText"/>); <c>cut</c>: finish_reason length.</item>
+/// <item>With <c>"stream": true</c> the same answer comes as server-sent events, in two content chunks.</item>
 /// </list>
 /// </summary>
 internal sealed class FakeOpenAiServer : IAsyncDisposable
 {
     public const string Fingerprint = "fp_fake0123";
+
+    /// <summary>What <c>control</c> answers: ESC sequences, other C0 controls, CR, DEL and a C1 control among text.</summary>
+    public const string ControlText = "a\u001b[31mred\u001b]0;title\u0007\u0002\u001f\tb\nc\r\nd\u007f\u009be";
 
     private static readonly string[] Words =
     [
@@ -92,6 +97,38 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    private static async Task StreamAsync(HttpContext context, string model, string fingerprint, string content, string finish)
+    {
+        context.Response.ContentType = "text/event-stream";
+        JsonObject Chunk(JsonObject delta, string? finishReason) => new()
+        {
+            ["id"] = "chatcmpl-fake",
+            ["object"] = "chat.completion.chunk",
+            ["created"] = 1_700_000_000,
+            ["model"] = model,
+            ["system_fingerprint"] = fingerprint,
+            ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["delta"] = delta, ["finish_reason"] = finishReason }),
+        };
+        var half = content.Length / 2;
+        var events = new List<JsonObject>
+        {
+            Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null),
+            Chunk(new JsonObject { ["content"] = content[..half] }, null),
+            Chunk(new JsonObject { ["content"] = content[half..] }, null),
+            Chunk(new JsonObject(), finish),
+        };
+        var usage = Chunk(new JsonObject(), null);
+        usage["choices"] = new JsonArray();
+        usage["usage"] = new JsonObject { ["prompt_tokens"] = 27, ["completion_tokens"] = 32, ["total_tokens"] = 59 };
+        events.Add(usage);
+        foreach (var item in events)
+        {
+            await context.Response.WriteAsync("data: " + item.ToJsonString() + "\n\n");
+        }
+
+        await context.Response.WriteAsync("data: [DONE]\n\n");
+    }
+
     private static async Task RespondAsync(HttpContext context, JsonObject request)
     {
         string model = request["model"]?.GetValue<string>() ?? "story";
@@ -102,11 +139,11 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         long usedSeed = seed ?? Random.Shared.NextInt64(0, long.MaxValue);
         switch (model)
         {
-            case "error":
+            case "error" or "error-control":
                 context.Response.StatusCode = 400;
                 await context.Response.WriteAsJsonAsync(new JsonObject
                 {
-                    ["error"] = new JsonObject { ["message"] = "bad model", ["type"] = "invalid_request_error", ["param"] = "model", ["code"] = null },
+                    ["error"] = new JsonObject { ["message"] = model == "error" ? "bad model" : "bad \u001b[2Jmodel", ["type"] = "invalid_request_error", ["param"] = "model", ["code"] = null },
                 });
                 return;
             case "flaky":
@@ -126,12 +163,25 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
             case "json-array":
                 content = "[1, 2, 3]";
                 break;
+            case "control":
+                content = ControlText;
+                break;
+            case "cut":
+                content = "The answer was cut";
+                finish = "length";
+                break;
             default:
                 content = Story(usedSeed);
                 break;
         }
 
         context.Response.Headers["x-capa-seed"] = usedSeed.ToString(CultureInfo.InvariantCulture);
+        if (request["stream"]?.GetValue<bool>() == true)
+        {
+            await StreamAsync(context, model, fingerprint, content, finish);
+            return;
+        }
+
         var response = new JsonObject
         {
             ["id"] = "chatcmpl-fake",
