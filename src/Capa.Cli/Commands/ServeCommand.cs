@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Capa.Engine.Generation;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
@@ -30,20 +31,37 @@ internal static class ServeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
 
-        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys };
-        command.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
+        var q4Accuracy = new Option<string?>("--q4-accuracy")
         {
-            var options = new CapaServerOptions
+            Description = "accuracy_level of 4-bit (MatMulNBits) matmuls: 4 computes with int8 activations (the default, faster), "
+                + "'file' keeps the model file's levels (usually 0, fp32 compute: the numbers transformers.js computes). "
+                + "Overrides the config file's q4_accuracy; changes system_fingerprint.",
+        };
+
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy };
+        command.SetAction((parse, ct) => CliRunner.RunAsync(
+            async () =>
             {
-                Urls = ParseUrls(parse.GetValue(urls)),
-                ModelsDirectory = ResolveModelsDirectory(parse.GetValue(modelsDir)),
-                ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
-                ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
-            };
-            await RunAsync(options, ct).ConfigureAwait(false);
-        }));
+                var options = new CapaServerOptions
+                {
+                    Urls = ParseUrls(parse.GetValue(urls)),
+                    ModelsDirectory = ResolveModelsDirectory(parse.GetValue(modelsDir)),
+                    ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
+                    ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
+                    Q4Accuracy = ParseQ4Accuracy(parse.GetValue(q4Accuracy)),
+                };
+                await RunAsync(options, ct).ConfigureAwait(false);
+            },
+            parse.InvocationConfiguration.Error,
+            TerminalText.IsTerminal));
         return command;
     }
+
+    /// <summary>The value of <c>--q4-accuracy</c>; null when not given (the config file's or the default applies).</summary>
+    internal static Q4Accuracy? ParseQ4Accuracy(string? value) =>
+        value is null ? null
+        : Q4Accuracy.TryParse(value, out var accuracy) ? accuracy
+        : throw new CliException($"--q4-accuracy must be {Q4Accuracy.Expected}; got '{value}'.");
 
     private static async Task RunAsync(CapaServerOptions options, CancellationToken ct)
     {
@@ -55,8 +73,7 @@ internal static class ServeCommand
             {
                 // Start-up failures are reported as one line below; the host's own stack trace would only repeat it.
                 builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-                builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
-                builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
+                builder.Services.AddLocalChatProvider(localOptions);
             });
         }
         catch (CapaConfigException e)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Capa.Engine.Generation;
 using System.Text.Json.Serialization;
 
 namespace Capa.Server.Configuration;
@@ -17,7 +18,8 @@ namespace Capa.Server.Configuration;
 ///   "aliases": { "gpt-4o": "onnx-community/Qwen2.5-0.5B-Instruct" },
 ///   "api_keys": ["sk-local-1"],
 ///   "limits": { "max_body_bytes": 16777216, "max_json_depth": 64, "max_concurrent_requests": 64,
-///               "queue_length": 256, "upstream_timeout": 300, "upstream_connect_timeout": 10 }
+///               "queue_length": 256, "upstream_timeout": 300, "upstream_connect_timeout": 10 },
+///   "q4_accuracy": "file"
 /// }
 /// </code>
 /// </example>
@@ -41,6 +43,14 @@ public sealed record CapaConfigFile
     /// <summary>Server limits; each one given overrides the default.</summary>
     [JsonPropertyName("limits")]
     public LimitsConfig? Limits { get; init; }
+
+    /// <summary>
+    /// The <c>accuracy_level</c> of 4-bit matmuls in local models: <c>"file"</c> or a level from 0 to 4 (default 4);
+    /// <c>capa serve --q4-accuracy</c> overrides it.
+    /// </summary>
+    [JsonPropertyName("q4_accuracy")]
+    [JsonConverter(typeof(Q4AccuracyJsonConverter))]
+    public Q4Accuracy? Q4Accuracy { get; init; }
 
     /// <summary>Reads and validates a configuration file.</summary>
     /// <exception cref="CapaConfigException">The file is missing, unreadable, not valid JSON, or has invalid values.</exception>
@@ -195,6 +205,45 @@ public sealed record LimitsConfig
         {
             throw new CapaConfigException(
                 $"'{source}': limits must be positive (queue_length may be 0, max_json_depth at most 1024).");
+        }
+    }
+}
+
+/// <summary>Reads <c>q4_accuracy</c>: <c>"file"</c>, or a level from 0 to 4 as a number or a string.</summary>
+internal sealed class Q4AccuracyJsonConverter : JsonConverter<Q4Accuracy?>
+{
+    public override bool HandleNull => true;
+
+    public override Q4Accuracy? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.TokenType switch
+        {
+            JsonTokenType.Null => null,
+            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
+            _ => throw new JsonException($"q4_accuracy must be {Q4Accuracy.Expected}."),
+        };
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Q4Accuracy.TryParse(text, out var accuracy) ? accuracy : throw new JsonException($"q4_accuracy must be {Q4Accuracy.Expected}; got '{text}'.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, Q4Accuracy? value, JsonSerializerOptions options)
+    {
+        if (value is not { } accuracy)
+        {
+            writer.WriteNullValue();
+        }
+        else if (accuracy.Level is { } level)
+        {
+            writer.WriteNumberValue(level);
+        }
+        else
+        {
+            writer.WriteStringValue("file");
         }
     }
 }

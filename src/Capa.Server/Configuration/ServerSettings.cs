@@ -1,3 +1,4 @@
+using Capa.Engine.Generation;
 using Capa.Server.Hosting;
 
 namespace Capa.Server.Configuration;
@@ -30,6 +31,9 @@ internal sealed record ServerSettings
     public required TimeSpan UpstreamTimeout { get; init; }
 
     public required TimeSpan UpstreamConnectTimeout { get; init; }
+
+    /// <summary>The accuracy level of 4-bit matmuls in local models: the option, else the config file's, else the default.</summary>
+    public required Q4Accuracy Q4Accuracy { get; init; }
 
     /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
     public static ServerSettings Resolve(CapaServerOptions options)
@@ -109,6 +113,9 @@ internal sealed record ServerSettings
             RetryAfterSeconds = options.RetryAfterSeconds,
             UpstreamTimeout = limits.UpstreamTimeout is { } t ? TimeSpan.FromSeconds(t) : options.UpstreamTimeout,
             UpstreamConnectTimeout = limits.UpstreamConnectTimeout is { } c ? TimeSpan.FromSeconds(c) : options.UpstreamConnectTimeout,
+
+            // Unlike the limits, an explicit option wins over the file: it is the command line's, given for this run.
+            Q4Accuracy = options.Q4Accuracy ?? file.Q4Accuracy ?? Q4Accuracy.Default,
         };
         settings.Validate();
         return settings;

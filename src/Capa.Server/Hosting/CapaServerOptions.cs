@@ -1,3 +1,5 @@
+using Capa.Engine.Generation;
+
 namespace Capa.Server.Hosting;
 
 /// <summary>Everything the Capa server needs to start. The CLI maps its own options into this one class.</summary>
@@ -44,6 +46,12 @@ public sealed record CapaServerOptions
 
     /// <summary>Time allowed to open a connection to an upstream.</summary>
     public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The <c>accuracy_level</c> of 4-bit matmuls in local models (<c>--q4-accuracy</c>); null: the config file's
+    /// <c>q4_accuracy</c>, else <see cref="Q4Accuracy.Default"/> (4, int8 compute). Part of the fingerprint.
+    /// </summary>
+    public Q4Accuracy? Q4Accuracy { get; init; }
 
     /// <summary>
     /// Reads environment variables (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>api_key_env</c> of upstreams).

@@ -1,4 +1,5 @@
 using System.Text;
+using Capa.Engine.Generation;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
 
@@ -94,6 +95,50 @@ public sealed class CapaConfigFileTests
 
             var missingEnv = Assert.Throws<CapaConfigException>(() => ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null }));
             Assert.Contains("FILE_KEY", missingEnv.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"q4_accuracy": "file"}""", null)]
+    [InlineData("""{"q4_accuracy": "FILE"}""", null)]
+    [InlineData("""{"q4_accuracy": 4}""", 4)]
+    [InlineData("""{"q4_accuracy": "4"}""", 4)]
+    [InlineData("""{"q4_accuracy": 0}""", 0)]
+    public void Q4Accuracy_IsFileOrALevel(string json, int? level)
+    {
+        var config = Parse(json);
+
+        Assert.Equal(new Q4Accuracy(level), config.Q4Accuracy);
+    }
+
+    [Theory]
+    [InlineData("""{"q4_accuracy": "fast"}""")]
+    [InlineData("""{"q4_accuracy": 5}""")]
+    [InlineData("""{"q4_accuracy": -1}""")]
+    [InlineData("""{"q4_accuracy": 4.5}""")]
+    [InlineData("""{"q4_accuracy": true}""")]
+    public void Q4Accuracy_OtherValues_SayWhatIsExpected(string json)
+    {
+        var error = Assert.Throws<CapaConfigException>(() => Parse(json));
+
+        Assert.Contains("q4_accuracy must be 'file'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Q4Accuracy_TheOptionWinsOverTheFile_AndTheDefaultIs4()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "capa-config-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, """{ "q4_accuracy": "file" }""");
+        try
+        {
+            Assert.Equal(Q4Accuracy.Default, ServerSettings.Resolve(new CapaServerOptions { GetEnvironmentVariable = _ => null }).Q4Accuracy);
+            Assert.Equal(4, Q4Accuracy.Default.Level);
+            Assert.Equal(Q4Accuracy.File, ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null }).Q4Accuracy);
+            Assert.Equal(new Q4Accuracy(4), ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, Q4Accuracy = new Q4Accuracy(4), GetEnvironmentVariable = _ => null }).Q4Accuracy);
         }
         finally
         {

@@ -19,6 +19,9 @@ public sealed class CapaTestServer : IAsyncDisposable
     /// <summary>The root URL, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
     public string BaseUrl { get; }
 
+    /// <summary>The server's services (to reach a registered provider).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>A raw client for requests the SDK cannot make.</summary>
     public HttpClient Http { get; }
 
