@@ -113,9 +113,13 @@ internal static class PullCommand
                     latest = p;
                     task.MaxValue = Math.Max(1, p.TotalBytes);
                     task.Value = Math.Min(p.BytesDone, task.MaxValue);
-                    task.Description = Markup.Escape(p.Stage == PullStage.Installing
-                        ? $"{reference.RepoId}: installing"
-                        : $"{reference.RepoId}: {Shorten(p.File, 40)} ({p.FileIndex + 1}/{p.FileCount})");
+                    task.Description = Markup.Escape(p.Stage switch
+                    {
+                        PullStage.Resolving => $"{reference.RepoId}: asking for the file list",
+                        PullStage.Retrying => $"{reference.RepoId}: retry {p.Attempt} after: {Shorten(p.Note ?? "a failure", 60)}",
+                        PullStage.Installing => $"{reference.RepoId}: installing",
+                        _ => $"{reference.RepoId}: {Shorten(p.File, 40)} ({p.FileIndex + 1}/{p.FileCount})",
+                    });
                 });
                 var pulled = await client.PullAsync(reference.RepoId, reference.Revision, variant, store, progress, ct).ConfigureAwait(false);
                 task.Description = Markup.Escape($"{pulled.Id}: done");
@@ -146,6 +150,12 @@ internal static class PullCommand
         {
             switch (value.Stage)
             {
+                case PullStage.Resolving:
+                    Console.WriteLine("  asking for the file list");
+                    break;
+                case PullStage.Retrying:
+                    Console.WriteLine($"  retry {value.Attempt} after: {value.Note}");
+                    break;
                 case PullStage.FileCompleted:
                     Console.WriteLine($"  [{value.FileIndex + 1}/{value.FileCount}] {value.File} ({ByteSize.Format(value.FileBytesDone)})");
                     break;

@@ -89,7 +89,9 @@ public sealed class HubClient : IDisposable
             throw new HubException(HubErrorKind.InvalidReference, $"Invalid revision '{rev}': expected a branch, tag or commit.");
         }
 
-        var repository = await GetRepositoryAsync(repoId, rev, cancellationToken).ConfigureAwait(false);
+        // Said before the first request, so that a slow or failing network is never silence.
+        progress?.Report(PullProgress.Resolving());
+        var repository = await GetRepositoryAsync(repoId, rev, progress, cancellationToken).ConfigureAwait(false);
         var files = HubFileSelector.Select(repository, variant);
         var id = repository.Id;
         var context = new HubRequestContext(id, rev, _endpointText, Options.Token is not null, null);
@@ -148,7 +150,7 @@ public sealed class HubClient : IDisposable
     }
 
     /// <summary>The file list of <paramref name="repoId"/> at <paramref name="revision"/>, retried like downloads.</summary>
-    internal async Task<HubRepository> GetRepositoryAsync(string repoId, string revision, CancellationToken ct)
+    internal async Task<HubRepository> GetRepositoryAsync(string repoId, string revision, IProgress<PullProgress>? progress, CancellationToken ct)
     {
         var context = new HubRequestContext(repoId, revision, _endpointText, Options.Token is not null, null);
         var url = new Uri(_endpoint, $"api/models/{EscapePath(repoId)}/revision/{Uri.EscapeDataString(revision)}?blobs=true");
@@ -180,6 +182,7 @@ public sealed class HubClient : IDisposable
             }
             catch (HubException e) when (e.IsTransient && failures < Options.MaxRetries)
             {
+                progress?.Report(PullProgress.Retrying(failures + 1, e.Message));
                 await Task.Delay(RetryDelay(failures + 1), ct).ConfigureAwait(false);
             }
         }
@@ -205,6 +208,12 @@ public sealed class HubClient : IDisposable
         {
             throw new HubException(HubErrorKind.Interrupted,
                 $"{_endpointText} did not answer within {Options.ResponseTimeout.TotalSeconds:0.#} s ({What(context)}).", e);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.NameResolutionError)
+        {
+            // Offline, or a mistyped endpoint: asking again in a few seconds would only make the user wait for the same answer.
+            throw new HubException(HubErrorKind.HostNotFound,
+                $"Could not reach {_endpointText} ({What(context)}): {HubErrors.Describe(e)}. Check the network connection, or HF_ENDPOINT when it points to a mirror.", e);
         }
         catch (HttpRequestException e)
         {

@@ -91,6 +91,7 @@ internal sealed class HubDownloader
                         e, e.StatusCode);
                 }
 
+                tracker.Retrying(failures, e.Message);
                 await Task.Delay(RetryDelay(failures), ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

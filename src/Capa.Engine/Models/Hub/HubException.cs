@@ -41,6 +41,9 @@ public enum HubErrorKind
 
     /// <summary>Another pull of the same model is running.</summary>
     Busy,
+
+    /// <summary>The hub's host name could not be resolved (offline, or a wrong <c>HF_ENDPOINT</c>); not retried.</summary>
+    HostNotFound,
 }
 
 /// <summary>A hub failure with a message meant for the user (what happened and what to do).</summary>

@@ -3,6 +3,12 @@ namespace Capa.Engine.Models.Hub;
 /// <summary>What a pull is doing.</summary>
 public enum PullStage
 {
+    /// <summary>The hub is being asked for the repository's file list (the first request of a pull).</summary>
+    Resolving,
+
+    /// <summary>A request failed and is about to be tried again; <see cref="PullProgress.Note"/> says why, <see cref="PullProgress.Attempt"/> which retry.</summary>
+    Retrying,
+
     /// <summary>Bytes of <see cref="PullProgress.File"/> are arriving (or being checked, when resumed).</summary>
     Downloading,
 
@@ -34,6 +40,19 @@ public sealed record PullProgress(
     int FileCount,
     double BytesPerSecond)
 {
+    /// <summary>For <see cref="PullStage.Retrying"/>: what failed, for the user.</summary>
+    public string? Note { get; init; }
+
+    /// <summary>For <see cref="PullStage.Retrying"/>: the retry about to be made, from 1.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>The report that a pull has started asking the hub.</summary>
+    internal static PullProgress Resolving() => new(PullStage.Resolving, string.Empty, 0, null, 0, 0, 0, 0, 0);
+
+    /// <summary>A retry of a request that is not a file download (the file list).</summary>
+    internal static PullProgress Retrying(int attempt, string note) =>
+        new(PullStage.Retrying, string.Empty, 0, null, 0, 0, 0, 0, 0) { Attempt = attempt, Note = note };
+
     /// <summary>Time left at the current speed; <see langword="null"/> while the speed is unknown.</summary>
     public TimeSpan? Remaining => BytesPerSecond > 0 && TotalBytes >= BytesDone
         ? TimeSpan.FromSeconds(Math.Min((TotalBytes - BytesDone) / BytesPerSecond, TimeSpan.MaxValue.TotalSeconds / 2))

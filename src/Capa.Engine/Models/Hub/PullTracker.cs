@@ -74,7 +74,10 @@ internal sealed class PullTracker
 
     public void Installing() => Report(PullStage.Installing, force: true);
 
-    private void Report(PullStage stage, bool force, long? fileBytes = null)
+    /// <summary>The current file's download failed and is about to be tried again.</summary>
+    public void Retrying(int attempt, string note) => Report(PullStage.Retrying, force: true, attempt: attempt, note: note);
+
+    private void Report(PullStage stage, bool force, long? fileBytes = null, int attempt = 0, string? note = null)
     {
         if (_progress is null)
         {
@@ -98,7 +101,8 @@ internal sealed class PullTracker
             _totalBytes,
             _fileIndex,
             _files.Count,
-            Speed(now)));
+            Speed(now))
+        { Attempt = attempt, Note = note });
     }
 
     /// <summary>Network bytes per second over the last few seconds (bytes kept from an earlier run do not count).</summary>

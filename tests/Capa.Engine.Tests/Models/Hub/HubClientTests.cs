@@ -619,11 +619,66 @@ public sealed class HubClientTests : IAsyncLifetime
         Assert.Contains("Another pull", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task An_unresolvable_host_fails_at_once_without_retries_and_says_so()
+    {
+        // What SocketsHttpHandler throws when DNS has no answer (offline, or a mistyped HF_ENDPOINT).
+        var handler = new CountingHandler(_ => throw new HttpRequestException(HttpRequestError.NameResolutionError, "Name or service not known"));
+        using var client = new HubClient(new HubClientOptions { Endpoint = "https://hub.example.invalid", Handler = handler, MaxRetries = 5, RetryDelay = TimeSpan.FromSeconds(10) });
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.PullAsync(RepoId, null, ModelVariant.Q4, Store));
+
+        Assert.Equal(1, handler.Requests);
+        Assert.Equal(HubErrorKind.HostNotFound, error.Kind);
+        Assert.Contains("https://hub.example.invalid", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not be resolved", error.Message, StringComparison.Ordinal);
+        Assert.Contains("HF_ENDPOINT", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Store.PartialRoot));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task Progress_starts_before_the_first_request_and_retries_are_reported()
+    {
+        var reports = new List<PullProgress>();
+        var progress = new SyncProgress(reports.Add);
+        var handler = new CountingHandler(_ =>
+        {
+            // Nothing may reach the hub before the user has been told that the pull started.
+            Assert.Contains(reports, r => r.Stage == PullStage.Resolving);
+            throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused");
+        });
+        using var client = new HubClient(new HubClientOptions { Endpoint = "http://127.0.0.1:9", Handler = handler, MaxRetries = 2, RetryDelay = TimeSpan.Zero });
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.PullAsync(RepoId, null, ModelVariant.Q4, Store, progress));
+
+        Assert.Equal(HubErrorKind.Interrupted, error.Kind);
+        Assert.Equal(3, handler.Requests);
+        Assert.Equal(PullStage.Resolving, reports[0].Stage);
+        var retries = reports.Where(r => r.Stage == PullStage.Retrying).ToList();
+        Assert.Equal(2, retries.Count);
+        Assert.All(retries, r => Assert.Contains("connection failed", r.Note, StringComparison.Ordinal));
+        Assert.Equal([1, 2], retries.Select(r => r.Attempt));
+    }
+
     [Fact]
     public void An_endpoint_that_is_not_http_is_refused()
     {
         var error = Assert.Throws<ArgumentException>(() => new HubClient(new HubClientOptions { Endpoint = "ftp://example.org" }));
         Assert.Contains("HF_ENDPOINT", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Answers every request with <paramref name="answer"/> (which may throw, as a failing network does) and counts them.</summary>
+    private sealed class CountingHandler(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+    {
+        private int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return Task.FromResult(answer(request));
+        }
     }
 
     /// <summary>Reports on the caller's thread, in order (unlike <see cref="Progress{T}"/>).</summary>
