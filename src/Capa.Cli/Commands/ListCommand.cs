@@ -1,11 +1,15 @@
 using System.CommandLine;
 using Capa.Engine.Models;
 using Capa.Engine.Models.Store;
+using Capa.Server.Providers.Local;
 using Spectre.Console;
 
 namespace Capa.Cli.Commands;
 
-/// <summary><c>capa list [--models-dir DIR]</c>: the models in the store, as a table.</summary>
+/// <summary>
+/// <c>capa list [--models-dir DIR]</c>: the models in the store, as a table, under the ids the server serves them as;
+/// folders that are not models are named with the reason.
+/// </summary>
 internal static class ListCommand
 {
     public static Command Create()
@@ -15,10 +19,17 @@ internal static class ListCommand
         command.SetAction((parse, ct) => CliRunner.RunAsync(() =>
         {
             var store = PullCommand.Run(() => ModelStore.Open(parse.GetValue(modelsDir)));
-            var models = store.List();
+            var scan = store.Scan();
+            var models = scan.Models;
+            foreach (var ignored in scan.Ignored)
+            {
+                Console.Error.WriteLine($"note: {ignored.Directory} is not listed: {ignored.Reason}.");
+            }
+
             if (models.Count == 0)
             {
-                Console.WriteLine($"No models in {store.Root}. Get one with: capa pull onnx-community/Qwen2.5-0.5B-Instruct");
+                Console.WriteLine($"No models in {store.Root}. Get one with: capa pull {CapaTiny.SuggestedModel}");
+                Console.WriteLine($"Until a chat model is installed, capa serve answers with '{CapaTiny.ModelId}', a built-in test model with random weights.");
                 return Task.CompletedTask;
             }
 
@@ -39,7 +50,11 @@ internal static class ListCommand
             }
 
             AnsiConsole.Write(table);
-            Console.WriteLine($"{models.Count} model(s) in {store.Root}");
+            Console.WriteLine($"{models.Count} model(s) in {store.Root}; the API serves each under the ID shown.");
+            if (!models.Any(m => m.Capabilities.Contains(ModelCapabilities.Chat)))
+            {
+                Console.WriteLine($"No chat model: capa serve answers chat with '{CapaTiny.ModelId}', a built-in test model with random weights.");
+            }
             return Task.CompletedTask;
         }));
         return command;

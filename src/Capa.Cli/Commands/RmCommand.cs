@@ -3,18 +3,18 @@ using Capa.Engine.Models.Store;
 
 namespace Capa.Cli.Commands;
 
-/// <summary><c>capa rm ORG/NAME [--models-dir DIR]</c>: removes a model (and any unfinished download of it) from the store.</summary>
+/// <summary><c>capa rm ID [--models-dir DIR]</c>: removes a model (and any unfinished download of it) from the store.</summary>
 internal static class RmCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "The model id, ORG/NAME (as shown by capa list)." };
+        var model = new Argument<string>("model") { Description = "The model id as capa list shows it: ORG/NAME, or NAME for a folder directly in the store." };
         var modelsDir = PullCommand.ModelsDirOption();
         var command = new Command("rm", "Remove a model from the model store.") { model, modelsDir };
         command.SetAction((parse, ct) => CliRunner.RunAsync(() =>
         {
             var id = parse.GetValue(model)?.Trim() ?? string.Empty;
-            if (!ModelId.IsValid(id, out var invalid))
+            if (!ModelId.IsValidLocal(id, out var invalid))
             {
                 throw new CliException(invalid!);
             }

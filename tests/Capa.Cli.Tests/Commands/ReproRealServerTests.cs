@@ -30,8 +30,7 @@ public sealed class ReproRealServerTests : IAsyncLifetime
         _app = CapaServer.Build(options, builder =>
         {
             builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(_ => new LocalChatProvider(new LocalProviderOptions { ModelsDirectory = _models }));
-            builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
+            builder.Services.AddLocalChatProvider(new LocalProviderOptions { ModelsDirectory = _models, CacheDirectory = _models + ".cache" });
         });
         _app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
         await _app.StartAsync();
@@ -42,7 +41,13 @@ public sealed class ReproRealServerTests : IAsyncLifetime
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        Directory.Delete(_models, recursive: true);
+        foreach (var directory in new[] { _models, _models + ".cache" })
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 
     [Fact]

@@ -37,6 +37,7 @@ public sealed class JsonModeServerFixture : IAsyncLifetime
         _provider = new LocalChatProvider(new LocalProviderOptions
         {
             ModelsDirectory = _models,
+            CacheDirectory = _models + ".cache",
             CreateTinyModelWhenEmpty = false,
             Model = new LocalChatModelOptions
             {
@@ -54,6 +55,7 @@ public sealed class JsonModeServerFixture : IAsyncLifetime
         try
         {
             Directory.Delete(_models, recursive: true);
+            Directory.Delete(_models + ".cache", recursive: true);
         }
         catch (IOException)
         {

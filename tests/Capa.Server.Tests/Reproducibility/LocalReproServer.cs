@@ -22,11 +22,13 @@ internal sealed class LocalReproServer : IAsyncDisposable
 
     private readonly LocalChatProvider _provider;
     private readonly CapaTestServer _server;
+    private readonly string? _ownCache;
 
-    private LocalReproServer(LocalChatProvider provider, CapaTestServer server)
+    private LocalReproServer(LocalChatProvider provider, CapaTestServer server, string? ownCache)
     {
         _provider = provider;
         _server = server;
+        _ownCache = ownCache;
     }
 
     /// <summary>The root URL.</summary>
@@ -38,12 +40,17 @@ internal sealed class LocalReproServer : IAsyncDisposable
     /// <summary>The provider (to read what the engine loaded).</summary>
     public LocalChatProvider Provider => _provider;
 
-    /// <summary>Starts a server over <paramref name="modelsDirectory"/>; capa-tiny is created there when it holds no chat model.</summary>
-    public static async Task<LocalReproServer> StartAsync(string modelsDirectory, ModelVariant? variant = null)
+    /// <summary>
+    /// Starts a server over <paramref name="modelsDirectory"/>; capa-tiny is created in <paramref name="cacheDirectory"/>
+    /// when the store holds no chat model. Without a cache folder the server uses one of its own, deleted with it.
+    /// </summary>
+    public static async Task<LocalReproServer> StartAsync(string modelsDirectory, ModelVariant? variant = null, string? cacheDirectory = null)
     {
+        var ownCache = cacheDirectory is null ? Directory.CreateTempSubdirectory("capa-repro-cache-").FullName : null;
         var provider = new LocalChatProvider(new LocalProviderOptions
         {
             ModelsDirectory = modelsDirectory,
+            CacheDirectory = cacheDirectory ?? ownCache,
             ModelListCacheDuration = TimeSpan.Zero,
             Model = new LocalChatModelOptions
             {
@@ -56,7 +63,7 @@ internal sealed class LocalReproServer : IAsyncDisposable
         {
             provider.PrepareStore();
             var server = await CapaTestServer.StartAsync(new CapaServerOptions(), b => b.Services.AddChatProvider(provider));
-            return new LocalReproServer(provider, server);
+            return new LocalReproServer(provider, server, ownCache);
         }
         catch
         {
@@ -142,6 +149,10 @@ internal sealed class LocalReproServer : IAsyncDisposable
     {
         await _server.DisposeAsync();
         _provider.Dispose();
+        if (_ownCache is not null)
+        {
+            Directory.Delete(_ownCache, recursive: true);
+        }
     }
 }
 
@@ -189,11 +200,17 @@ internal sealed class TempModels : IDisposable
 {
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "capa-repro-" + Guid.NewGuid().ToString("N"));
 
+    /// <summary>Capa's cache for servers over <see cref="Path"/> (capa-tiny, digests), kept across their restarts.</summary>
+    public string CachePath => Path + ".cache";
+
     public void Dispose()
     {
-        if (Directory.Exists(Path))
+        foreach (var directory in new[] { Path, CachePath })
         {
-            Directory.Delete(Path, recursive: true);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
         }
     }
 }

@@ -29,18 +29,19 @@ public sealed class RestartAndFingerprintTests : IDisposable
     public async Task Restart_GivesTheSameContentAndFingerprint_WithoutRehashingTheModel()
     {
         ChatOutcome before;
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             before = await AskAsync(server, "capa-tiny");
         }
 
-        var digests = Path.Combine(_models.Path, "capa", "capa-tiny", ".capa-digests.json");
-        Assert.True(File.Exists(digests), "The model's file digests are cached beside it.");
+        // The digests are cached in Capa's cache, never in the models folder.
+        var digests = Assert.Single(Directory.GetFiles(Path.Combine(_models.CachePath, "digests")));
+        Assert.False(Directory.Exists(_models.Path) && Directory.EnumerateFileSystemEntries(_models.Path).Any(), "nothing is written into the models folder");
         var cached = File.ReadAllBytes(digests);
         var cachedAt = File.GetLastWriteTimeUtc(digests);
 
         ChatOutcome after;
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             after = await AskAsync(server, "capa-tiny");
         }
@@ -67,7 +68,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
         // Identical bytes in another folder: the fingerprint depends on content, not on paths or names.
         string baseline;
         ChatOutcome baselineOutput;
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             baselineOutput = await AskAsync(server, "test/tiny");
             var copied = await AskAsync(server, "test/tiny-copy");
@@ -83,7 +84,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
         var brace = edited.IndexOf('{', StringComparison.Ordinal);
         File.WriteAllText(config, edited[..(brace + 1)] + "\"capa_test_edit\": 1, " + edited[(brace + 1)..]);
         string editedFingerprint;
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             Assert.Equal(baseline, Assert.Single((await AskAsync(server, "test/tiny")).Fingerprints));
             editedFingerprint = Assert.Single((await AskAsync(server, "test/tiny-copy")).Fingerprints)!;
@@ -92,7 +93,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
 
         // Restored: the same fingerprint and output as before (the digest cache noticed the rewrite).
         File.WriteAllBytes(config, configBytes);
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             var restored = await AskAsync(server, "test/tiny-copy");
             Assert.Equal(baseline, Assert.Single(restored.Fingerprints));
@@ -107,7 +108,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
         Assert.Equal(new FileInfo(onnx).Length, new FileInfo(otherOnnx).Length);
         Assert.NotEqual(File.ReadAllBytes(onnx), File.ReadAllBytes(otherOnnx));
         File.Copy(otherOnnx, onnx, overwrite: true);
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             Assert.Equal(baseline, Assert.Single((await AskAsync(server, "test/tiny")).Fingerprints));
             var reweighted = Assert.Single((await AskAsync(server, "test/tiny-copy")).Fingerprints);
@@ -125,7 +126,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
         var fingerprints = new List<string>();
         foreach (var variant in new[] { ModelVariant.Fp32, ModelVariant.Q4, ModelVariant.Fp32 })
         {
-            await using var server = await LocalReproServer.StartAsync(_models.Path, variant);
+            await using var server = await LocalReproServer.StartAsync(_models.Path, variant, _models.CachePath);
             var outcome = await AskAsync(server, "test/dual");
             Assert.Equal(variant, server.Provider.GetModel("test/dual")!.Folder.Variant);
             fingerprints.Add(Assert.Single(outcome.Fingerprints)!);
@@ -151,7 +152,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
 
         File.Delete(tokenizerJson);
         ChatOutcome before;
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             before = await AskAsync(server, "test/slow");
         }
@@ -161,7 +162,7 @@ public sealed class RestartAndFingerprintTests : IDisposable
         var lines = File.ReadAllLines(merges);
         File.WriteAllLines(merges, lines[..(lines.Length / 2)]);
         ChatOutcome after;
-        await using (var server = await LocalReproServer.StartAsync(_models.Path))
+        await using (var server = await LocalReproServer.StartAsync(_models.Path, cacheDirectory: _models.CachePath))
         {
             after = await AskAsync(server, "test/slow");
         }

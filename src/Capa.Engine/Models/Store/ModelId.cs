@@ -1,9 +1,10 @@
 namespace Capa.Engine.Models.Store;
 
 /// <summary>
-/// Validation of Hugging Face style model ids (<c>ORG/NAME</c>). The id becomes two folder names in the store,
-/// so anything that could escape the store (<c>..</c>, separators, leading dots that would collide with the
-/// store's own hidden folders) is refused.
+/// Validation of model ids: Hugging Face's <c>ORG/NAME</c> (what pulls take) and, for folders placed by hand directly
+/// under the store, a bare <c>NAME</c> (a local id). The id becomes folder names in the store, so anything that could
+/// escape the store (<c>..</c>, separators, leading dots that would collide with the store's own hidden folders) is
+/// refused.
 /// </summary>
 public static class ModelId
 {
@@ -35,6 +36,34 @@ public static class ModelId
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="id"/> names a model of a store: <c>ORG/NAME</c>, or a bare <c>NAME</c> for a folder placed
+    /// directly under the store; <paramref name="error"/> says why not.
+    /// </summary>
+    public static bool IsValidLocal(string? id, out string? error)
+    {
+        if (id is not null && !id.Contains('/', StringComparison.Ordinal) && !string.IsNullOrWhiteSpace(id))
+        {
+            return IsValidName(id, out error);
+        }
+
+        return IsValid(id, out error);
+    }
+
+    /// <summary>Whether <paramref name="name"/> can be one part of an id (an org, a name, or a bare local name).</summary>
+    public static bool IsValidName(string? name, out string? error)
+    {
+        error = null;
+        if (name is not null && IsValidPart(name))
+        {
+            return true;
+        }
+
+        error = $"Invalid model name '{name}': names use letters, digits, '-', '_' and '.', " +
+            $"start with a letter or digit, contain no '..' and are at most {MaxPartLength} characters.";
+        return false;
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> with a user-facing message when <paramref name="id"/> is not a valid id.</summary>

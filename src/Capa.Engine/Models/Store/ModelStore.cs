@@ -1,10 +1,12 @@
 namespace Capa.Engine.Models.Store;
 
 /// <summary>
-/// The local model store: one folder per model, <c>{root}/{org}/{name}/</c>, holding the Hugging Face repository
-/// files in their repository layout plus a <see cref="ModelManifest"/> (<c>.capa-model.json</c>) when pulled.
-/// Folders placed by hand (no manifest) count as models when they have a <c>config.json</c> (or a diffusers
-/// <c>model_index.json</c>). Names starting with '.' are the store's own (<c>.partial/</c> holds downloads in progress).
+/// The local model store: one folder per model, <c>{root}/{org}/{name}/</c> (id <c>ORG/NAME</c>, as pulls write them) or
+/// <c>{root}/{name}/</c> (id <c>NAME</c>, a folder placed by hand directly under the root), holding the Hugging Face
+/// repository files in their repository layout plus a <see cref="ModelManifest"/> (<c>.capa-model.json</c>) when pulled.
+/// A folder counts as a model when it has a <c>config.json</c> (or a diffusers <c>model_index.json</c>, or a manifest);
+/// <see cref="Scan"/> says which folders are not models and why. Names starting with '.' are the store's own
+/// (<c>.partial/</c> holds downloads in progress). Reading the store never writes to it.
 /// </summary>
 /// <remarks>
 /// A model folder only ever appears complete: pulls download into <c>.partial/</c> and <see cref="Install"/> moves the
@@ -54,15 +56,52 @@ public sealed class ModelStore
         return Path.Combine(home, ".capa", "models");
     }
 
+    /// <summary>The environment variable that sets where Capa keeps its own files (built-in models, digest caches).</summary>
+    public const string CacheEnvironmentVariable = "CAPA_CACHE";
+
+    /// <summary>
+    /// Where Capa keeps files of its own, never inside a models folder (which may be the user's): <c>CAPA_CACHE</c> when
+    /// set, else <c>~/.capa/cache</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Neither <c>CAPA_CACHE</c> nor a home folder is known.</exception>
+    public static string DefaultCacheRoot()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable(CacheEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return Path.GetFullPath(ExpandHome(fromEnvironment.Trim()));
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        if (string.IsNullOrEmpty(home))
+        {
+            throw new InvalidOperationException($"No home folder is known: set {CacheEnvironmentVariable} to a folder Capa may write its cache to.");
+        }
+
+        return Path.Combine(home, ".capa", "cache");
+    }
+
     /// <summary>The store at <paramref name="root"/> when given (e.g. <c>--models-dir</c>), else at <see cref="DefaultRoot"/>.</summary>
     public static ModelStore Open(string? root) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot() : root);
 
-    /// <summary>The folder of the model <paramref name="id"/> (<c>{root}/{org}/{name}</c>), whether or not it exists.</summary>
-    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid <c>ORG/NAME</c> id.</exception>
+    /// <summary>What makes a folder a model, for messages about folders that are not.</summary>
+    public const string ExpectedLayout =
+        "a model is a folder with config.json (or model_index.json), either directly under the models folder (NAME/, served as NAME) "
+        + "or one level deeper (ORG/NAME/, served as ORG/NAME)";
+
+    /// <summary>
+    /// The folder of the model <paramref name="id"/>, whether or not it exists: <c>{root}/{org}/{name}</c> for
+    /// <c>ORG/NAME</c>, <c>{root}/{name}</c> for a bare <c>NAME</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid id.</exception>
     public string PathFor(string id)
     {
-        var (org, name) = ModelId.Split(id);
-        return Path.Combine(Root, org, name);
+        if (!ModelId.IsValidLocal(id, out var error))
+        {
+            throw new ArgumentException(error, nameof(id));
+        }
+
+        return Path.Combine([Root, .. id.Split('/')]);
     }
 
     /// <summary>The folder a pull of <paramref name="id"/> downloads into: <c>{root}/.partial/{org}--{name}</c>.</summary>
@@ -74,36 +113,77 @@ public sealed class ModelStore
     }
 
     /// <summary>Every model in the store, sorted by id. Folders that vanish or cannot be read while listing are skipped.</summary>
-    public IReadOnlyList<StoredModel> List()
+    public IReadOnlyList<StoredModel> List() => Scan().Models;
+
+    /// <summary>
+    /// Every model in the store, sorted by id, and every folder that looks meant as one but is not served, with the reason.
+    /// A folder directly under the root is a model (<c>NAME</c>) when it has a <c>config.json</c>; otherwise its subfolders
+    /// are (<c>ORG/NAME</c>). Deeper folders are a model's own (e.g. <c>onnx/</c>) and never models themselves.
+    /// </summary>
+    public StoreScan Scan()
     {
         var models = new List<StoredModel>();
-        foreach (var orgDir in SafeDirectories(Root))
+        var ignored = new List<IgnoredFolder>();
+        foreach (var topDir in SafeDirectories(Root))
         {
-            var org = Path.GetFileName(orgDir);
-            if (org.StartsWith('.'))
+            var top = Path.GetFileName(topDir);
+            if (top.StartsWith('.'))
             {
                 continue;
             }
 
-            foreach (var modelDir in SafeDirectories(orgDir))
+            if (LooksLikeModel(topDir))
             {
-                var id = $"{org}/{Path.GetFileName(modelDir)}";
-                if (ModelId.IsValid(id, out _) && Read(id, modelDir) is { } model)
-                {
-                    models.Add(model);
-                }
+                Add(top, topDir);
+                continue;
+            }
+
+            var inner = SafeDirectories(topDir).Where(d => !Path.GetFileName(d).StartsWith('.')).ToList();
+            var modelsInside = inner.Where(LooksLikeModel).ToList();
+            if (modelsInside.Count == 0)
+            {
+                ignored.Add(new IgnoredFolder(topDir, inner.Count == 0
+                    ? $"no config.json in it: {ExpectedLayout}"
+                    : $"no config.json in it nor in any of its subfolders: {ExpectedLayout}"));
+                continue;
+            }
+
+            foreach (var modelDir in modelsInside)
+            {
+                Add($"{top}/{Path.GetFileName(modelDir)}", modelDir);
+            }
+
+            foreach (var other in inner.Except(modelsInside))
+            {
+                ignored.Add(new IgnoredFolder(other, $"no config.json in it: {ExpectedLayout}"));
             }
         }
 
         models.Sort((a, b) => string.Compare(a.Id, b.Id, StringComparison.OrdinalIgnoreCase));
-        return models;
+        return new StoreScan(models, ignored);
+
+        void Add(string id, string directory)
+        {
+            if (!ModelId.IsValidLocal(id, out var error))
+            {
+                ignored.Add(new IgnoredFolder(directory, $"its path is not a usable model id. {error}"));
+            }
+            else if (Read(id, directory) is { } model)
+            {
+                models.Add(model);
+            }
+            else
+            {
+                ignored.Add(new IgnoredFolder(directory, "it could not be read"));
+            }
+        }
     }
 
     /// <summary>
     /// The model <paramref name="id"/>, or <see langword="null"/> when the store has none. Ids match case-insensitively,
     /// as on the hub, when no folder has the exact casing.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid <c>ORG/NAME</c> id.</exception>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid id (<c>ORG/NAME</c> or <c>NAME</c>).</exception>
     public StoredModel? Find(string id)
     {
         var exact = PathFor(id);
@@ -120,7 +200,7 @@ public sealed class ModelStore
     /// The folder is renamed away first, so readers never see a half-deleted model.
     /// </summary>
     /// <returns>Whether there was anything to remove.</returns>
-    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid <c>ORG/NAME</c> id.</exception>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid id (<c>ORG/NAME</c> or <c>NAME</c>).</exception>
     /// <exception cref="IOException">The folder could not be moved away (e.g. a file is in use on Windows).</exception>
     public bool Remove(string id)
     {
@@ -134,8 +214,10 @@ public sealed class ModelStore
             removed = true;
         }
 
-        var partial = PartialPathFor(model?.Id ?? id);
-        if (Directory.Exists(partial))
+        // Only pulls download, and only hub ids (ORG/NAME) are pulled.
+        var pulledId = model?.Id ?? id;
+        var partial = ModelId.IsValid(pulledId, out _) ? PartialPathFor(pulledId) : null;
+        if (partial is not null && Directory.Exists(partial))
         {
             using var pullLock = PullLock.TryAcquire(this, model?.Id ?? id);
             if (pullLock is not null)
@@ -197,6 +279,11 @@ public sealed class ModelStore
 
         return Read(id, target) ?? throw new InvalidDataException($"'{target}' was installed but holds no config.json.");
     }
+
+    private static bool LooksLikeModel(string directory) =>
+        File.Exists(Path.Combine(directory, "config.json"))
+        || File.Exists(Path.Combine(directory, "model_index.json"))
+        || File.Exists(Path.Combine(directory, ModelManifest.FileName));
 
     private static StoredModel? Read(string id, string directory)
     {

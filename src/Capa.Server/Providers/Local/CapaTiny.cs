@@ -8,14 +8,13 @@ namespace Capa.Server.Providers.Local;
 /// offline on a fresh machine. It is <c>capa testmodel</c>'s tiny Qwen2 (random weights, a real tokenizer and the real
 /// Qwen2.5 chat template), written in fp32: at a few MB speed does not matter, and fp32 avoids the 4-bit kernels whose
 /// integer compute paths differ between CPU instruction sets, so its outputs are the most portable across machines.
+/// It lives in Capa's cache (<see cref="ModelStore.DefaultCacheRoot"/>), never in the models folder, which may be the
+/// user's own.
 /// </summary>
 public static class CapaTiny
 {
-    /// <summary>The id clients use.</summary>
+    /// <summary>The id clients use (the same in <c>/v1/models</c> and <c>capa list</c>).</summary>
     public const string ModelId = "capa-tiny";
-
-    /// <summary>Where it lives in the store (<c>{models}/capa/capa-tiny</c>).</summary>
-    public const string StoreId = "capa/capa-tiny";
 
     /// <summary>The model to pull for real answers.</summary>
     public const string SuggestedModel = "onnx-community/Qwen2.5-0.5B-Instruct";
@@ -41,36 +40,42 @@ public static class CapaTiny
             capa pull {SuggestedModel}
         """;
 
-    /// <summary>Whether the store holds a chat model other than <c>capa-tiny</c>.</summary>
-    public static bool StoreHasOtherChatModel(ModelStore store)
+    /// <summary>Its folder under Capa's cache <paramref name="cacheRoot"/>.</summary>
+    public static string PathIn(string cacheRoot)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(cacheRoot);
+        return Path.Combine(cacheRoot, ModelId);
+    }
+
+    /// <summary>Whether it is there, complete, under <paramref name="cacheRoot"/>.</summary>
+    public static bool IsWritten(string cacheRoot) => File.Exists(Path.Combine(PathIn(cacheRoot), "README.md"));
+
+    /// <summary>Whether the store holds a chat model.</summary>
+    public static bool StoreHasChatModel(ModelStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return store.List().Any(m => !string.Equals(m.Id, StoreId, StringComparison.OrdinalIgnoreCase)
-            && m.Capabilities.Contains(Engine.Models.Store.ModelCapabilities.Chat));
+        return store.List().Any(m => m.Capabilities.Contains(Engine.Models.Store.ModelCapabilities.Chat));
     }
 
     /// <summary>
-    /// Writes <c>capa-tiny</c> into the store unless it is there already (complete). Safe to call at every start; a
-    /// half-written folder from an interrupted run is replaced.
+    /// Writes <c>capa-tiny</c> under <paramref name="cacheRoot"/> unless it is there already (complete). Safe to call at
+    /// every start and from several processes; a half-written folder from an interrupted run is replaced.
     /// </summary>
     /// <returns>The model's folder.</returns>
-    public static string Ensure(ModelStore store)
+    public static string Ensure(string cacheRoot)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        var target = store.PathFor(StoreId);
-        var marker = Path.Combine(target, "README.md");
-        if (File.Exists(marker))
+        var target = PathIn(cacheRoot);
+        if (IsWritten(cacheRoot))
         {
             return target;
         }
 
-        // Written beside the store's own partial downloads, then moved into place, so readers never see half a model.
-        var staging = Path.Combine(store.PartialRoot, "capa--capa-tiny." + Guid.NewGuid().ToString("N"));
+        // Written beside its final place, then moved there, so readers never see half a model.
+        var staging = Path.Combine(cacheRoot, ".staging-" + ModelId + "." + Guid.NewGuid().ToString("N"));
         try
         {
             TestModelWriter.Write(new TestModelSpec { Arch = TestModelArch.Qwen2, Size = TestModelSize.Tiny, Quants = [TestModelQuant.Fp32], Seed = Seed }, staging);
             File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             if (Directory.Exists(target))
             {
                 Directory.Delete(target, recursive: true);
@@ -80,7 +85,7 @@ public static class CapaTiny
             {
                 Directory.Move(staging, target);
             }
-            catch (IOException) when (File.Exists(marker))
+            catch (IOException) when (IsWritten(cacheRoot))
             {
                 // Another process finished first.
             }

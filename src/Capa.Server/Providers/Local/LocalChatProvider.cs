@@ -11,13 +11,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Capa.Server.Providers.Local;
 
 /// <summary>
-/// Serves the chat models of the local store on the ONNX engine. Models load on first use and stay loaded. When the
-/// store holds no chat model, <c>capa-tiny</c> is created and served (see <see cref="CapaTiny"/>).
+/// Serves the chat models of the local store on the ONNX engine, under the ids the store gives them (<c>ORG/NAME</c>,
+/// or <c>NAME</c> for a folder directly under the store). Models load on first use and stay loaded. When the store holds
+/// no chat model, <c>capa-tiny</c> is created in Capa's cache and served (see <see cref="CapaTiny"/>). Serving never
+/// writes into the models folder: file digests are cached in Capa's cache too.
 /// </summary>
 public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 {
     private readonly LocalProviderOptions _options;
     private readonly ModelStore _store;
+    private readonly string _cacheRoot;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Lazy<LocalChatModel>> _loaded = new(StringComparer.Ordinal);
@@ -30,6 +33,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _store = ModelStore.Open(options.ModelsDirectory);
+        _cacheRoot = Path.GetFullPath(options.CacheDirectory ?? ModelStore.DefaultCacheRoot());
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
@@ -40,14 +44,20 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     public bool ServesTinyModel => Models().Any(m => m.Model.Id == CapaTiny.ModelId);
 
     /// <summary>
-    /// Prepares the store for serving: creates <c>capa-tiny</c> when the store holds no chat model (and creation is on).
-    /// Returns the banner to show at start-up when <c>capa-tiny</c> is served, else null.
+    /// Prepares for serving: logs, per folder of the store that is not served, why and what layout is expected; creates
+    /// <c>capa-tiny</c> in Capa's cache when the store holds no chat model (and creation is on). Returns the banner to
+    /// show at start-up when <c>capa-tiny</c> is served, else null.
     /// </summary>
     public string? PrepareStore()
     {
-        if (_options.CreateTinyModelWhenEmpty && !CapaTiny.StoreHasOtherChatModel(_store))
+        foreach (var ignored in _store.Scan().Ignored)
         {
-            CapaTiny.Ensure(_store);
+            LogIgnoredFolder(_logger, ignored.Directory, ignored.Reason);
+        }
+
+        if (_options.CreateTinyModelWhenEmpty && !CapaTiny.StoreHasChatModel(_store))
+        {
+            CapaTiny.Ensure(_cacheRoot);
             _listedAt = DateTime.MinValue;
             return CapaTiny.Banner;
         }
@@ -93,7 +103,11 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 
     private LocalChatModel Load(string id, string directory)
     {
-        var model = LocalChatModel.Load(directory, _options.Model with { Name = id });
+        var model = LocalChatModel.Load(directory, _options.Model with
+        {
+            Name = id,
+            DigestCachePath = _options.Model.DigestCachePath ?? DigestCachePath(directory),
+        });
         LogLoaded(_logger, id, model.Folder.Variant.Name(), model.Decoder.LayerCount, model.Decoder.MatMulNBitsAccuracyLevel ?? "n/a", model.SystemFingerprint, model.ChatTemplateSource);
         return model;
     }
@@ -113,16 +127,16 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         }
 
         var stored = _store.List().Where(m => m.Capabilities.Contains(Engine.Models.Store.ModelCapabilities.Chat)).ToList();
-        var others = stored.Where(m => !string.Equals(m.Id, CapaTiny.StoreId, StringComparison.OrdinalIgnoreCase)).ToList();
         var list = new List<(ProviderModel, string)>();
-        if (others.Count > 0)
+        if (stored.Count > 0)
         {
-            list.AddRange(others.Select(m => (Describe(m.Id, m.Directory), m.Directory)));
+            list.AddRange(stored.Select(m => (Describe(m.Id, m.Directory), m.Directory)));
         }
-        else if (stored.Count > 0)
+        else if (_options.CreateTinyModelWhenEmpty && CapaTiny.IsWritten(_cacheRoot))
         {
             // capa-tiny is served only while no real chat model is installed, so aliases always reach a real model first.
-            list.Add((Describe(CapaTiny.ModelId, stored[0].Directory), stored[0].Directory));
+            var tiny = CapaTiny.PathIn(_cacheRoot);
+            list.Add((Describe(CapaTiny.ModelId, tiny), tiny));
         }
 
         lock (_lock)
@@ -133,9 +147,17 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         }
     }
 
+    /// <summary>A digest cache per model folder, in Capa's cache (the folder may be the user's: nothing is written there).</summary>
+    private string DigestCachePath(string directory)
+    {
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(directory))))[..16];
+        return Path.Combine(_cacheRoot, "digests", key + ".json");
+    }
+
     private static ProviderModel Describe(string id, string directory) => new(id, Routing.ModelCapabilities.Chat)
     {
-        OwnedBy = id == CapaTiny.ModelId ? "capa" : id.Split('/')[0],
+        // OpenAI's owned_by is the organisation: the ORG of ORG/NAME; a bare NAME placed by hand is the user's.
+        OwnedBy = id == CapaTiny.ModelId ? "capa" : id.Contains('/', StringComparison.Ordinal) ? id.Split('/')[0] : "local",
         Created = new DateTimeOffset(Directory.GetCreationTimeUtc(directory)).ToUnixTimeSeconds(),
     };
 
@@ -237,6 +259,9 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local model {Id}: variant {Variant}, {Layers} layers, MatMulNBits accuracy_level {AccuracyLevel}, fingerprint {Fingerprint}, chat template from {TemplateSource}")]
     private static partial void LogLoaded(ILogger logger, string id, string variant, int layers, string accuracyLevel, string fingerprint, string templateSource);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Not serving {Directory}: {Reason}")]
+    private static partial void LogIgnoredFolder(ILogger logger, string directory, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Local model {Id} cannot be loaded")]
     private static partial void LogLoadFailed(ILogger logger, string id, Exception exception);

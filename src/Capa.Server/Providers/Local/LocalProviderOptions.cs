@@ -9,7 +9,13 @@ public sealed record LocalProviderOptions
     /// <summary>The model store's root (<c>CAPA_MODELS</c> or <c>~/.capa/models</c> when null).</summary>
     public string? ModelsDirectory { get; init; }
 
-    /// <summary>Create and serve <c>capa-tiny</c> when the store holds no chat model (default true).</summary>
+    /// <summary>
+    /// Where Capa keeps its own files (<c>capa-tiny</c>, model file digests): never the models folder, which may be the
+    /// user's. Null: <c>CAPA_CACHE</c>, else <c>~/.capa/cache</c>.
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Create and serve <c>capa-tiny</c> (in <see cref="CacheDirectory"/>) when the store holds no chat model (default true).</summary>
     public bool CreateTinyModelWhenEmpty { get; init; } = true;
 
     /// <summary>How each model is loaded and run (variant, threads, scheduler limits).</summary>

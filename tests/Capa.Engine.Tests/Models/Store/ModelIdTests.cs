@@ -35,6 +35,21 @@ public sealed class ModelIdTests
         Assert.False(string.IsNullOrWhiteSpace(error));
     }
 
+    [Theory]
+    [InlineData("qwen2-tiny", true)]
+    [InlineData("org/name", true)]
+    [InlineData("Qwen2.5-0.5B", true)]
+    [InlineData(".partial", false)]
+    [InlineData("..", false)]
+    [InlineData("bad name", false)]
+    [InlineData("a/b/c", false)]
+    [InlineData("", false)]
+    public void Local_ids_are_a_bare_name_or_ORG_NAME(string id, bool valid)
+    {
+        Assert.Equal(valid, ModelId.IsValidLocal(id, out var error));
+        Assert.Equal(valid, error is null);
+    }
+
     [Fact]
     public void Parts_are_at_most_96_characters()
     {

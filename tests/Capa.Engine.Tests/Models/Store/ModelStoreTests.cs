@@ -113,8 +113,75 @@ public sealed class ModelStoreTests : IDisposable
 
         Assert.Equal("Org/Model", store.Find("org/model")?.Id);
         Assert.Throws<ArgumentException>(() => store.Find("../../etc"));
-        Assert.Throws<ArgumentException>(() => store.PathFor("no-slash"));
+        Assert.Throws<ArgumentException>(() => store.PathFor("a/b/c"));
+        Assert.Throws<ArgumentException>(() => store.PathFor(".partial"));
     }
+
+    [Fact]
+    public void Both_layouts_are_models_NAME_directly_under_the_root_and_ORG_NAME_one_level_deeper()
+    {
+        Place("qwen2-tiny", ("config.json", QwenConfig), ("onnx/model_q4.onnx", "x"));
+        Place("onnx-community/Qwen2.5-0.5B-Instruct", ("config.json", QwenConfig), ("onnx/model.onnx", "x"));
+        var store = new ModelStore(_root);
+
+        var models = store.List();
+
+        Assert.Equal(["onnx-community/Qwen2.5-0.5B-Instruct", "qwen2-tiny"], models.Select(m => m.Id));
+        Assert.Equal(Path.Combine(_root, "qwen2-tiny"), models[1].Directory);
+        Assert.Equal(ModelVariant.Q4, models[1].Variant);
+        Assert.Equal([ModelCapabilities.Chat], models[1].Capabilities);
+
+        // The id capa list shows is the id that finds it again, and the one the server serves.
+        Assert.Equal(Path.Combine(_root, "qwen2-tiny"), store.PathFor("qwen2-tiny"));
+        Assert.Equal("qwen2-tiny", store.Find("qwen2-tiny")?.Id);
+        Assert.Equal("qwen2-tiny", store.Find("QWEN2-TINY")?.Id);
+
+        // A model's own subfolders (onnx/) are never models of their own, and it is not an org.
+        Assert.Empty(store.Scan().Ignored);
+    }
+
+    [Fact]
+    public void Folders_that_are_not_models_are_reported_with_the_reason_and_the_expected_layout()
+    {
+        Place("notes", ("todo.txt", "x"));
+        Place("org/complete", ("config.json", QwenConfig));
+        Place("org/half-copied", ("tokenizer.json", "{}"));
+        Place("deep/er/model", ("config.json", QwenConfig));
+        Place("bad name", ("config.json", QwenConfig));
+        Place(".partial/org--x", ("config.json", QwenConfig));
+
+        var scan = new ModelStore(_root).Scan();
+
+        Assert.Equal(["org/complete"], scan.Models.Select(m => m.Id));
+        var ignored = scan.Ignored.ToDictionary(i => Path.GetRelativePath(_root, i.Directory).Replace('\\', '/'), i => i.Reason);
+        Assert.Equal(["bad name", "deep", "notes", "org/half-copied"], ignored.Keys.Order(StringComparer.Ordinal));
+        Assert.All(ignored.Where(i => i.Key != "bad name"), i => Assert.Contains("NAME/", i.Value, StringComparison.Ordinal));
+        Assert.All(ignored.Where(i => i.Key != "bad name"), i => Assert.Contains("ORG/NAME/", i.Value, StringComparison.Ordinal));
+        Assert.Contains("not a usable model id", ignored["bad name"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reading_the_store_writes_nothing_into_it()
+    {
+        Place("qwen2-tiny", ("config.json", QwenConfig), ("onnx/model_q4.onnx", "x"));
+        Place("org/model", ("config.json", QwenConfig));
+        Place("notes", ("todo.txt", "x"));
+        var before = Snapshot();
+        var store = new ModelStore(_root);
+
+        store.Scan();
+        store.List();
+        store.Find("qwen2-tiny");
+        store.Find("org/model");
+        store.Find("missing");
+
+        Assert.Equal(before, Snapshot());
+    }
+
+    private List<string> Snapshot() =>
+        [.. Directory.EnumerateFileSystemEntries(_root, "*", SearchOption.AllDirectories)
+            .Select(p => $"{Path.GetRelativePath(_root, p)} {(File.Exists(p) ? new FileInfo(p).Length : -1)} {File.GetLastWriteTimeUtc(p).Ticks}")
+            .Order(StringComparer.Ordinal)];
 
     [Fact]
     public void PathFor_is_org_then_name_under_the_root()

@@ -27,6 +27,7 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
         _provider = new LocalChatProvider(new LocalProviderOptions
         {
             ModelsDirectory = _models,
+            CacheDirectory = _models + ".cache",
             Model = new LocalChatModelOptions { Decoder = new OnnxDecoderOptions { IntraOpThreads = 1 }, Scheduler = new GenerationSchedulerOptions { MaxConcurrentRequests = 2, MaxQueuedRequests = 0, RetryAfter = TimeSpan.FromSeconds(3) } },
         });
         _banner = _provider.PrepareStore();
@@ -37,7 +38,13 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
     {
         await _server.DisposeAsync();
         _provider.Dispose();
-        Directory.Delete(_models, recursive: true);
+        foreach (var directory in new[] { _models, _models + ".cache" })
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 
     private ChatClient Chat(string model) => new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions
@@ -60,7 +67,8 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
         Assert.Contains("RANDOM weights", _banner, StringComparison.Ordinal);
         Assert.Contains("capa pull onnx-community/Qwen2.5-0.5B-Instruct", _banner, StringComparison.Ordinal);
         Assert.True(_provider.ServesTinyModel);
-        var card = File.ReadAllText(Path.Combine(_models, "capa", "capa-tiny", "README.md"));
+        var card = File.ReadAllText(Path.Combine(_models + ".cache", "capa-tiny", "README.md"));
+        Assert.False(Directory.Exists(_models), "capa-tiny is written in Capa's cache, not in the models folder");
         Assert.Contains("random weights", card, StringComparison.Ordinal);
         var models = await _provider.GetModelsAsync(CancellationToken.None);
         Assert.Equal(CapaTiny.ModelId, Assert.Single(models).Id);

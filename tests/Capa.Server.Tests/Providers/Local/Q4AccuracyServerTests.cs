@@ -23,7 +23,11 @@ public sealed class Q4AccuracyServerTests : IDisposable
             new TestModelSpec { Arch = TestModelArch.Qwen2, Size = TestModelSize.Tiny, Quants = [TestModelQuant.Q4], Seed = 7 },
             Path.Combine(_models, "test", "tiny-q4"));
 
-    public void Dispose() => Directory.Delete(_models, recursive: true);
+    public void Dispose()
+    {
+        Directory.Delete(_models, recursive: true);
+        Directory.Delete(_models + ".cache", recursive: true);
+    }
 
     [Fact]
     public async Task TheSettingReachesTheEngine_AndChangesTheFingerprint()
@@ -47,6 +51,7 @@ public sealed class Q4AccuracyServerTests : IDisposable
         await using var server = await CapaTestServer.StartAsync(options, builder => builder.Services.AddLocalChatProvider(new LocalProviderOptions
         {
             ModelsDirectory = _models,
+            CacheDirectory = _models + ".cache",
             CreateTinyModelWhenEmpty = false,
             Model = new LocalChatModelOptions { Decoder = new OnnxDecoderOptions { IntraOpThreads = 1 } },
         }));
