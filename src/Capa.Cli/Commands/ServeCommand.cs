@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Capa.Engine.Generation;
+using Capa.Engine.Models.Store;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
@@ -90,7 +91,7 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new CliException($"cannot prepare the model store {options.ModelsDirectory}: {e.Message}");
+                throw new CliException($"cannot prepare the models of {options.ModelsDirectory} (or Capa's cache, {ModelStore.DefaultCacheRoot()}): {e.Message}");
             }
 
             try

@@ -61,9 +61,9 @@ public sealed class ModelStore
 
     /// <summary>
     /// Where Capa keeps files of its own, never inside a models folder (which may be the user's): <c>CAPA_CACHE</c> when
-    /// set, else <c>~/.capa/cache</c>.
+    /// set, else <c>~/.capa/cache</c>, else (no home folder, as for some service accounts) a folder under the system's
+    /// temporary folder: everything in it can be made again.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Neither <c>CAPA_CACHE</c> nor a home folder is known.</exception>
     public static string DefaultCacheRoot()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(CacheEnvironmentVariable);
@@ -73,12 +73,9 @@ public sealed class ModelStore
         }
 
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        if (string.IsNullOrEmpty(home))
-        {
-            throw new InvalidOperationException($"No home folder is known: set {CacheEnvironmentVariable} to a folder Capa may write its cache to.");
-        }
-
-        return Path.Combine(home, ".capa", "cache");
+        return string.IsNullOrEmpty(home)
+            ? Path.Combine(Path.GetTempPath(), "capa-cache-" + Environment.UserName)
+            : Path.Combine(home, ".capa", "cache");
     }
 
     /// <summary>The store at <paramref name="root"/> when given (e.g. <c>--models-dir</c>), else at <see cref="DefaultRoot"/>.</summary>
