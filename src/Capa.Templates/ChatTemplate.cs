@@ -64,4 +64,20 @@ public sealed class ChatTemplate
         ArgumentNullException.ThrowIfNull(clock);
         return new Interpreter(_map, clock).Render(_program, variables);
     }
+
+    /// <summary>
+    /// Renders the template as <see cref="Render(IReadOnlyDictionary{string, object?}, TimeProvider)"/> does, and
+    /// reports where text from data (every variable but <see cref="TemplateDataMarking.MarkupVariables"/>) writes one
+    /// of <paramref name="marking"/>'s control texts, so that a tokenizer reads those as plain text and only the
+    /// template's own markup as control tokens.
+    /// </summary>
+    /// <inheritdoc cref="Render(IReadOnlyDictionary{string, object?})"/>
+    public MarkedText RenderMarked(IReadOnlyDictionary<string, object?> variables, TemplateDataMarking marking, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        ArgumentNullException.ThrowIfNull(marking);
+        var marker = new DataMarker(marking, Source);
+        var prepared = marker.Prepare(variables);
+        return marker.Finish(new Interpreter(_map, clock ?? TimeProvider.System).Render(_program, prepared));
+    }
 }

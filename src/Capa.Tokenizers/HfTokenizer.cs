@@ -100,11 +100,15 @@ public sealed class HfTokenizer
         UnkToken = ReadSpecial(config, "unk_token")
             ?? (_model.Options.UnkToken is { } unk ? new SpecialToken(unk, TokenToId(unk)) : null);
         _cleanUpTokenizationSpaces = config.GetBool("clean_up_tokenization_spaces", false);
+        SpecialTokens = [.. added.Where(t => t.Special).Select(t => t.Content).Distinct(StringComparer.Ordinal)];
         _tokenBytes = new Lazy<(byte[], int[])>(BuildTokenBytes);
     }
 
     /// <summary>The number of ids: the highest id in the vocabulary or added tokens, plus one.</summary>
     public int VocabSize { get; }
+
+    /// <summary>The contents of the added tokens marked special (control tokens such as &lt;|im_end|&gt;).</summary>
+    public IReadOnlyList<string> SpecialTokens { get; }
 
     /// <summary>tokenizer_config.json's bos_token, when it names one.</summary>
     public SpecialToken? BosToken { get; }
@@ -180,11 +184,18 @@ public sealed class HfTokenizer
     /// Encodes <paramref name="text"/>. Added and special tokens written in the text become their single ids;
     /// <paramref name="addSpecialTokens"/> applies the post-processor (for example Llama 3's BOS).
     /// </summary>
-    public int[] Encode(string text, bool addSpecialTokens = false)
+    public int[] Encode(string text, bool addSpecialTokens = false) => Encode(text, null, addSpecialTokens);
+
+    /// <summary>
+    /// Encodes <paramref name="text"/>, where a special token that would cover one of <paramref name="plainPositions"/>
+    /// (ascending; typically where message text wrote it, see <c>ChatTemplate.RenderMarked</c>) is read as plain text.
+    /// Other special tokens, and added tokens that are not special, become their ids as in <see cref="Encode(string, bool)"/>.
+    /// </summary>
+    public int[] Encode(string text, IReadOnlyList<int>? plainPositions, bool addSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
-        foreach (var (start, end, token) in _rawMatcher.Split(text))
+        foreach (var (start, end, token) in _rawMatcher.Split(text, plainPositions))
         {
             if (token is not null)
             {
@@ -203,7 +214,8 @@ public sealed class HfTokenizer
                 continue;
             }
 
-            var subsections = _normalizedMatcher.Split(section);
+            // Positions do not survive normalization: a section holding marked text matches no normalized special token.
+            var subsections = _normalizedMatcher.Split(section, plainPositions is { Count: > 0 } && AddedTokenMatcher.Covers(plainPositions, start, end) ? AllPositions : null);
             for (int i = 0; i < subsections.Count; i++)
             {
                 var (subStart, subEnd, subToken) = subsections[i];
@@ -235,6 +247,9 @@ public sealed class HfTokenizer
 
         return [.. ids];
     }
+
+    // A list that covers every position of any range.
+    private static readonly IReadOnlyList<int> AllPositions = new EveryPosition();
 
     /// <summary>Decodes ids to text as the reference decode does; ids outside the vocabulary are ignored.</summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) =>
@@ -374,4 +389,16 @@ public sealed class HfTokenizer
         };
         return content is null ? null : new SpecialToken(content, TokenToId(content));
     }
+}
+
+/// <summary>The ascending list 0, 1, 2, … int.MaxValue - 1, without storage.</summary>
+file sealed class EveryPosition : IReadOnlyList<int>
+{
+    public int this[int index] => index;
+
+    public int Count => int.MaxValue;
+
+    public IEnumerator<int> GetEnumerator() => Enumerable.Range(0, int.MaxValue).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -12,6 +12,7 @@ namespace Capa.Engine.Generation;
 public sealed class LocalChatModel : IDisposable
 {
     private readonly ChatTemplate _template;
+    private readonly TemplateDataMarking _marking;
     private readonly OnnxDecoderModel _decoder;
 
     private LocalChatModel(string name, ModelFolder folder, HfGenerationTokenizer tokenizer, ChatTemplate template, string templateSource,
@@ -21,6 +22,9 @@ public sealed class LocalChatModel : IDisposable
         Folder = folder;
         Tokenizer = tokenizer;
         _template = template;
+
+        // Message text (everything but the model's own bos/eos strings) can write special tokens only as plain text.
+        _marking = new TemplateDataMarking(tokenizer.Tokenizer.SpecialTokens, ["bos_token", "eos_token"]);
         ChatTemplateSource = templateSource;
         _decoder = decoder;
         Engine = engine;
@@ -139,9 +143,11 @@ public sealed class LocalChatModel : IDisposable
     /// <summary>
     /// Renders the chat template. <paramref name="variables"/> holds <c>messages</c> (and <c>tools</c> when any); the
     /// model's <c>bos_token</c>, <c>eos_token</c> and <c>add_generation_prompt = true</c> are added unless given.
+    /// The result marks where message text (every variable but <c>bos_token</c> and <c>eos_token</c>) wrote a special
+    /// token, which <see cref="Tokenize(MarkedText)"/> then reads as plain text.
     /// </summary>
     /// <exception cref="GenerationRequestException">The template failed (its own message is quoted: a 400 for the client).</exception>
-    public string RenderPrompt(IReadOnlyDictionary<string, object?> variables)
+    public MarkedText RenderPrompt(IReadOnlyDictionary<string, object?> variables)
     {
         ArgumentNullException.ThrowIfNull(variables);
         var all = new Dictionary<string, object?>(variables, StringComparer.Ordinal);
@@ -150,7 +156,7 @@ public sealed class LocalChatModel : IDisposable
         all.TryAdd("eos_token", Folder.EosToken ?? string.Empty);
         try
         {
-            return _template.Render(all);
+            return _template.RenderMarked(all, _marking);
         }
         catch (TemplateException ex)
         {
@@ -158,8 +164,18 @@ public sealed class LocalChatModel : IDisposable
         }
     }
 
-    /// <summary>Tokenizes a rendered prompt (the template already wrote the special tokens it wants).</summary>
+    /// <summary>Tokenizes prompt text whole: every special token written in it is the control token.</summary>
     public IReadOnlyList<int> Tokenize(string prompt) => Tokenizer.Encode(prompt, addSpecialTokens: false);
+
+    /// <summary>
+    /// Tokenizes a rendered prompt: the template's markup as control tokens (it already wrote the ones it wants), and a
+    /// special token that message text wrote as the plain text it is.
+    /// </summary>
+    public IReadOnlyList<int> Tokenize(MarkedText prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return Tokenizer.Tokenizer.Encode(prompt.Text, prompt.DataPositions);
+    }
 
     /// <summary>Starts a generation (see <see cref="TextGenerationEngine.StartAsync"/>).</summary>
     public Task<GenerationStream> StartAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
