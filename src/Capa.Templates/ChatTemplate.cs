@@ -71,13 +71,19 @@ public sealed class ChatTemplate
     /// of <paramref name="marking"/>'s control texts, so that a tokenizer reads those as plain text and only the
     /// template's own markup as control tokens.
     /// </summary>
-    /// <inheritdoc cref="Render(IReadOnlyDictionary{string, object?})"/>
-    public MarkedText RenderMarked(IReadOnlyDictionary<string, object?> variables, TemplateDataMarking marking, TimeProvider? clock = null)
+    /// <param name="variables">The variables, as for <see cref="Render(IReadOnlyDictionary{string, object?})"/>.</param>
+    /// <param name="marking">The control texts and the markup variables.</param>
+    /// <param name="clock">The clock for <c>strftime_now</c>; null for the system clock.</param>
+    /// <param name="maxOutputChars">When set, rendering stops as soon as the output would pass this many characters
+    /// (<see cref="TemplateErrorKind.OutputLimit"/>), before copying the text that passes it.</param>
+    /// <exception cref="TemplateException">Rendering failed, the template raised, or the output passed <paramref name="maxOutputChars"/>.</exception>
+    /// <exception cref="ArgumentException">A variable has a type that cannot be passed to a template.</exception>
+    public MarkedText RenderMarked(IReadOnlyDictionary<string, object?> variables, TemplateDataMarking marking, TimeProvider? clock = null, int? maxOutputChars = null)
     {
         ArgumentNullException.ThrowIfNull(variables);
         ArgumentNullException.ThrowIfNull(marking);
         var marker = new DataMarker(marking, Source);
         var prepared = marker.Prepare(variables);
-        return marker.Finish(new Interpreter(_map, clock ?? TimeProvider.System).Render(_program, prepared));
+        return marker.Finish(new Interpreter(_map, clock ?? TimeProvider.System, maxOutputChars).Render(_program, prepared));
     }
 }

@@ -19,6 +19,7 @@ public sealed class TemplateDataMarking
         ArgumentNullException.ThrowIfNull(controlTexts);
         ArgumentNullException.ThrowIfNull(markupVariables);
         MarkupVariables = new HashSet<string>(markupVariables, StringComparer.Ordinal);
+        var firstChars = new HashSet<char>();
         foreach (string text in controlTexts.Where(t => t.Length > 0).Distinct(StringComparer.Ordinal))
         {
             var node = Root;
@@ -35,7 +36,7 @@ public sealed class TemplateDataMarking
             }
 
             node.IsEnd = true;
-            FirstChars.Add(text[0]);
+            firstChars.Add(text[0]);
             for (int k = MinEdgePiece; k < text.Length; k++)
             {
                 EdgeSuffixes.Add(text[^k..]);
@@ -43,6 +44,8 @@ public sealed class TemplateDataMarking
 
             MaxLength = Math.Max(MaxLength, text.Length);
         }
+
+        FirstChars = System.Buffers.SearchValues.Create([.. firstChars]);
     }
 
     /// <summary>Variables whose strings the template may write as markup.</summary>
@@ -50,7 +53,7 @@ public sealed class TemplateDataMarking
 
     internal TrieNode Root { get; } = new();
 
-    internal HashSet<char> FirstChars { get; } = [];
+    internal System.Buffers.SearchValues<char> FirstChars { get; }
 
     internal HashSet<string> EdgeSuffixes { get; } = new(StringComparer.Ordinal);
 

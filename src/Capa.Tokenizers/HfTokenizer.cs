@@ -34,6 +34,8 @@ public sealed class HfTokenizer
     private readonly bool[] _isAdded;
     private readonly bool _cleanUpTokenizationSpaces;
     private readonly Lazy<(byte[] Bytes, int[] Offsets)> _tokenBytes;
+    private readonly double? _charsPerToken;
+    private readonly bool _dropsWhitespace;
 
     private HfTokenizer(JsonElement tokenizer, JsonElement config)
     {
@@ -101,6 +103,7 @@ public sealed class HfTokenizer
             ?? (_model.Options.UnkToken is { } unk ? new SpecialToken(unk, TokenToId(unk)) : null);
         _cleanUpTokenizationSpaces = config.GetBool("clean_up_tokenization_spaces", false);
         SpecialTokens = [.. added.Where(t => t.Special).Select(t => t.Content).Distinct(StringComparer.Ordinal)];
+        (_charsPerToken, _dropsWhitespace) = LengthPerToken(added);
         _tokenBytes = new Lazy<(byte[], int[])>(BuildTokenBytes);
     }
 
@@ -109,6 +112,12 @@ public sealed class HfTokenizer
 
     /// <summary>The contents of the added tokens marked special (control tokens such as &lt;|im_end|&gt;).</summary>
     public IReadOnlyList<string> SpecialTokens { get; }
+
+    /// <summary>
+    /// The most UTF-16 units of input text one id can stand for, where that is bounded for all text (whitespace
+    /// included); null otherwise. Text longer than this times a token budget provably needs more tokens than the budget.
+    /// </summary>
+    public double? MaxCharsPerToken => _dropsWhitespace ? null : _charsPerToken;
 
     /// <summary>tokenizer_config.json's bos_token, when it names one.</summary>
     public SpecialToken? BosToken { get; }
@@ -250,6 +259,63 @@ public sealed class HfTokenizer
 
     // A list that covers every position of any range.
     private static readonly IReadOnlyList<int> AllPositions = new EveryPosition();
+
+    /// <summary>
+    /// A lower bound on the number of ids <see cref="Encode(string, IReadOnlyList{int}?, bool)"/> gives for
+    /// <paramref name="text"/>, found in one pass without encoding: no id stands for more input than the longest
+    /// vocabulary or added token after the normalizer's greatest shrinkage (whitespace not counted where a stage can
+    /// drop it: a Strip normalizer, a whitespace split, an added token that strips its neighbours). 0 when the
+    /// tokenizer's stages can shrink text without bound.
+    /// </summary>
+    public long MinimumTokenCount(ReadOnlySpan<char> text)
+    {
+        if (_charsPerToken is not { } perToken)
+        {
+            return 0;
+        }
+
+        long counted = text.Length;
+        if (_dropsWhitespace)
+        {
+            counted = 0;
+            foreach (char c in text)
+            {
+                if (!char.IsWhiteSpace(c))
+                {
+                    counted++;
+                }
+            }
+        }
+
+        return (long)Math.Ceiling(counted / perToken);
+    }
+
+    // The input text one id can stand for: the longest token (a byte-level token's characters are bytes, never fewer
+    // than the UTF-16 units they encode; an unknown character or byte fallback stands for at most a surrogate pair),
+    // times how much the normalizer can shrink text. Unknown characters fused into one id are unbounded.
+    private (double? PerToken, bool DropsWhitespace) LengthPerToken(List<AddedToken> added)
+    {
+        if (_model.Options is { FuseUnk: true, ByteFallback: false } && _model.UnkId is not null)
+        {
+            return (null, false);
+        }
+
+        var longest = 2;
+        foreach (string token in _model.Vocab.Keys)
+        {
+            longest = Math.Max(longest, token.Length);
+        }
+
+        foreach (var token in added)
+        {
+            longest = Math.Max(longest, token.Content.Length);
+        }
+
+        var strips = added.Any(t => t.LStrip || t.RStrip) ? new LengthBound(1, DropsWhitespace: true) : LengthBound.Exact;
+        return LengthBound.Combine([_normalizer is null ? LengthBound.Exact : _normalizer.Bound, _preTokenizer is null ? LengthBound.Exact : _preTokenizer.Bound, strips]) is { } bound
+            ? (longest * bound.Shrink, bound.DropsWhitespace)
+            : (null, false);
+    }
 
     /// <summary>Decodes ids to text as the reference decode does; ids outside the vocabulary are ignored.</summary>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false) =>

@@ -13,6 +13,10 @@ public sealed class LocalChatModel : IDisposable
 {
     private readonly ChatTemplate _template;
     private readonly TemplateDataMarking _marking;
+
+    // Rendering and tokenizing a long prompt allocate in proportion to it (the text, its normalized form, pieces,
+    // ids): a few at a time, so a burst of long prompts waits instead of multiplying that memory.
+    private readonly SemaphoreSlim _preparing = new(Math.Max(1, Environment.ProcessorCount));
     private readonly OnnxDecoderModel _decoder;
 
     private LocalChatModel(string name, ModelFolder folder, HfGenerationTokenizer tokenizer, ChatTemplate template, string templateSource,
@@ -154,9 +158,17 @@ public sealed class LocalChatModel : IDisposable
         all.TryAdd("add_generation_prompt", true);
         all.TryAdd("bos_token", Folder.BosToken ?? string.Empty);
         all.TryAdd("eos_token", Folder.EosToken ?? string.Empty);
+        // Text longer than the context times the most one token can stand for cannot fit: rendering stops there,
+        // before copying it.
+        var perToken = Tokenizer.Tokenizer.MaxCharsPerToken;
+        int? limit = perToken is { } chars ? (int)Math.Min(int.MaxValue - 1, Math.Ceiling(chars * MaxContextLength)) : null;
         try
         {
-            return _template.RenderMarked(all, _marking);
+            return _template.RenderMarked(all, _marking, clock: null, maxOutputChars: limit);
+        }
+        catch (TemplateException ex) when (ex.Kind == TemplateErrorKind.OutputLimit)
+        {
+            throw new ContextLengthExceededException(MaxContextLength, MaxContextLength + 1L);
         }
         catch (TemplateException ex)
         {
@@ -171,10 +183,36 @@ public sealed class LocalChatModel : IDisposable
     /// Tokenizes a rendered prompt: the template's markup as control tokens (it already wrote the ones it wants), and a
     /// special token that message text wrote as the plain text it is.
     /// </summary>
+    /// <exception cref="ContextLengthExceededException">The prompt provably needs the whole context or more (found
+    /// from its length, without tokenizing it).</exception>
     public IReadOnlyList<int> Tokenize(MarkedText prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
+        var minimum = Tokenizer.Tokenizer.MinimumTokenCount(prompt.Text);
+        if (minimum >= MaxContextLength)
+        {
+            throw new ContextLengthExceededException(MaxContextLength, minimum);
+        }
+
         return Tokenizer.Tokenizer.Encode(prompt.Text, prompt.DataPositions);
+    }
+
+    /// <summary>
+    /// Renders and tokenizes a prompt (<see cref="RenderPrompt"/>, then <see cref="Tokenize(MarkedText)"/>), a bounded
+    /// number at a time: a caller waits (asynchronously) while as many prompts as there are processors are prepared.
+    /// </summary>
+    /// <exception cref="GenerationRequestException">The template failed, or the prompt does not fit the context.</exception>
+    public async Task<IReadOnlyList<int>> PreparePromptAsync(IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+    {
+        await _preparing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Tokenize(RenderPrompt(variables));
+        }
+        finally
+        {
+            _preparing.Release();
+        }
     }
 
     /// <summary>Starts a generation (see <see cref="TextGenerationEngine.StartAsync"/>).</summary>
@@ -186,5 +224,6 @@ public sealed class LocalChatModel : IDisposable
     {
         Engine.Dispose();
         _decoder.Dispose();
+        _preparing.Dispose();
     }
 }

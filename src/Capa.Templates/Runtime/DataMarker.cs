@@ -66,8 +66,19 @@ internal sealed class DataMarker
 
         var positions = new List<int>();
         var text = new StringBuilder(rendered.Length);
+        var stops = System.Buffers.SearchValues.Create([.. _originals.Keys, '\\']);
         for (int i = 0; i < rendered.Length; i++)
         {
+            // Runs without a stand-in (or an escape that may write one) are copied whole.
+            int run = rendered.AsSpan(i).IndexOfAny(stops);
+            if (run != 0)
+            {
+                int length = run < 0 ? rendered.Length - i : run;
+                text.Append(rendered, i, length);
+                i += length - 1;
+                continue;
+            }
+
             char c = rendered[i];
             if (_originals.TryGetValue(c, out char original))
             {
@@ -95,12 +106,11 @@ internal sealed class DataMarker
 
     private void NoteUsed(string s)
     {
-        foreach (char c in s)
+        var rest = s.AsSpan();
+        for (int i = rest.IndexOfAnyInRange(PrivateUseFirst, PrivateUseLast); i >= 0; i = rest.IndexOfAnyInRange(PrivateUseFirst, PrivateUseLast))
         {
-            if (c is >= PrivateUseFirst and <= PrivateUseLast)
-            {
-                _used[c - PrivateUseFirst] = true;
-            }
+            _used[rest[i] - PrivateUseFirst] = true;
+            rest = rest[(i + 1)..];
         }
     }
 
@@ -156,9 +166,9 @@ internal sealed class DataMarker
     {
         char[]? chars = null;
         var firstChars = _marking.FirstChars;
-        for (int i = 0; i < s.Length; i++)
+        for (int i = s.AsSpan().IndexOfAny(firstChars); i >= 0; i = IndexOfAny(s, i + 1, firstChars))
         {
-            if (firstChars.Contains(s[i]) && StartsControlText(s, i))
+            if (StartsControlText(s, i))
             {
                 chars ??= s.ToCharArray();
                 chars[i] = StandIn(s[i]);
@@ -178,6 +188,12 @@ internal sealed class DataMarker
         }
 
         return chars is null ? s : new string(chars);
+    }
+
+    private static int IndexOfAny(string s, int from, System.Buffers.SearchValues<char> values)
+    {
+        int found = s.AsSpan(from).IndexOfAny(values);
+        return found < 0 ? -1 : from + found;
     }
 
     // Whether a control text starts at i, or a proper prefix of one runs to the end of s.
