@@ -18,11 +18,11 @@ internal sealed class BodyBudget : IDisposable
     private readonly int _budget;
     private readonly long _maxBodyBytes;
 
-    /// <summary>Creates a budget of four of the largest bodies allowed (at least 64 MiB).</summary>
+    /// <summary>Creates a budget of two of the largest bodies allowed (at least 32 MiB).</summary>
     public BodyBudget(long maxBodyBytes)
     {
         _maxBodyBytes = maxBodyBytes;
-        _budget = (int)Math.Clamp(4 * Units(maxBodyBytes), 64, int.MaxValue / 2);
+        _budget = (int)Math.Clamp(2 * Units(maxBodyBytes), 32, int.MaxValue / 2);
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
             PermitLimit = _budget,
