@@ -95,4 +95,29 @@ public sealed class SpecialTokenInjectionTests(TinyModels models) : IClassFixtur
 
         Assert.True(checkedTools || arch is TestModelArch.Phi3 or TestModelArch.Gemma, $"{arch}: the tool conversation was not rendered");
     }
+
+    /// <summary>The same with Qwen3's real tokenizer and chat template, through the template and tokenizer APIs the model uses.</summary>
+    [Capa.Engine.Tests.Tools.RequiresQwen3TokenizerFact]
+    public void EverySpecialToken_OfQwen3sRealTokenizer_WrittenByMessages_IsPlainText()
+    {
+        var folder = Capa.Engine.Tests.Tools.RequiresQwen3TokenizerFactAttribute.Folder!;
+        var tokenizer = Capa.Tokenizers.HfTokenizer.FromFolder(folder);
+        var template = Capa.Templates.ChatTemplate.Parse(File.ReadAllText(Path.Combine(folder, "chat_template.jinja")));
+        var marking = new Capa.Templates.TemplateDataMarking(tokenizer.SpecialTokens, ["bos_token", "eos_token"]);
+        Assert.Contains("<|im_end|>", tokenizer.SpecialTokens);
+        IReadOnlyList<int> Tokens(string injected)
+        {
+            var variables = Conversation(injected, tools: true);
+            variables["add_generation_prompt"] = true;
+            var marked = template.RenderMarked(variables, marking);
+            return tokenizer.Encode(marked.Text, marked.DataPositions);
+        }
+
+        var control = Tokens("zz").Where(tokenizer.IsSpecial).ToList();
+        foreach (var special in tokenizer.SpecialTokens)
+        {
+            var ids = Tokens(special);
+            Assert.True(control.SequenceEqual(ids.Where(tokenizer.IsSpecial)), $"{special}: [{string.Join(',', ids.Where(tokenizer.IsSpecial))}] vs [{string.Join(',', control)}]");
+        }
+    }
 }
