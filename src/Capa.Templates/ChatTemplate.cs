@@ -64,4 +64,26 @@ public sealed class ChatTemplate
         ArgumentNullException.ThrowIfNull(clock);
         return new Interpreter(_map, clock).Render(_program, variables);
     }
+
+    /// <summary>
+    /// Renders the template as <see cref="Render(IReadOnlyDictionary{string, object?}, TimeProvider)"/> does, and
+    /// reports where text from data (every variable but <see cref="TemplateDataMarking.MarkupVariables"/>) writes one
+    /// of <paramref name="marking"/>'s control texts, so that a tokenizer reads those as plain text and only the
+    /// template's own markup as control tokens.
+    /// </summary>
+    /// <param name="variables">The variables, as for <see cref="Render(IReadOnlyDictionary{string, object?})"/>.</param>
+    /// <param name="marking">The control texts and the markup variables.</param>
+    /// <param name="clock">The clock for <c>strftime_now</c>; null for the system clock.</param>
+    /// <param name="maxOutputChars">When set, rendering stops as soon as the output would pass this many characters
+    /// (<see cref="TemplateErrorKind.OutputLimit"/>), before copying the text that passes it.</param>
+    /// <exception cref="TemplateException">Rendering failed, the template raised, or the output passed <paramref name="maxOutputChars"/>.</exception>
+    /// <exception cref="ArgumentException">A variable has a type that cannot be passed to a template.</exception>
+    public MarkedText RenderMarked(IReadOnlyDictionary<string, object?> variables, TemplateDataMarking marking, TimeProvider? clock = null, int? maxOutputChars = null)
+    {
+        ArgumentNullException.ThrowIfNull(variables);
+        ArgumentNullException.ThrowIfNull(marking);
+        var marker = new DataMarker(marking, Source);
+        var prepared = marker.Prepare(variables);
+        return marker.Finish(new Interpreter(_map, clock ?? TimeProvider.System, maxOutputChars).Render(_program, prepared));
+    }
 }

@@ -11,6 +11,9 @@ public enum TemplateErrorKind
 
     /// <summary>The template itself called <c>raise_exception(message)</c>; <see cref="Exception.Message"/> is that message, unchanged.</summary>
     Raised,
+
+    /// <summary>The output grew past the length the caller allowed (<see cref="ChatTemplate.RenderMarked"/>'s <c>maxOutputChars</c>); rendering stopped there.</summary>
+    OutputLimit,
 }
 
 /// <summary>

@@ -34,6 +34,8 @@ public sealed class HfTokenizer
     private readonly bool[] _isAdded;
     private readonly bool _cleanUpTokenizationSpaces;
     private readonly Lazy<(byte[] Bytes, int[] Offsets)> _tokenBytes;
+    private readonly double? _charsPerToken;
+    private readonly bool _dropsWhitespace;
 
     private HfTokenizer(JsonElement tokenizer, JsonElement config)
     {
@@ -100,11 +102,22 @@ public sealed class HfTokenizer
         UnkToken = ReadSpecial(config, "unk_token")
             ?? (_model.Options.UnkToken is { } unk ? new SpecialToken(unk, TokenToId(unk)) : null);
         _cleanUpTokenizationSpaces = config.GetBool("clean_up_tokenization_spaces", false);
+        SpecialTokens = [.. added.Where(t => t.Special).Select(t => t.Content).Distinct(StringComparer.Ordinal)];
+        (_charsPerToken, _dropsWhitespace) = LengthPerToken(added);
         _tokenBytes = new Lazy<(byte[], int[])>(BuildTokenBytes);
     }
 
     /// <summary>The number of ids: the highest id in the vocabulary or added tokens, plus one.</summary>
     public int VocabSize { get; }
+
+    /// <summary>The contents of the added tokens marked special (control tokens such as &lt;|im_end|&gt;).</summary>
+    public IReadOnlyList<string> SpecialTokens { get; }
+
+    /// <summary>
+    /// The most UTF-16 units of input text one id can stand for, where that is bounded for all text (whitespace
+    /// included); null otherwise. Text longer than this times a token budget provably needs more tokens than the budget.
+    /// </summary>
+    public double? MaxCharsPerToken => _dropsWhitespace ? null : _charsPerToken;
 
     /// <summary>tokenizer_config.json's bos_token, when it names one.</summary>
     public SpecialToken? BosToken { get; }
@@ -180,11 +193,18 @@ public sealed class HfTokenizer
     /// Encodes <paramref name="text"/>. Added and special tokens written in the text become their single ids;
     /// <paramref name="addSpecialTokens"/> applies the post-processor (for example Llama 3's BOS).
     /// </summary>
-    public int[] Encode(string text, bool addSpecialTokens = false)
+    public int[] Encode(string text, bool addSpecialTokens = false) => Encode(text, null, addSpecialTokens);
+
+    /// <summary>
+    /// Encodes <paramref name="text"/>, where a special token that would cover one of <paramref name="plainPositions"/>
+    /// (ascending; typically where message text wrote it, see <c>ChatTemplate.RenderMarked</c>) is read as plain text.
+    /// Other special tokens, and added tokens that are not special, become their ids as in <see cref="Encode(string, bool)"/>.
+    /// </summary>
+    public int[] Encode(string text, IReadOnlyList<int>? plainPositions, bool addSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
-        foreach (var (start, end, token) in _rawMatcher.Split(text))
+        foreach (var (start, end, token) in _rawMatcher.Split(text, plainPositions))
         {
             if (token is not null)
             {
@@ -203,7 +223,8 @@ public sealed class HfTokenizer
                 continue;
             }
 
-            var subsections = _normalizedMatcher.Split(section);
+            // Positions do not survive normalization: a section holding marked text matches no normalized special token.
+            var subsections = _normalizedMatcher.Split(section, plainPositions is { Count: > 0 } && AddedTokenMatcher.Covers(plainPositions, start, end) ? AllPositions : null);
             for (int i = 0; i < subsections.Count; i++)
             {
                 var (subStart, subEnd, subToken) = subsections[i];
@@ -234,6 +255,66 @@ public sealed class HfTokenizer
         }
 
         return [.. ids];
+    }
+
+    // A list that covers every position of any range.
+    private static readonly IReadOnlyList<int> AllPositions = new EveryPosition();
+
+    /// <summary>
+    /// A lower bound on the number of ids <see cref="Encode(string, IReadOnlyList{int}?, bool)"/> gives for
+    /// <paramref name="text"/>, found in one pass without encoding: no id stands for more input than the longest
+    /// vocabulary or added token after the normalizer's greatest shrinkage (whitespace not counted where a stage can
+    /// drop it: a Strip normalizer, a whitespace split, an added token that strips its neighbours). 0 when the
+    /// tokenizer's stages can shrink text without bound.
+    /// </summary>
+    public long MinimumTokenCount(ReadOnlySpan<char> text)
+    {
+        if (_charsPerToken is not { } perToken)
+        {
+            return 0;
+        }
+
+        long counted = text.Length;
+        if (_dropsWhitespace)
+        {
+            counted = 0;
+            foreach (char c in text)
+            {
+                if (!char.IsWhiteSpace(c))
+                {
+                    counted++;
+                }
+            }
+        }
+
+        return (long)Math.Ceiling(counted / perToken);
+    }
+
+    // The input text one id can stand for: the longest token (a byte-level token's characters are bytes, never fewer
+    // than the UTF-16 units they encode; an unknown character or byte fallback stands for at most a surrogate pair),
+    // times how much the normalizer can shrink text. Unknown characters fused into one id are unbounded.
+    private (double? PerToken, bool DropsWhitespace) LengthPerToken(List<AddedToken> added)
+    {
+        if (_model.Options is { FuseUnk: true, ByteFallback: false } && _model.UnkId is not null)
+        {
+            return (null, false);
+        }
+
+        var longest = 2;
+        foreach (string token in _model.Vocab.Keys)
+        {
+            longest = Math.Max(longest, token.Length);
+        }
+
+        foreach (var token in added)
+        {
+            longest = Math.Max(longest, token.Content.Length);
+        }
+
+        var strips = added.Any(t => t.LStrip || t.RStrip) ? new LengthBound(1, DropsWhitespace: true) : LengthBound.Exact;
+        return LengthBound.Combine([_normalizer is null ? LengthBound.Exact : _normalizer.Bound, _preTokenizer is null ? LengthBound.Exact : _preTokenizer.Bound, strips]) is { } bound
+            ? (longest * bound.Shrink, bound.DropsWhitespace)
+            : (null, false);
     }
 
     /// <summary>Decodes ids to text as the reference decode does; ids outside the vocabulary are ignored.</summary>
@@ -374,4 +455,16 @@ public sealed class HfTokenizer
         };
         return content is null ? null : new SpecialToken(content, TokenToId(content));
     }
+}
+
+/// <summary>The ascending list 0, 1, 2, … int.MaxValue - 1, without storage.</summary>
+file sealed class EveryPosition : IReadOnlyList<int>
+{
+    public int this[int index] => index;
+
+    public int Count => int.MaxValue;
+
+    public IEnumerator<int> GetEnumerator() => Enumerable.Range(0, int.MaxValue).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -52,6 +52,20 @@ public sealed class ContextLengthExceededException : GenerationRequestException
         PromptTokens = promptTokens;
     }
 
+    /// <summary>
+    /// Creates the error for a prompt known to need at least <paramref name="minimumPromptTokens"/> tokens, found
+    /// without tokenizing all of it.
+    /// </summary>
+    public ContextLengthExceededException(int maxContextLength, long minimumPromptTokens)
+        : base(
+            $"This model's maximum context length is {maxContextLength} tokens. However, your messages resulted in at least {minimumPromptTokens} tokens. Please reduce the length of the messages.",
+            "messages",
+            "context_length_exceeded")
+    {
+        MaxContextLength = maxContextLength;
+        PromptTokens = (int)Math.Min(minimumPromptTokens, int.MaxValue);
+    }
+
     /// <summary>The model's context length.</summary>
     public int MaxContextLength { get; }
 

@@ -12,6 +12,11 @@ namespace Capa.Engine.Generation;
 public sealed class LocalChatModel : IDisposable
 {
     private readonly ChatTemplate _template;
+    private readonly TemplateDataMarking _marking;
+
+    // Rendering and tokenizing a long prompt allocate in proportion to it (the text, its normalized form, pieces,
+    // ids): a few at a time, so a burst of long prompts waits instead of multiplying that memory.
+    private readonly SemaphoreSlim _preparing = new(Math.Max(1, Environment.ProcessorCount));
     private readonly OnnxDecoderModel _decoder;
 
     private LocalChatModel(string name, ModelFolder folder, HfGenerationTokenizer tokenizer, ChatTemplate template, string templateSource,
@@ -21,6 +26,9 @@ public sealed class LocalChatModel : IDisposable
         Folder = folder;
         Tokenizer = tokenizer;
         _template = template;
+
+        // Message text (everything but the model's own bos/eos strings) can write special tokens only as plain text.
+        _marking = new TemplateDataMarking(tokenizer.Tokenizer.SpecialTokens, ["bos_token", "eos_token"]);
         ChatTemplateSource = templateSource;
         _decoder = decoder;
         Engine = engine;
@@ -139,18 +147,28 @@ public sealed class LocalChatModel : IDisposable
     /// <summary>
     /// Renders the chat template. <paramref name="variables"/> holds <c>messages</c> (and <c>tools</c> when any); the
     /// model's <c>bos_token</c>, <c>eos_token</c> and <c>add_generation_prompt = true</c> are added unless given.
+    /// The result marks where message text (every variable but <c>bos_token</c> and <c>eos_token</c>) wrote a special
+    /// token, which <see cref="Tokenize(MarkedText)"/> then reads as plain text.
     /// </summary>
     /// <exception cref="GenerationRequestException">The template failed (its own message is quoted: a 400 for the client).</exception>
-    public string RenderPrompt(IReadOnlyDictionary<string, object?> variables)
+    public MarkedText RenderPrompt(IReadOnlyDictionary<string, object?> variables)
     {
         ArgumentNullException.ThrowIfNull(variables);
         var all = new Dictionary<string, object?>(variables, StringComparer.Ordinal);
         all.TryAdd("add_generation_prompt", true);
         all.TryAdd("bos_token", Folder.BosToken ?? string.Empty);
         all.TryAdd("eos_token", Folder.EosToken ?? string.Empty);
+        // Text longer than the context times the most one token can stand for cannot fit: rendering stops there,
+        // before copying it.
+        var perToken = Tokenizer.Tokenizer.MaxCharsPerToken;
+        int? limit = perToken is { } chars ? (int)Math.Min(int.MaxValue - 1, Math.Ceiling(chars * MaxContextLength)) : null;
         try
         {
-            return _template.Render(all);
+            return _template.RenderMarked(all, _marking, clock: null, maxOutputChars: limit);
+        }
+        catch (TemplateException ex) when (ex.Kind == TemplateErrorKind.OutputLimit)
+        {
+            throw new ContextLengthExceededException(MaxContextLength, MaxContextLength + 1L);
         }
         catch (TemplateException ex)
         {
@@ -158,8 +176,44 @@ public sealed class LocalChatModel : IDisposable
         }
     }
 
-    /// <summary>Tokenizes a rendered prompt (the template already wrote the special tokens it wants).</summary>
+    /// <summary>Tokenizes prompt text whole: every special token written in it is the control token.</summary>
     public IReadOnlyList<int> Tokenize(string prompt) => Tokenizer.Encode(prompt, addSpecialTokens: false);
+
+    /// <summary>
+    /// Tokenizes a rendered prompt: the template's markup as control tokens (it already wrote the ones it wants), and a
+    /// special token that message text wrote as the plain text it is.
+    /// </summary>
+    /// <exception cref="ContextLengthExceededException">The prompt provably needs the whole context or more (found
+    /// from its length, without tokenizing it).</exception>
+    public IReadOnlyList<int> Tokenize(MarkedText prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        var minimum = Tokenizer.Tokenizer.MinimumTokenCount(prompt.Text);
+        if (minimum >= MaxContextLength)
+        {
+            throw new ContextLengthExceededException(MaxContextLength, minimum);
+        }
+
+        return Tokenizer.Tokenizer.Encode(prompt.Text, prompt.DataPositions);
+    }
+
+    /// <summary>
+    /// Renders and tokenizes a prompt (<see cref="RenderPrompt"/>, then <see cref="Tokenize(MarkedText)"/>), a bounded
+    /// number at a time: a caller waits (asynchronously) while as many prompts as there are processors are prepared.
+    /// </summary>
+    /// <exception cref="GenerationRequestException">The template failed, or the prompt does not fit the context.</exception>
+    public async Task<IReadOnlyList<int>> PreparePromptAsync(IReadOnlyDictionary<string, object?> variables, CancellationToken cancellationToken = default)
+    {
+        await _preparing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Tokenize(RenderPrompt(variables));
+        }
+        finally
+        {
+            _preparing.Release();
+        }
+    }
 
     /// <summary>Starts a generation (see <see cref="TextGenerationEngine.StartAsync"/>).</summary>
     public Task<GenerationStream> StartAsync(GenerationRequest request, CancellationToken cancellationToken = default) =>
@@ -170,5 +224,6 @@ public sealed class LocalChatModel : IDisposable
     {
         Engine.Dispose();
         _decoder.Dispose();
+        _preparing.Dispose();
     }
 }

@@ -52,6 +52,30 @@ internal sealed class ToolCallJsonScanner(string argumentsKey)
     /// <summary>The decoded name once its string is complete; null before.</summary>
     public string? Name { get; private set; }
 
+    /// <summary>
+    /// The name as far as it has been read: the decoded name once complete, else the characters of its string read so
+    /// far (up to an unfinished escape), else empty. What a call cut off inside its name is known to call.
+    /// </summary>
+    public string NameSoFar
+    {
+        get
+        {
+            if (Name is not null)
+            {
+                return Name;
+            }
+
+            if (_state != State.InName || _token.Length < 2)
+            {
+                return string.Empty;
+            }
+
+            var text = _token.ToString(1, _token.Length - 1);
+            var escape = text.IndexOf('\\', StringComparison.Ordinal);
+            return escape < 0 ? text : text[..escape];
+        }
+    }
+
     /// <summary>Whether the arguments object has opened (its first brace was read).</summary>
     public bool ArgumentsOpened { get; private set; }
 

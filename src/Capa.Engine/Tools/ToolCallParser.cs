@@ -17,12 +17,21 @@ public static class ToolCallParser
     /// <param name="format">The model's format.</param>
     /// <param name="toolNames">The names a call may use; null accepts any name.</param>
     /// <param name="newId">Creates call ids; null for <see cref="ParsedToolCall.NewId"/>.</param>
-    public static ToolCallParseResult Parse(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId = null)
+    public static ToolCallParseResult Parse(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId = null) =>
+        Parse(text, format, toolNames, newId, cutOff: false);
+
+    /// <summary>
+    /// Splits <paramref name="text"/> into content and calls; <paramref name="cutOff"/> says the output was cut by the
+    /// token limit, and then an unfinished call (an unclosed block that does not parse, a partial opening tag at the
+    /// end, a bare-JSON call that never closed) is dropped rather than shown as content.
+    /// </summary>
+    /// <inheritdoc cref="Parse(string, ToolCallFormat, IReadOnlyCollection{string}?, Func{string}?)"/>
+    public static ToolCallParseResult Parse(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string>? newId, bool cutOff)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(format);
         newId ??= ParsedToolCall.NewId;
-        return format.IsTagged ? ParseTagged(text, format, toolNames, newId) : ParseBare(text, format, toolNames, newId);
+        return format.IsTagged ? ParseTagged(text, format, toolNames, newId, cutOff) : ParseBare(text, format, toolNames, newId, cutOff);
     }
 
     /// <summary>Reads one call object (<c>{"name": ..., "arguments"|"parameters": {...}}</c>); false when it is not one.</summary>
@@ -96,7 +105,7 @@ public static class ToolCallParser
 
     internal static string CloseMarker(ToolCallFormat format) => format.CloseTag!.Trim();
 
-    private static ToolCallParseResult ParseTagged(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId)
+    private static ToolCallParseResult ParseTagged(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId, bool cutOff)
     {
         var open = OpenMarker(format);
         var close = CloseMarker(format);
@@ -108,7 +117,14 @@ public static class ToolCallParser
             var start = text.IndexOf(open, pos, StringComparison.Ordinal);
             if (start < 0)
             {
-                content.Append(text, pos, text.Length - pos);
+                var tail = text.AsSpan(pos);
+                if (cutOff)
+                {
+                    // An opening tag the limit cut short is markup.
+                    tail = tail[..^PartialMarkerLength(tail, open)];
+                }
+
+                content.Append(tail);
                 break;
             }
 
@@ -123,7 +139,7 @@ public static class ToolCallParser
             {
                 calls.Add(new ParsedToolCall(newId(), name, arguments));
             }
-            else
+            else if (end >= 0 || !cutOff)
             {
                 content.Append(text, start, next - start);
             }
@@ -132,6 +148,33 @@ public static class ToolCallParser
         }
 
         return new ToolCallParseResult(NullIfBlank(content.ToString()), calls);
+    }
+
+    private static ToolCallParseResult ParseBare(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId, bool cutOff)
+    {
+        var result = ParseBare(text, format, toolNames, newId);
+        if (cutOff && result.ToolCalls.Count == 0 && result.Content is { } content
+            && (content.StartsWith('{') || content.StartsWith(PythonTag, StringComparison.Ordinal)))
+        {
+            // A cut-off output that began as a call is an unfinished call, not text.
+            return new ToolCallParseResult(null, []);
+        }
+
+        return result;
+    }
+
+    // The longest suffix of text that is a proper prefix of the marker.
+    internal static int PartialMarkerLength(ReadOnlySpan<char> text, string marker)
+    {
+        for (var n = Math.Min(marker.Length - 1, text.Length); n > 0; n--)
+        {
+            if (text[^n..].SequenceEqual(marker.AsSpan(0, n)))
+            {
+                return n;
+            }
+        }
+
+        return 0;
     }
 
     private static ToolCallParseResult ParseBare(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId)

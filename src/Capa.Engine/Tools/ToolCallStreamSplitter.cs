@@ -47,6 +47,7 @@ public sealed class ToolCallStreamSplitter
     private bool _started;
     private bool _bare;
     private bool _completed;
+    private bool _cutOff;
     private string _heldBlank = string.Empty;
 
     // Incremental calls (constrained output only): the call being read, its scanner, how much of _pending the
@@ -200,10 +201,21 @@ public sealed class ToolCallStreamSplitter
     }
 
     /// <summary>Ends the stream: releases what was held back, as calls where it parses as calls.</summary>
-    public IReadOnlyList<ToolStreamEvent> Complete()
+    public IReadOnlyList<ToolStreamEvent> Complete() => Complete(cutOff: false);
+
+    /// <summary>
+    /// Ends the stream; <paramref name="cutOff"/> says the output was cut by the token limit (<c>length</c>). Then an
+    /// unfinished call never becomes content: a forced call (<see cref="ForConstrained"/>) cut before its arguments
+    /// opened is still a call, named as far as its name was generated (the one allowed name it can be, else the
+    /// characters so far) with empty arguments, and a call cut inside its arguments keeps the arguments so far; a call
+    /// block of free output that does not parse, a partial opening tag or close tag, and a bare-JSON call that never
+    /// closed are dropped.
+    /// </summary>
+    public IReadOnlyList<ToolStreamEvent> Complete(bool cutOff)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
         _completed = true;
+        _cutOff = cutOff;
         var events = new List<ToolStreamEvent>();
         if (!_format.IsTagged)
         {
@@ -226,8 +238,9 @@ public sealed class ToolCallStreamSplitter
                     EmitCall(events, call.Id, call.Name, call.Arguments);
                 }
             }
-            else if (text.Length > 0)
+            else if (text.Length > 0 && !(_cutOff && _bare))
             {
+                // A cut-off output that began as a call (a '{' or the python tag) is an unfinished call, not text.
                 events.Add(new ContentEvent(text));
             }
 
@@ -259,7 +272,22 @@ public sealed class ToolCallStreamSplitter
                     continue;
                 }
 
-                var keep = final ? 0 : PartialMarkerLength(text, _open!);
+                var keep = !final || _cutOff ? PartialMarkerLength(text, _open!) : 0;
+                if (final && keep > 0)
+                {
+                    // Cut off inside an opening tag: a forced output is a call from its first character; free output
+                    // loses the partial tag.
+                    EmitContent(events, text[..^keep], final: false);
+                    if (_constrained && ToolCallCount == 0)
+                    {
+                        EmitCall(events, _newId(), ResolveName(string.Empty), string.Empty);
+                    }
+
+                    _pending.Clear();
+                    EmitContent(events, string.Empty, final: true);
+                    return;
+                }
+
                 EmitContent(events, text[..^keep], final);
                 _pending.Remove(0, text.Length - keep);
                 return;
@@ -292,7 +320,9 @@ public sealed class ToolCallStreamSplitter
             {
                 // The call is out; what lies between its object and the close tag is layout (the grammar's newline).
                 var rest = end < 0 ? text : text[..end];
-                if (!string.IsNullOrWhiteSpace(rest))
+
+                // A close tag cut short is markup, not content.
+                if (!string.IsNullOrWhiteSpace(rest) && !(end < 0 && _cutOff))
                 {
                     EmitContent(events, rest, final: false);
                 }
@@ -311,7 +341,7 @@ public sealed class ToolCallStreamSplitter
                 _heldBlank = string.Empty; // whitespace between calls is layout, not content
                 EmitCall(events, _newId(), name, arguments);
             }
-            else
+            else if (end >= 0 || !_cutOff)
             {
                 EmitContent(events, _open + text[..consumed], final: false);
             }
@@ -325,6 +355,32 @@ public sealed class ToolCallStreamSplitter
                 return;
             }
         }
+    }
+
+    // The name of a forced call cut off inside it: the one allowed name that starts with what was generated, else
+    // what was generated.
+    private string ResolveName(string partial)
+    {
+        if (_toolNames is null)
+        {
+            return partial;
+        }
+
+        string? only = null;
+        foreach (var name in _toolNames)
+        {
+            if (name.StartsWith(partial, StringComparison.Ordinal))
+            {
+                if (only is not null)
+                {
+                    return partial;
+                }
+
+                only = name;
+            }
+        }
+
+        return only ?? partial;
     }
 
     private void StartCall()
@@ -357,6 +413,16 @@ public sealed class ToolCallStreamSplitter
             {
                 // A close tag before the arguments (inside the name string, say) means the parser reads no call.
                 var closed = _close is not null && _pending.ToString().Contains(_close, StringComparison.Ordinal);
+                if (final && _cutOff && !closed)
+                {
+                    var name = ResolveName(scanner.NameSoFar);
+                    // Cut off before the arguments: the call is what the grammar has settled so far.
+                    _heldBlank = string.Empty;
+                    EmitCall(events, _newId(), name, string.Empty);
+                    _pending.Clear();
+                    return CallStep.Ended;
+                }
+
                 return final || closed ? CallStep.Failed : CallStep.Wait;
             }
 
@@ -551,16 +617,5 @@ public sealed class ToolCallStreamSplitter
     }
 
     // The longest suffix of text that is a proper prefix of the marker: it may be the start of a call.
-    private static int PartialMarkerLength(string text, string marker)
-    {
-        for (var n = Math.Min(marker.Length - 1, text.Length); n > 0; n--)
-        {
-            if (text.AsSpan(text.Length - n).SequenceEqual(marker.AsSpan(0, n)))
-            {
-                return n;
-            }
-        }
-
-        return 0;
-    }
+    private static int PartialMarkerLength(string text, string marker) => ToolCallParser.PartialMarkerLength(text, marker);
 }

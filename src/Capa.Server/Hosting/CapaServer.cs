@@ -53,6 +53,7 @@ public static class CapaServer
         services.AddSingleton(settings);
         services.AddSingleton(new ApiKeyValidator(settings.ApiKeys));
         services.AddSingleton(_ => new RequestGate(settings.MaxConcurrentRequests, settings.RequestQueueLength));
+        services.AddSingleton(_ => new BodyBudget(settings.MaxBodyBytes));
         services.AddSingleton(_ => CreateUpstreamClient(settings));
         services.AddSingleton<IReadOnlyList<UpstreamChatProvider>>(sp =>
         {

@@ -9,6 +9,10 @@ namespace Capa.Server.Limits;
 /// </summary>
 internal static class BoundedBodyReader
 {
+    // Bodies up to 1 MiB reuse buffers; larger ones are allocated and left to the collector, so a burst of huge bodies
+    // does not stay resident in a pool afterwards.
+    internal static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(1024 * 1024, 64);
+
     /// <summary>The body, or <see langword="null"/> when it exceeds <paramref name="limit"/>. Dispose the result to return its buffer.</summary>
     public static async ValueTask<PooledBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
@@ -18,7 +22,7 @@ internal static class BoundedBodyReader
         }
 
         var capacity = (int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 4096));
+        var buffer = Pool.Rent(Math.Max(capacity, 4096));
         var length = 0;
         try
         {
@@ -28,13 +32,13 @@ internal static class BoundedBodyReader
                 {
                     if (length > limit)
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        Pool.Return(buffer);
                         return null;
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                    var larger = Pool.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Pool.Return(buffer);
                     buffer = larger;
                 }
 
@@ -47,14 +51,14 @@ internal static class BoundedBodyReader
                 length += read;
                 if (length > limit)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Pool.Return(buffer);
                     return null;
                 }
             }
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Pool.Return(buffer);
             throw;
         }
     }
@@ -63,6 +67,8 @@ internal static class BoundedBodyReader
 /// <summary>A request body in a rented buffer.</summary>
 internal sealed class PooledBody : IDisposable
 {
+    private static ArrayPool<byte> Pool => BoundedBodyReader.Pool;
+
     private byte[]? _buffer;
 
     public PooledBody(byte[] buffer, int length)
@@ -80,7 +86,7 @@ internal sealed class PooledBody : IDisposable
         var buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Pool.Return(buffer);
         }
     }
 }

@@ -14,14 +14,20 @@ internal sealed class Interpreter
     private const long MaxLoopIterations = 1_000_000;
 
     private readonly SourceMap _map;
+    private readonly int _maxOutput;
     private int _depth;
     private long _iterations;
 
-    public Interpreter(SourceMap map, TimeProvider clock)
+    public Interpreter(SourceMap map, TimeProvider clock, int? maxOutputChars = null)
     {
         _map = map;
         Clock = clock;
+        _maxOutput = maxOutputChars is { } max ? Math.Min(max, MaxOutputChars) : MaxOutputChars;
+        OutputLimited = maxOutputChars is not null;
     }
+
+    /// <summary>Whether the caller bounded the output (passing it is then <see cref="TemplateErrorKind.OutputLimit"/>).</summary>
+    private bool OutputLimited { get; }
 
     public TimeProvider Clock { get; }
 
@@ -58,11 +64,7 @@ internal sealed class Interpreter
             Execute(node, scope, output);
         }
 
-        if (output.Length > MaxOutputChars)
-        {
-            throw new TemplateException(
-                $"The rendered template is longer than {MaxOutputChars} characters", TemplateErrorKind.Runtime, null, null);
-        }
+        CheckLength(output, 0);
     }
 
     private void Execute(Node node, Scope scope, StringBuilder output)
@@ -83,6 +85,7 @@ internal sealed class Interpreter
         switch (node)
         {
             case TextNode text:
+                CheckLength(output, text.Text.Length);
                 output.Append(text.Text);
                 return;
             case OutputNode print:
@@ -122,11 +125,24 @@ internal sealed class Interpreter
     }
 
     /// <summary>Writes a value as <c>{{ }}</c> does: none and undefined write nothing.</summary>
-    private static void Append(StringBuilder output, Value value)
+    private void Append(StringBuilder output, Value value)
     {
         if (value is not NoneValue and not UndefinedValue)
         {
-            output.Append(Formatting.ToOutput(value));
+            string text = Formatting.ToOutput(value);
+            CheckLength(output, text.Length);
+            output.Append(text);
+        }
+    }
+
+    // Checked before text is appended, so a bounded render never copies text it would refuse.
+    private void CheckLength(StringBuilder output, int adding)
+    {
+        if ((long)output.Length + adding > _maxOutput)
+        {
+            throw OutputLimited
+                ? new TemplateException($"The rendered template is longer than the {_maxOutput} characters allowed", TemplateErrorKind.OutputLimit, null, null)
+                : new TemplateException($"The rendered template is longer than {MaxOutputChars} characters", TemplateErrorKind.Runtime, null, null);
         }
     }
 

@@ -38,7 +38,14 @@ internal sealed class AddedTokenMatcher
     public bool IsEmpty => _root.Children is null;
 
     /// <summary>Splits <paramref name="text"/> into segments; a segment's token is null for plain text.</summary>
-    public List<(int Start, int End, AddedToken? Token)> Split(string text)
+    public List<(int Start, int End, AddedToken? Token)> Split(string text) => Split(text, null);
+
+    /// <summary>
+    /// Splits <paramref name="text"/> into segments; a special token is not matched where it would cover one of
+    /// <paramref name="plainPositions"/> (ascending): there it is plain text, as with the reference's
+    /// <c>split_special_tokens</c>. Added tokens that are not special match everywhere.
+    /// </summary>
+    public List<(int Start, int End, AddedToken? Token)> Split(string text, IReadOnlyList<int>? plainPositions)
     {
         var segments = new List<(int, int, AddedToken?)>();
         if (IsEmpty)
@@ -51,7 +58,7 @@ internal sealed class AddedTokenMatcher
         int i = 0;
         while (i < text.Length)
         {
-            var (token, length) = LongestAt(text, i);
+            var (token, length) = LongestAt(text, i, plainPositions);
             if (token is null || (token.SingleWord && !IsWholeWord(text, i, i + length)))
             {
                 i++;
@@ -93,7 +100,7 @@ internal sealed class AddedTokenMatcher
         return segments;
     }
 
-    private (AddedToken? Token, int Length) LongestAt(string text, int start)
+    private (AddedToken? Token, int Length) LongestAt(string text, int start, IReadOnlyList<int>? plainPositions)
     {
         var node = _root;
         AddedToken? best = null;
@@ -105,7 +112,7 @@ internal sealed class AddedTokenMatcher
                 break;
             }
 
-            if (node.Token is not null)
+            if (node.Token is not null && !(node.Token.Special && plainPositions is { Count: > 0 } && Covers(plainPositions, start, j + 1)))
             {
                 best = node.Token;
                 bestLength = j - start + 1;
@@ -113,6 +120,26 @@ internal sealed class AddedTokenMatcher
         }
 
         return (best, bestLength);
+    }
+
+    // Whether a position in [start, end) is in the ascending list.
+    internal static bool Covers(IReadOnlyList<int> positions, int start, int end)
+    {
+        int lo = 0, hi = positions.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (positions[mid] < start)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo < positions.Count && positions[lo] < end;
     }
 
     private static bool IsWholeWord(string text, int start, int end) =>

@@ -10,6 +10,9 @@ internal abstract class Normalizer
 {
     public abstract string Normalize(string text);
 
+    /// <summary>How much shorter normalized text can be than its input; null when it can vanish (unbounded).</summary>
+    public virtual LengthBound? Bound => LengthBound.Exact;
+
     /// <summary>Builds the normalizer a tokenizer.json "normalizer" object declares (null when absent).</summary>
     public static Normalizer? Create(JsonElement config)
     {
@@ -57,6 +60,10 @@ internal abstract class Normalizer
 internal sealed class UnicodeFormNormalizer(UnicodeForm form) : Normalizer
 {
     public override string Normalize(string text) => UnicodeNormalizer.Normalize(text, form);
+
+    // Canonical composition joins at most a base and three marks (a Hangul syllable: three jamo) into one unit;
+    // decomposition only lengthens.
+    public override LengthBound? Bound => form is UnicodeForm.Nfc or UnicodeForm.Nfkc ? new LengthBound(4, false) : LengthBound.Exact;
 }
 
 internal sealed class LowercaseNormalizer : Normalizer
@@ -73,6 +80,12 @@ internal sealed class PrependNormalizer(string prefix) : Normalizer
 internal sealed class ReplaceNormalizer(TokenizerRegex pattern, string content) : Normalizer
 {
     public override string Normalize(string text) => pattern.Replace(text, content);
+
+    // A literal replaced by something no shorter keeps the length; a shorter replacement shrinks by the ratio; a regex
+    // can match anything, so nothing is known.
+    public override LengthBound? Bound => !pattern.IsLiteral || (content.Length == 0 && pattern.Source.Length > 0)
+        ? null
+        : new LengthBound(Math.Max(1, (double)pattern.Source.Length / content.Length), false);
 }
 
 internal sealed class StripNormalizer(bool left, bool right) : Normalizer
@@ -84,10 +97,14 @@ internal sealed class StripNormalizer(bool left, bool right) : Normalizer
         (false, true) => text.TrimEnd(),
         _ => text,
     };
+
+    public override LengthBound? Bound => new LengthBound(1, DropsWhitespace: left || right);
 }
 
 internal sealed class StripAccentsNormalizer : Normalizer
 {
+    public override LengthBound? Bound => null;
+
     public override string Normalize(string text)
     {
         var sb = new StringBuilder(text.Length);
@@ -106,6 +123,8 @@ internal sealed class StripAccentsNormalizer : Normalizer
 
 internal sealed class SequenceNormalizer(List<Normalizer> normalizers) : Normalizer
 {
+    public override LengthBound? Bound => LengthBound.Combine(normalizers.Select(n => n.Bound));
+
     public override string Normalize(string text)
     {
         foreach (var normalizer in normalizers)

@@ -21,6 +21,9 @@ internal abstract class PreTokenizer
     /// <summary>Appends the non-empty pieces of <paramref name="text"/> to <paramref name="output"/>.</summary>
     protected abstract void Split(string text, bool atTextStart, List<string> output);
 
+    /// <summary>How much of the text the pieces can lose; null when unbounded. Most pre-tokenizers lose nothing.</summary>
+    public virtual LengthBound? Bound => LengthBound.Exact;
+
     /// <summary>Builds the pre-tokenizer a tokenizer.json "pre_tokenizer" object declares (null when absent).</summary>
     public static PreTokenizer? Create(JsonElement config)
     {
@@ -75,6 +78,8 @@ internal abstract class PreTokenizer
 
 internal sealed class SequencePreTokenizer(List<PreTokenizer> steps) : PreTokenizer
 {
+    public override LengthBound? Bound => LengthBound.Combine(steps.Select(s => s.Bound));
+
     protected override void Split(string text, bool atTextStart, List<string> output)
     {
         var pieces = new List<string> { text };

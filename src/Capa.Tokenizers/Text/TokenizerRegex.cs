@@ -21,11 +21,15 @@ internal sealed class TokenizerRegex
     private static readonly Lazy<Dictionary<UnicodeCategory, char>> StandIns = new(BuildStandIns);
     private readonly Regex _regex;
 
-    private TokenizerRegex(Regex regex, string source)
+    private TokenizerRegex(Regex regex, string source, bool isLiteral = false)
     {
         _regex = regex;
         Source = source;
+        IsLiteral = isLiteral;
     }
+
+    /// <summary>Whether the pattern is a literal string (<see cref="Source"/>), not a regex.</summary>
+    public bool IsLiteral { get; }
 
     /// <summary>The pattern as written in tokenizer.json.</summary>
     public string Source { get; }
@@ -47,7 +51,7 @@ internal sealed class TokenizerRegex
 
     /// <summary>A pattern matching <paramref name="literal"/> exactly.</summary>
     public static TokenizerRegex FromLiteral(string literal) =>
-        new(new Regex(Regex.Escape(literal), RegexOptions.CultureInvariant), literal);
+        new(new Regex(Regex.Escape(literal), RegexOptions.CultureInvariant), literal, isLiteral: true);
 
     /// <summary>The non-empty matches in <paramref name="text"/> as (start, length) in UTF-16 units of the text.</summary>
     public List<(int Start, int Length)> Matches(string text)

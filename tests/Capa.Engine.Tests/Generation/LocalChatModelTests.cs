@@ -28,7 +28,7 @@ public sealed class LocalChatModelTests(TinyModels models) : IClassFixture<TinyM
     {
         using var model = Load(arch);
         var prompt = model.RenderPrompt(Chat(("user", "火星上有生命吗？请简短回答。")));
-        Assert.Contains("火星上有生命吗", prompt, StringComparison.Ordinal);
+        Assert.Contains("火星上有生命吗", prompt.Text, StringComparison.Ordinal);
         var tokens = model.Tokenize(prompt);
         using var stream = await model.StartAsync(new GenerationRequest { PromptTokens = tokens, MaxTokens = 16, Seed = 1, Sampling = new() { Temperature = 0.7f } });
         var result = await stream.CollectAsync();

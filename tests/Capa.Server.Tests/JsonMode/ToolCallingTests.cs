@@ -362,4 +362,115 @@ public sealed class ToolCallingTests(JsonModeServerFixture fixture) : IClassFixt
             Assert.Equal(call.FunctionArguments.ToString(), arguments.ToString());
         }
     }
+
+    private sealed record Streamed(string Content, List<(string Name, string Arguments)> Calls, ChatFinishReason? Finish);
+
+    private static async Task<Streamed> StreamAsync(ChatClient chat, string prompt, ChatCompletionOptions options)
+    {
+        var content = new StringBuilder();
+        var calls = new List<(string Name, StringBuilder Arguments)>();
+        ChatFinishReason? finish = null;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage(prompt)], options))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                content.Append(part.Text);
+            }
+
+            foreach (var part in update.ToolCallUpdates)
+            {
+                if (part.ToolCallId is not null)
+                {
+                    Assert.Equal(calls.Count, part.Index);
+                    calls.Add((part.FunctionName ?? string.Empty, new StringBuilder()));
+                }
+
+                calls[part.Index].Arguments.Append(part.FunctionArgumentsUpdate?.ToString());
+            }
+
+            finish ??= update.FinishReason;
+        }
+
+        return new Streamed(content.ToString(), [.. calls.Select(c => (c.Name, c.Arguments.ToString()))], finish);
+    }
+
+    private static void AssertNoMarkup(string text)
+    {
+        foreach (var markup in new[] { "<tool_call", "</tool_call", "{\"name", "<|python_tag|>" })
+        {
+            Assert.DoesNotContain(markup, text, StringComparison.Ordinal);
+        }
+
+        Assert.False(text.TrimStart().StartsWith('{'), $"content holds a call's JSON: {text}");
+    }
+
+    /// <summary>
+    /// A forced call cut by max_tokens anywhere (inside the opening tag, the name, the arguments) is still a tool call:
+    /// the forced function's name (or, under required, as much of a tool's name as was generated), the arguments so
+    /// far, finish length, no content; streamed and not, the same.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task ForcedCall_CutByMaxTokens_IsAToolCall_NeverMarkup(string model)
+    {
+        var chat = fixture.Chat(model);
+        foreach (var named in new[] { true, false })
+        {
+            for (var limit = 1; limit <= 16; limit++)
+            {
+                var options = Options(limit, named ? ChatToolChoice.CreateFunctionChoice("get_weather") : ChatToolChoice.CreateRequiredChoice(), parallel: false);
+                options.MaxOutputTokenCount = limit;
+                ChatCompletion whole = await chat.CompleteChatAsync([new UserChatMessage("Weather in Oslo?")], options);
+                var streamed = await StreamAsync(chat, "Weather in Oslo?", options);
+                var context = $"{model}, {(named ? "named" : "required")}, max_tokens {limit}";
+                var content = whole.Content.Count == 0 ? string.Empty : whole.Content[0].Text;
+                Assert.True(content.Length == 0, $"{context}: content '{content}'");
+                Assert.Equal(string.Empty, streamed.Content);
+                var call = Assert.Single(whole.ToolCalls);
+                if (named)
+                {
+                    Assert.Equal("get_weather", call.FunctionName);
+                }
+                else
+                {
+                    Assert.True(Validators.Keys.Any(k => k.StartsWith(call.FunctionName, StringComparison.Ordinal)), $"{context}: name '{call.FunctionName}'");
+                }
+
+                Assert.Contains(whole.FinishReason, new[] { ChatFinishReason.Length, ChatFinishReason.ToolCalls });
+                if (whole.FinishReason == ChatFinishReason.ToolCalls)
+                {
+                    AssertValid(call.FunctionName, call.FunctionArguments.ToString());
+                }
+
+                Assert.Equal(whole.FinishReason, streamed.Finish);
+                var streamedCall = Assert.Single(streamed.Calls);
+                Assert.Equal(call.FunctionName, streamedCall.Name);
+                Assert.Equal(call.FunctionArguments.ToString(), streamedCall.Arguments);
+            }
+        }
+    }
+
+    /// <summary>tool_choice auto: a call the model opened and max_tokens cut short is dropped, never shown as content.</summary>
+    [Theory]
+    [InlineData(JsonModeServerFixture.Qwen, "<tool_call>")]
+    [InlineData(JsonModeServerFixture.Llama, "{")]
+    public async Task Auto_ACallCutByMaxTokens_IsDropped_NeverShownRaw(string model, string opening)
+    {
+        var chat = fixture.Chat(model);
+        var open = fixture.TokenId(model, opening);
+        for (var limit = 1; limit <= 12; limit++)
+        {
+            var options = Options(limit, ChatToolChoice.CreateAutoChoice(), parallel: false);
+            options.LogitBiases[open] = 100;
+            options.MaxOutputTokenCount = limit;
+            ChatCompletion whole = await chat.CompleteChatAsync([new UserChatMessage("Weather?")], options);
+            var streamed = await StreamAsync(chat, "Weather?", options);
+            Assert.Equal(ChatFinishReason.Length, whole.FinishReason);
+            Assert.Equal(ChatFinishReason.Length, streamed.Finish);
+            AssertNoMarkup(whole.Content.Count == 0 ? string.Empty : whole.Content[0].Text);
+            AssertNoMarkup(streamed.Content);
+            Assert.Empty(whole.ToolCalls);
+            Assert.Empty(streamed.Calls);
+        }
+    }
 }

@@ -33,10 +33,17 @@ internal static class ChatResponseMapper
         if (plan.ToolFormat is { } format)
         {
             // Forced calls are read the way they are streamed, so both forms agree even when the limit cuts a call short.
-            var parsed = plan.ToolCallsForced ? Accumulate(choice.Text, format, plan.ToolNames) : ToolCallParser.Parse(choice.Text, format, plan.ToolNames);
-            if (parsed.ToolCalls.Count > 0)
+            var cutOff = choice.FinishReason == Engine.Generation.FinishReason.Length;
+            var parsed = plan.ToolCallsForced
+                ? Accumulate(choice.Text, format, plan.ToolNames, cutOff)
+                : ToolCallParser.Parse(choice.Text, format, plan.ToolNames, newId: null, cutOff);
+            if (parsed.ToolCalls.Count > 0 || cutOff)
             {
-                message = new ChatResponseMessage { Content = parsed.Content, ToolCalls = [.. parsed.ToolCalls.Select(ToolCall)] };
+                message = new ChatResponseMessage
+                {
+                    Content = parsed.Content,
+                    ToolCalls = parsed.ToolCalls.Count > 0 ? [.. parsed.ToolCalls.Select(ToolCall)] : null,
+                };
                 if (choice.FinishReason == Engine.Generation.FinishReason.Stop)
                 {
                     finish = FinishReasons.ToolCalls;
@@ -53,10 +60,10 @@ internal static class ChatResponseMapper
         };
     }
 
-    private static ToolCallParseResult Accumulate(string text, ToolCallFormat format, IReadOnlyCollection<string>? names)
+    private static ToolCallParseResult Accumulate(string text, ToolCallFormat format, IReadOnlyCollection<string>? names, bool cutOff)
     {
         var splitter = ToolCallStreamSplitter.ForConstrained(format, names, ChatIds.NewToolCallId);
-        return ToolCallStreamSplitter.Accumulate([.. splitter.Push(text), .. splitter.Complete()]);
+        return ToolCallStreamSplitter.Accumulate([.. splitter.Push(text), .. splitter.Complete(cutOff)]);
     }
 
     private static ChatToolCall ToolCall(ParsedToolCall call) => new()
@@ -151,7 +158,7 @@ internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, Gener
             var events = new List<ToolStreamEvent>(splitter.Push(update.Text));
             if (update.FinishReason is not null)
             {
-                events.AddRange(splitter.Complete());
+                events.AddRange(splitter.Complete(cutOff: update.FinishReason == Engine.Generation.FinishReason.Length));
             }
 
             foreach (var e in events)

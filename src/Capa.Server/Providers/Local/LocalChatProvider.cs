@@ -222,8 +222,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 
         try
         {
-            var prompt = model.RenderPrompt(ChatRequestMapper.TemplateVariables(request, plan.TemplateTools));
-            var tokens = model.Tokenize(prompt);
+            var tokens = await model.PreparePromptAsync(ChatRequestMapper.TemplateVariables(request, plan.TemplateTools), cancellationToken).ConfigureAwait(false);
             var generation = ChatRequestMapper.Generation(request, model, tokens, plan.Processor);
             var stream = await model.StartAsync(generation, cancellationToken).ConfigureAwait(false);
             call.SeedUsed = stream.Seed;

@@ -297,7 +297,7 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
             },
             ["tools"] = new List<object?> { new Dictionary<string, object?> { ["type"] = "function", ["function"] = new Dictionary<string, object?> { ["name"] = "get_weather" } } },
         });
-        Assert.Contains("get_weather", rendered, StringComparison.Ordinal);
+        Assert.Contains("get_weather", rendered.Text, StringComparison.Ordinal);
         var toolTokens = withTools.Body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
         var plainTokens = plain.Body.GetProperty("usage").GetProperty("prompt_tokens").GetInt32();
         Assert.True(toolTokens > plainTokens + 20, $"{toolTokens} vs {plainTokens}");
