@@ -15,8 +15,8 @@ public sealed record EspeakOptions
     public string DefaultLanguage { get; init; } = "en-us";
 
     /// <summary>
-    /// Bounds on one espeak-ng run (one sentence of at most a few hundred characters, so seconds at most): 30 s and
-    /// 64 MiB of output by default.
+    /// Bounds on one espeak-ng run (a run of sentences in one language, at most 4096 characters: a few seconds of work): 60 s and
+    /// 256 MiB of output by default.
     /// </summary>
-    public MediaProcessLimits Limits { get; init; } = MediaProcessLimits.Default with { Timeout = TimeSpan.FromSeconds(30), MaxOutputBytes = 64L * 1024 * 1024 };
+    public MediaProcessLimits Limits { get; init; } = MediaProcessLimits.Default with { Timeout = TimeSpan.FromSeconds(60), MaxOutputBytes = 256L * 1024 * 1024 };
 }

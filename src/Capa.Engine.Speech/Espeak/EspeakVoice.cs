@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Threading.Channels;
 using Capa.Engine.Speech.Text;
 using Capa.Media.Audio;
 using Capa.Media.Processes;
@@ -16,6 +17,9 @@ public sealed class EspeakVoice : ISpeechVoice
 {
     /// <summary>The id of the voice that chooses its language from the text, with espeak-ng's default timbre.</summary>
     public const string AutoId = "espeak-ng";
+
+    /// <summary>Smallest piece passed on while a run is under way (about 0.1 s at 22,050 Hz).</summary>
+    private const int MinPieceBytes = 4096;
 
     private readonly EspeakInstallation installation;
 
@@ -53,7 +57,7 @@ public sealed class EspeakVoice : ISpeechVoice
             ["voice.language"] = language ?? "auto:" + installation.Options.DefaultLanguage,
             ["voice.variant"] = variant ?? "-",
             ["voice.rate"] = EspeakRate.Version,
-            ["voice.splitter"] = "sentences/" + SentenceSplitter.MaxPieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["voice.splitter"] = "sentences-grouped-by-language/" + SentenceSplitter.MaxPieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
     }
 
@@ -107,7 +111,22 @@ public sealed class EspeakVoice : ISpeechVoice
     {
         ArgumentNullException.ThrowIfNull(input);
         var rate = EspeakRate.Arguments(input.Speed);
-        foreach (var sentence in SentenceSplitter.Split(input.Text))
+        foreach (var (language, text) in GroupByLanguage(SentenceSplitter.Split(input.Text)))
+        {
+            var voice = Variant is null ? language : language + "+" + Variant;
+            await foreach (var piece in SpeakAsync(text, voice, rate, cancellationToken).ConfigureAwait(false))
+            {
+                yield return piece;
+            }
+        }
+    }
+
+    /// <summary>Consecutive sentences in the same language, joined: one espeak-ng run speaks them all.</summary>
+    internal IEnumerable<(string Language, string Text)> GroupByLanguage(IReadOnlyList<string> sentences)
+    {
+        string? current = null;
+        var text = new StringBuilder();
+        foreach (var sentence in sentences)
         {
             var language = Language ?? ScriptLanguage.Detect(sentence, installation.Options.DefaultLanguage);
             if (!installation.HasLanguage(language))
@@ -115,23 +134,111 @@ public sealed class EspeakVoice : ISpeechVoice
                 language = installation.Options.DefaultLanguage;
             }
 
-            yield return await SpeakAsync(sentence, Variant is null ? language : language + "+" + Variant, rate, cancellationToken).ConfigureAwait(false);
+            if (current is not null && language != current)
+            {
+                yield return (current, text.ToString());
+                text.Clear();
+            }
+
+            current = language;
+            text.Append(text.Length > 0 ? "\n" : "").Append(sentence);
+        }
+
+        if (current is not null)
+        {
+            yield return (current, text.ToString());
         }
     }
 
-    private async Task<PcmAudio> SpeakAsync(string sentence, string voice, IReadOnlyList<string> rate, CancellationToken cancellationToken)
+    /// <summary>
+    /// One espeak-ng run, streamed: espeak-ng writes each sentence's samples as soon as it has made them, and they are
+    /// passed on as they arrive, so the first sentence plays while the next ones are being spoken.
+    /// </summary>
+    private async IAsyncEnumerable<PcmAudio> SpeakAsync(string text, string voice, IReadOnlyList<string> rate, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // -b 1: the input is UTF-8. --stdin: the text never appears on the command line, so no text is read as an option.
         List<string> args = ["-b", "1", "-v", voice, .. rate, "--stdout", "--stdin"];
-        var text = Encoding.UTF8.GetBytes(sentence + "\n");
-        using var output = new MemoryStream();
+        var input = Encoding.UTF8.GetBytes(text + "\n");
+        var chunks = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = RunAsync(args, input, chunks.Writer, stop.Token);
+        try
+        {
+            var pending = new List<byte>();
+            WavHeader? header = null;
+            await foreach (var chunk in chunks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                pending.AddRange(chunk);
+                if (header is null)
+                {
+                    if (!WavFile.TryReadHeader(pending.ToArray(), out var found, out var error))
+                    {
+                        if (error is not null)
+                        {
+                            throw new SpeechSynthesisException($"espeak-ng wrote no readable audio: {error}");
+                        }
+
+                        continue;
+                    }
+
+                    if (!found.IsPcm16Mono)
+                    {
+                        throw new SpeechSynthesisException("espeak-ng wrote audio that is not 16-bit mono.");
+                    }
+
+                    header = found;
+                    pending.RemoveRange(0, Math.Min(found.DataOffset, pending.Count));
+                }
+
+                if (pending.Count >= MinPieceBytes)
+                {
+                    yield return TakeSamples(pending, header.Value.SampleRate);
+                }
+            }
+
+            // The pipe closed: the run's outcome decides whether what came is the whole utterance.
+            await run.ConfigureAwait(false);
+            if (header is null)
+            {
+                throw new SpeechSynthesisException("espeak-ng wrote no readable audio.");
+            }
+
+            if (pending.Count >= 2)
+            {
+                yield return TakeSamples(pending, header.Value.SampleRate);
+            }
+        }
+        finally
+        {
+            if (!run.IsCompleted)
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await run.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SpeechSynthesisException or OperationCanceledException)
+            {
+                // Reported above, or the reader stopped early.
+            }
+        }
+    }
+
+    private async Task RunAsync(List<string> args, byte[] input, ChannelWriter<byte[]> chunks, CancellationToken cancellationToken)
+    {
         try
         {
             await MediaProcess.RunAsync(
                 installation.Path,
                 args,
-                (stdin, ct) => stdin.WriteAsync(text, ct).AsTask(),
-                (chunk, ct) => output.WriteAsync(chunk, ct),
+                (stdin, ct) => stdin.WriteAsync(input, ct).AsTask(),
+                (chunk, _) =>
+                {
+                    chunks.TryWrite(chunk.ToArray());
+                    return ValueTask.CompletedTask;
+                },
                 installation.Options.Limits,
                 cancellationToken).ConfigureAwait(false);
         }
@@ -139,12 +246,19 @@ public sealed class EspeakVoice : ISpeechVoice
         {
             throw new SpeechSynthesisException($"espeak-ng failed: {ex.Message}", ex);
         }
-
-        if (!WavFile.TryRead(output.GetBuffer().AsSpan(0, (int)output.Length), out var audio, out var error))
+        finally
         {
-            throw new SpeechSynthesisException($"espeak-ng wrote no readable audio: {error}");
+            chunks.TryComplete();
         }
+    }
 
-        return audio;
+    /// <summary>Takes the whole 16-bit samples of <paramref name="pending"/>, leaving an odd byte for the next chunk.</summary>
+    private static PcmAudio TakeSamples(List<byte> pending, int sampleRate)
+    {
+        var count = pending.Count & ~1;
+        var bytes = new byte[count];
+        pending.CopyTo(0, bytes, 0, count);
+        pending.RemoveRange(0, count);
+        return new PcmAudio(sampleRate, Pcm16.ToFloat(bytes));
     }
 }

@@ -81,6 +81,70 @@ public static class WavFile
         return false;
     }
 
+    /// <summary>
+    /// Reads the header of a WAVE stream that is still arriving: the format and where the samples start. False while
+    /// more bytes are needed (<paramref name="error"/> null) or when the bytes are not WAVE (<paramref name="error"/> set).
+    /// </summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> bytes, out WavHeader header, out string? error)
+    {
+        header = default;
+        error = null;
+        if (bytes.Length < 12)
+        {
+            return false;
+        }
+
+        if (!bytes[..4].SequenceEqual("RIFF"u8) || !bytes.Slice(8, 4).SequenceEqual("WAVE"u8))
+        {
+            error = "Not a RIFF/WAVE stream.";
+            return false;
+        }
+
+        WavHeader format = default;
+        var position = 12;
+        while (position + 8 <= bytes.Length)
+        {
+            var id = bytes.Slice(position, 4);
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(position + 4, 4));
+            var body = position + 8;
+            if (id.SequenceEqual("data"u8))
+            {
+                if (format.SampleRate <= 0)
+                {
+                    error = "The data chunk comes before the fmt chunk.";
+                    return false;
+                }
+
+                header = format with { DataOffset = body };
+                return true;
+            }
+
+            if (id.SequenceEqual("fmt "u8))
+            {
+                if (body + 16 > bytes.Length)
+                {
+                    return false;
+                }
+
+                format = new WavHeader(
+                    BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body, 2)),
+                    BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 2, 2)),
+                    BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(body + 4, 4)),
+                    BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 14, 2)),
+                    0);
+            }
+
+            position = (int)Math.Min(int.MaxValue, (long)body + size + (size & 1));
+        }
+
+        if (position > 1024 * 1024)
+        {
+            error = "No data chunk in the first megabyte.";
+        }
+
+        return false;
+    }
+
     /// <summary>Reads a WAVE file.</summary>
     /// <exception cref="FormatException">The bytes are not a readable WAVE file.</exception>
     public static PcmAudio Read(ReadOnlySpan<byte> bytes) =>
@@ -172,4 +236,16 @@ public static class WavFile
         error = null;
         return true;
     }
+}
+
+/// <summary>The format of a WAVE stream and the offset of its first sample.</summary>
+/// <param name="FormatTag">1 for integer PCM, 3 for float.</param>
+/// <param name="Channels">Channel count.</param>
+/// <param name="SampleRate">Samples per second.</param>
+/// <param name="BitsPerSample">Bits per sample.</param>
+/// <param name="DataOffset">Where the samples start.</param>
+public readonly record struct WavHeader(int FormatTag, int Channels, int SampleRate, int BitsPerSample, int DataOffset)
+{
+    /// <summary>Whether this is 16-bit integer mono, the only layout streamed without conversion.</summary>
+    public bool IsPcm16Mono => FormatTag == 1 && Channels == 1 && BitsPerSample == 16;
 }

@@ -48,6 +48,10 @@ public sealed class FfmpegEncoder : AudioEncoder
         [
             "-hide_banner", "-nostdin", "-loglevel", "error", "-threads", "1",
             "-protocol_whitelist", "pipe",
+
+            // The input format is given, so nothing needs probing: without these ffmpeg reads seconds of input
+            // before it encodes the first frame, which would hold back the start of every stream.
+            "-probesize", "32", "-analyzeduration", "0",
             "-f", "s16le", "-ar", rate, "-ac", "1", "-i", "pipe:0",
             "-map", "0:a:0", "-map_metadata", "-1", "-vn", "-sn", "-dn",
             "-fflags", "+bitexact", "-flags:a", "+bitexact",
