@@ -111,12 +111,31 @@ public sealed class EspeakVoice : ISpeechVoice
     {
         ArgumentNullException.ThrowIfNull(input);
         var rate = EspeakRate.Arguments(input.Speed);
-        foreach (var (language, text) in GroupByLanguage(SentenceSplitter.Split(input.Text)))
+        var groups = GroupByLanguage(SentenceSplitter.Split(input.Text)).ToList();
+        var runs = new Queue<EspeakRun>();
+        try
         {
-            var voice = Variant is null ? language : language + "+" + Variant;
-            await foreach (var piece in SpeakAsync(text, voice, rate, cancellationToken).ConfigureAwait(false))
+            for (var next = 0; next < groups.Count || runs.Count > 0;)
             {
-                yield return piece;
+                // The next language's run starts while this one is read, so its start-up never shows as a gap.
+                while (next < groups.Count && runs.Count < 2)
+                {
+                    var (language, text) = groups[next++];
+                    runs.Enqueue(Start(text, Variant is null ? language : language + "+" + Variant, rate, cancellationToken));
+                }
+
+                await using var run = runs.Dequeue();
+                await foreach (var piece in run.ReadAsync().ConfigureAwait(false))
+                {
+                    yield return piece;
+                }
+            }
+        }
+        finally
+        {
+            while (runs.TryDequeue(out var left))
+            {
+                await left.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -150,19 +169,31 @@ public sealed class EspeakVoice : ISpeechVoice
         }
     }
 
-    /// <summary>
-    /// One espeak-ng run, streamed: espeak-ng writes each sentence's samples as soon as it has made them, and they are
-    /// passed on as they arrive, so the first sentence plays while the next ones are being spoken.
-    /// </summary>
-    private async IAsyncEnumerable<PcmAudio> SpeakAsync(string text, string voice, IReadOnlyList<string> rate, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Starts one espeak-ng run over sentences in one language.</summary>
+    private EspeakRun Start(string text, string voice, IReadOnlyList<string> rate, CancellationToken cancellationToken)
     {
         // -b 1: the input is UTF-8. --stdin: the text never appears on the command line, so no text is read as an option.
         List<string> args = ["-b", "1", "-v", voice, .. rate, "--stdout", "--stdin"];
-        var input = Encoding.UTF8.GetBytes(text + "\n");
-        var chunks = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var run = RunAsync(args, input, chunks.Writer, stop.Token);
-        try
+        return new EspeakRun(installation, args, Encoding.UTF8.GetBytes(text + "\n"), cancellationToken);
+    }
+
+    /// <summary>
+    /// One espeak-ng run, streamed: espeak-ng writes each sentence's samples as soon as it has made them, and
+    /// <see cref="ReadAsync"/> passes them on as they arrive, so the first sentence plays while the next ones are spoken.
+    /// </summary>
+    private sealed class EspeakRun : IAsyncDisposable
+    {
+        private readonly Channel<byte[]> chunks = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly CancellationTokenSource stop;
+        private readonly Task run;
+
+        public EspeakRun(EspeakInstallation installation, List<string> args, byte[] input, CancellationToken cancellationToken)
+        {
+            stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            run = RunAsync(installation, args, input, chunks.Writer, stop.Token);
+        }
+
+        public async IAsyncEnumerable<PcmAudio> ReadAsync()
         {
             var pending = new List<byte>();
             WavHeader? header = null;
@@ -208,7 +239,8 @@ public sealed class EspeakVoice : ISpeechVoice
                 yield return TakeSamples(pending, header.Value.SampleRate);
             }
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
             if (!run.IsCompleted)
             {
@@ -221,34 +253,36 @@ public sealed class EspeakVoice : ISpeechVoice
             }
             catch (Exception ex) when (ex is SpeechSynthesisException or OperationCanceledException)
             {
-                // Reported above, or the reader stopped early.
+                // Reported by ReadAsync, or the reader stopped early.
             }
-        }
-    }
 
-    private async Task RunAsync(List<string> args, byte[] input, ChannelWriter<byte[]> chunks, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await MediaProcess.RunAsync(
-                installation.Path,
-                args,
-                (stdin, ct) => stdin.WriteAsync(input, ct).AsTask(),
-                (chunk, _) =>
-                {
-                    chunks.TryWrite(chunk.ToArray());
-                    return ValueTask.CompletedTask;
-                },
-                installation.Options.Limits,
-                cancellationToken).ConfigureAwait(false);
+            stop.Dispose();
         }
-        catch (MediaProcessException ex)
+
+        private static async Task RunAsync(EspeakInstallation installation, List<string> args, byte[] input, ChannelWriter<byte[]> chunks, CancellationToken cancellationToken)
         {
-            throw new SpeechSynthesisException($"espeak-ng failed: {ex.Message}", ex);
-        }
-        finally
-        {
-            chunks.TryComplete();
+            try
+            {
+                await MediaProcess.RunAsync(
+                    installation.Path,
+                    args,
+                    (stdin, ct) => stdin.WriteAsync(input, ct).AsTask(),
+                    (chunk, _) =>
+                    {
+                        chunks.TryWrite(chunk.ToArray());
+                        return ValueTask.CompletedTask;
+                    },
+                    installation.Options.Limits,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (MediaProcessException ex)
+            {
+                throw new SpeechSynthesisException($"espeak-ng failed: {ex.Message}", ex);
+            }
+            finally
+            {
+                chunks.TryComplete();
+            }
         }
     }
 

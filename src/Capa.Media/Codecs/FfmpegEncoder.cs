@@ -13,12 +13,12 @@ namespace Capa.Media.Codecs;
 /// </summary>
 public sealed class FfmpegEncoder : AudioEncoder
 {
-    private readonly Channel<byte[]> input = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
-    private readonly CancellationTokenSource abandon = new();
-    private readonly Task<MediaProcessResult> run;
-    private bool completed;
+    private readonly FfmpegRun run;
 
-    /// <summary>Starts ffmpeg for <paramref name="format"/> (mp3, opus, aac or flac).</summary>
+    /// <summary>
+    /// Starts ffmpeg for <paramref name="format"/> (mp3, opus, aac or flac), or takes the spare one started earlier
+    /// when <see cref="FfmpegOptions.KeepSpare"/> is set.
+    /// </summary>
     public FfmpegEncoder(AudioFormat format, int sampleRate, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> output, FfmpegOptions options)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -31,7 +31,8 @@ public sealed class FfmpegEncoder : AudioEncoder
 
         Format = format;
         SampleRate = sampleRate;
-        run = MediaProcess.RunAsync(options.Executable, Arguments(format, sampleRate), FeedAsync, output, options.Limits, abandon.Token);
+        run = options.KeepSpare ? FfmpegSpares.Take(format, sampleRate, options) : new FfmpegRun(format, sampleRate, options);
+        run.Attach(output);
     }
 
     /// <inheritdoc />
@@ -70,7 +71,42 @@ public sealed class FfmpegEncoder : AudioEncoder
     }
 
     /// <inheritdoc />
-    public override async ValueTask WriteAsync(ReadOnlyMemory<float> samples, CancellationToken cancellationToken)
+    public override ValueTask WriteAsync(ReadOnlyMemory<float> samples, CancellationToken cancellationToken) => run.WriteAsync(samples, cancellationToken);
+
+    /// <inheritdoc />
+    public override Task CompleteAsync(CancellationToken cancellationToken) => run.CompleteAsync(cancellationToken);
+
+    /// <inheritdoc />
+    protected override ValueTask DisposeAsyncCore() => run.DisposeAsync();
+}
+
+/// <summary>
+/// One ffmpeg process: started at once, its output handed to a sink attached later (a spare waits, blocked on its
+/// empty input, until an encoder takes it). Input flows through a bounded channel, so a slow ffmpeg slows the writer.
+/// </summary>
+internal sealed class FfmpegRun : IAsyncDisposable
+{
+    private readonly Channel<byte[]> input = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
+    private readonly TaskCompletionSource<Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask>> sink = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource abandon = new();
+    private readonly Task<MediaProcessResult> run;
+    private bool completed;
+
+    public FfmpegRun(AudioFormat format, int sampleRate, FfmpegOptions options)
+    {
+        Started = DateTime.UtcNow;
+        run = MediaProcess.RunAsync(options.Executable, FfmpegEncoder.Arguments(format, sampleRate), FeedAsync, ForwardAsync, options.Limits, abandon.Token);
+    }
+
+    /// <summary>When the process was started.</summary>
+    public DateTime Started { get; }
+
+    /// <summary>Whether the process has ended (a spare that died is not taken).</summary>
+    public bool HasEnded => run.IsCompleted;
+
+    public void Attach(Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> output) => sink.TrySetResult(output);
+
+    public async ValueTask WriteAsync(ReadOnlyMemory<float> samples, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(completed, this);
         if (samples.IsEmpty)
@@ -97,8 +133,7 @@ public sealed class FfmpegEncoder : AudioEncoder
         await write.ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public override async Task CompleteAsync(CancellationToken cancellationToken)
+    public async Task CompleteAsync(CancellationToken cancellationToken)
     {
         if (completed)
         {
@@ -111,8 +146,7 @@ public sealed class FfmpegEncoder : AudioEncoder
         await run.ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    protected override async ValueTask DisposeAsyncCore()
+    public async ValueTask DisposeAsync()
     {
         input.Writer.TryComplete();
         if (!run.IsCompleted)
@@ -138,5 +172,11 @@ public sealed class FfmpegEncoder : AudioEncoder
         {
             await stdin.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async ValueTask ForwardAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        var output = await sink.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await output(chunk, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -11,6 +11,12 @@ public sealed record FfmpegOptions
     /// <summary>The executable: a path, or a name looked up on <c>PATH</c>. Default <c>ffmpeg</c>.</summary>
     public string Executable { get; init; } = "ffmpeg";
 
+    /// <summary>
+    /// Keep one ffmpeg started ahead of time per format, so a stream does not wait for ffmpeg to load. Costs one idle
+    /// process per format in use. Default false.
+    /// </summary>
+    public bool KeepSpare { get; init; }
+
     /// <summary>Bounds on one run. The timeout covers a whole stream, so it is longer than the default.</summary>
     public MediaProcessLimits Limits { get; init; } = MediaProcessLimits.Default with { Timeout = TimeSpan.FromMinutes(5) };
 }

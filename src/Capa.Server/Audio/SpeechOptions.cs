@@ -33,8 +33,8 @@ public sealed record SpeechOptions
     /// <summary>How espeak-ng is run.</summary>
     public EspeakOptions Espeak { get; init; } = EspeakOptions.Default;
 
-    /// <summary>How ffmpeg is run (mp3, opus, aac, flac).</summary>
-    public FfmpegOptions Ffmpeg { get; init; } = FfmpegOptions.Default;
+    /// <summary>How ffmpeg is run (mp3, opus, aac, flac); a spare ffmpeg per format is kept ready by default.</summary>
+    public FfmpegOptions Ffmpeg { get; init; } = FfmpegOptions.Default with { KeepSpare = true };
 
     /// <summary>OpenAI voice name → local voice id; names left out keep their default.</summary>
     public IReadOnlyDictionary<string, string> VoiceMap { get; init; } = DefaultVoiceMap;

@@ -65,6 +65,11 @@ public sealed class AudioEncoderTests
         var first = await EncodeAsync(format, tone, chunk: 1200);
         var second = await EncodeAsync(format, tone, chunk: 5000);
         Assert.Equal(first, second);
+
+        // A spare ffmpeg started ahead of time writes the same bytes, the first time and when it is reused.
+        var spare = new FfmpegOptions { KeepSpare = true };
+        Assert.Equal(first, await EncodeAsync(format, tone, chunk: 3000, spare));
+        Assert.Equal(first, await EncodeAsync(format, tone, chunk: 3000, spare));
     }
 
     [RequiresToolsFact("ffmpeg")]
@@ -99,10 +104,10 @@ public sealed class AudioEncoderTests
         Assert.Equal(Capa.Media.Processes.MediaProcessFailure.StartFailed, error.Failure);
     }
 
-    private static async Task<byte[]> EncodeAsync(AudioFormat format, float[] samples, int chunk)
+    private static async Task<byte[]> EncodeAsync(AudioFormat format, float[] samples, int chunk, FfmpegOptions? options = null)
     {
         using var output = new MemoryStream();
-        await using var encoder = AudioEncoder.Create(format, Rate, (bytes, ct) => output.WriteAsync(bytes, ct));
+        await using var encoder = AudioEncoder.Create(format, Rate, (bytes, ct) => output.WriteAsync(bytes, ct), options);
         for (var offset = 0; offset < samples.Length; offset += chunk)
         {
             await encoder.WriteAsync(samples.AsMemory(offset, Math.Min(chunk, samples.Length - offset)), CancellationToken.None);
