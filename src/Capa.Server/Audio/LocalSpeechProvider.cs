@@ -48,10 +48,26 @@ internal sealed class LocalSpeechProvider : ISpeechProvider
         }
 
         var ffmpeg = await DetectFfmpegAsync(options.Ffmpeg, cancellationToken).ConfigureAwait(false);
-        var warning = ffmpeg is null
-            ? $"ffmpeg was not found ('{options.Ffmpeg.Executable}'): speech is served as wav and pcm only. Install it with 'apt-get install ffmpeg' (Debian, Ubuntu) or 'brew install ffmpeg' (macOS)."
-            : null;
-        return (new LocalSpeechProvider(espeak, options, ffmpeg), null, warning);
+        var warnings = new List<string>();
+        if (ffmpeg is null)
+        {
+            warnings.Add($"ffmpeg was not found ('{options.Ffmpeg.Executable}'): speech is served as wav and pcm only. Install it with 'apt-get install ffmpeg' (Debian, Ubuntu) or 'brew install ffmpeg' (macOS).");
+        }
+
+        if (!espeak.HasLanguage(options.Espeak.DefaultLanguage))
+        {
+            return (null, $"espeak-ng has no language '{options.Espeak.DefaultLanguage}' (speech.language).", null);
+        }
+
+        foreach (var (name, voice) in options.VoiceMap)
+        {
+            if (!EspeakVoice.TryParseId(voice, espeak, out _))
+            {
+                warnings.Add($"the voice '{name}' maps to '{voice}', which is not a local voice: requests for '{name}' get 400.");
+            }
+        }
+
+        return (new LocalSpeechProvider(espeak, options, ffmpeg), null, warnings.Count == 0 ? null : string.Join(" ", warnings));
     }
 
     public bool TryPrepare(SpeechRequest request, [NotNullWhen(true)] out ISpeechJob? job, [NotNullWhen(false)] out ApiError? error)

@@ -1,5 +1,6 @@
 using Capa.Engine.Speech.Espeak;
 using Capa.Media.Codecs;
+using Capa.Server.Configuration;
 
 namespace Capa.Server.Audio;
 
@@ -41,4 +42,31 @@ public sealed record SpeechOptions
 
     /// <summary>Model ids served by the local voices.</summary>
     public IReadOnlyList<string> Models { get; init; } = DefaultModels;
+
+    /// <summary>The options with the config file's <c>speech</c> object applied (voices merged over the defaults).</summary>
+    public static SpeechOptions From(SpeechConfig? config)
+    {
+        var options = new SpeechOptions();
+        if (config is null)
+        {
+            return options;
+        }
+
+        var voices = new Dictionary<string, string>(DefaultVoiceMap, StringComparer.Ordinal);
+        foreach (var (name, voice) in config.Voices ?? new Dictionary<string, string>())
+        {
+            voices[name] = voice;
+        }
+
+        return options with
+        {
+            VoiceMap = voices,
+            Espeak = options.Espeak with
+            {
+                Executable = config.EspeakNg ?? options.Espeak.Executable,
+                DefaultLanguage = config.Language ?? options.Espeak.DefaultLanguage,
+            },
+            Ffmpeg = options.Ffmpeg with { Executable = config.Ffmpeg ?? options.Ffmpeg.Executable },
+        };
+    }
 }

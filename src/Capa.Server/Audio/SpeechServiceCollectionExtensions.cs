@@ -9,11 +9,11 @@ namespace Capa.Server.Audio;
 /// <summary>Registration of the speech area: <c>services.AddSpeech()</c> and <c>app.MapSpeech()</c>.</summary>
 public static class SpeechServiceCollectionExtensions
 {
-    /// <summary>Registers the speech endpoint and the local voices (with <see cref="SpeechOptions"/> unless one is registered).</summary>
+    /// <summary>Registers the speech endpoint and the local voices (options from the config file's <c>speech</c> object unless a <see cref="SpeechOptions"/> is registered).</summary>
     public static IServiceCollection AddSpeech(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.TryAddSingleton(new SpeechOptions());
+        services.TryAddSingleton(sp => SpeechOptions.From(sp.GetRequiredService<Configuration.ServerSettings>().Speech));
         services.AddSingleton<SpeechService>();
         services.AddHostedService(sp => sp.GetRequiredService<SpeechService>());
         services.AddSingleton<SpeechEndpoint>();

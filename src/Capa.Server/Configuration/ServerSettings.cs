@@ -32,6 +32,9 @@ internal sealed record ServerSettings
     public required TimeSpan UpstreamConnectTimeout { get; init; }
 
     /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
+    /// <summary>The config file's <c>speech</c> object, or null.</summary>
+    public SpeechConfig? Speech { get; init; }
+
     public static ServerSettings Resolve(CapaServerOptions options)
     {
         var file = options.ConfigFile is null ? new CapaConfigFile() : CapaConfigFile.Load(options.ConfigFile);
@@ -109,6 +112,7 @@ internal sealed record ServerSettings
             RetryAfterSeconds = options.RetryAfterSeconds,
             UpstreamTimeout = limits.UpstreamTimeout is { } t ? TimeSpan.FromSeconds(t) : options.UpstreamTimeout,
             UpstreamConnectTimeout = limits.UpstreamConnectTimeout is { } c ? TimeSpan.FromSeconds(c) : options.UpstreamConnectTimeout,
+            Speech = file.Speech,
         };
         settings.Validate();
         return settings;
