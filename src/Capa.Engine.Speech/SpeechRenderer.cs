@@ -71,6 +71,12 @@ public static class SpeechRenderer
         }
 
         resampler?.Flush(buffer);
+        if (samples + buffer.Count == 0)
+        {
+            // Nothing speakable (only punctuation or symbols): a tenth of a second of silence is still a valid file.
+            buffer.AddRange(new float[OutputSampleRate / 10]);
+        }
+
         samples += await WriteAsync(encoder, buffer, cancellationToken).ConfigureAwait(false);
         await encoder.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return new SpeechRenderResult { Samples = samples, Bytes = bytes };

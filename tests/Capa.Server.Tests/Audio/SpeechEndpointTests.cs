@@ -216,6 +216,18 @@ public sealed class SpeechEndpointTests(SpeechServerFixture fixture) : IClassFix
         Assert.Equal("audio/wav", response.Content.Headers.ContentType?.MediaType);
     }
 
+    [RequiresToolsTheory("espeak-ng", "ffmpeg", "ffprobe")]
+    [InlineData("mp3")]
+    [InlineData("wav")]
+    public async Task Text_with_nothing_to_say_is_a_short_silence_in_a_valid_file(string format)
+    {
+        using var response = await SpeechServers.PostAsync(fixture.Server, $$"""{"model":"tts-1","input":"... !!! ---","voice":"alloy","response_format":"{{format}}"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var decoded = await MediaTools.DecodeAsync(await response.Content.ReadAsByteArrayAsync(), 24_000);
+        Assert.InRange(decoded.Duration.TotalSeconds, 0.05, 0.3);
+        Assert.True(decoded.Rms() < 0.001);
+    }
+
     [RequiresToolsFact("espeak-ng")]
     public async Task Instructions_are_accepted_by_gpt_4o_mini_tts()
     {
