@@ -107,7 +107,8 @@ public static class MediaProcess
             var stdinTask = run.Guard(WriteInputAsync(process.StandardInput.BaseStream, writeInput, stop.Token));
             var stdoutTask = run.Guard(PumpOutputAsync(process.StandardOutput.BaseStream, output, limits.MaxOutputBytes, run, stop.Token));
             var stderrTask = run.Guard(stderr.DrainAsync(process.StandardError.BaseStream));
-            await Task.WhenAll(stdinTask, stdoutTask, stderrTask).ConfigureAwait(false);
+            // WaitAsync: a pipe held open by something outside the killed tree must not hold the caller past the limit.
+            await Task.WhenAll(stdinTask, stdoutTask, stderrTask).WaitAsync(stop.Token).ConfigureAwait(false);
             await process.WaitForExitAsync(stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException || run.Failure is not null)

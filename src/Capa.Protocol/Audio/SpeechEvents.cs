@@ -56,6 +56,7 @@ public sealed record SpeechUsage
     WriteIndented = false)]
 [JsonSerializable(typeof(SpeechAudioDeltaEvent))]
 [JsonSerializable(typeof(SpeechAudioDoneEvent))]
+[JsonSerializable(typeof(SpeechRequest))]
 public sealed partial class SpeechJsonContext : JsonSerializerContext
 {
 }

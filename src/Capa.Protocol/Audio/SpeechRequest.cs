@@ -29,6 +29,7 @@ public sealed record SpeechRequest
     public string StreamFormat { get; init; } = SpeechStreamFormats.Audio;
 
     /// <summary>Whether the response is an event stream.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool StreamsEvents => StreamFormat == SpeechStreamFormats.Sse && !SpeechModels.IsClassic(Model);
 }
 
@@ -42,6 +43,7 @@ public sealed record SpeechVoice
     public string? CustomId { get; init; }
 
     /// <summary>The name or the custom id, whichever was given.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Value => Name ?? CustomId ?? "";
 }
 
