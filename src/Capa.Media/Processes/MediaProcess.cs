@@ -98,6 +98,7 @@ public static class MediaProcess
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var run = new RunState(stop);
         var stderr = new BoundedTail(limits.MaxStandardErrorBytes);
+        Task pumps = Task.CompletedTask;
         try
         {
             // Killing the tree is what ends every pipe: a read blocked on a pipe does not observe a token by itself.
@@ -108,7 +109,8 @@ public static class MediaProcess
             var stdoutTask = run.Guard(PumpOutputAsync(process.StandardOutput.BaseStream, output, limits.MaxOutputBytes, run, stop.Token));
             var stderrTask = run.Guard(stderr.DrainAsync(process.StandardError.BaseStream));
             // WaitAsync: a pipe held open by something outside the killed tree must not hold the caller past the limit.
-            await Task.WhenAll(stdinTask, stdoutTask, stderrTask).WaitAsync(stop.Token).ConfigureAwait(false);
+            pumps = Task.WhenAll(stdinTask, stdoutTask, stderrTask);
+            await pumps.WaitAsync(stop.Token).ConfigureAwait(false);
             await process.WaitForExitAsync(stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException || run.Failure is not null)
@@ -118,6 +120,16 @@ public static class MediaProcess
         finally
         {
             await EnsureGoneAsync(process).ConfigureAwait(false);
+
+            // The pumps end once the tree is gone; waiting for them means no sink is called after this method returns.
+            try
+            {
+                await pumps.WaitAsync(ReapTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // A pipe kept open by a process outside the tree: its pump stops calling the sink (the token is cancelled).
+            }
         }
 
         stopwatch.Stop();
@@ -206,6 +218,9 @@ public static class MediaProcess
             }
 
             run.OutputBytes += read;
+
+            // Once the run is stopping, nothing more reaches the caller.
+            cancellationToken.ThrowIfCancellationRequested();
 
             // The sink may keep the memory only until it returns; the buffer is reused for the next read.
             await output(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
