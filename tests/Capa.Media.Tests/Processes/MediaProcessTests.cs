@@ -62,7 +62,7 @@ public sealed class MediaProcessTests
     {
         var pids = new List<int>();
         var text = new StringBuilder();
-        var limits = Quick with { Timeout = TimeSpan.FromSeconds(1) };
+        var limits = Quick with { Timeout = TimeSpan.FromSeconds(3) };
 
         // The child and grandchild print their ids and then sleep far past the timeout.
         var error = await Assert.ThrowsAsync<MediaProcessException>(() => MediaProcess.RunAsync(
