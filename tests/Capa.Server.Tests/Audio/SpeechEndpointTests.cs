@@ -145,6 +145,26 @@ public sealed class SpeechEndpointTests(SpeechServerFixture fixture) : IClassFix
         Assert.Equal(await first.Content.ReadAsByteArrayAsync(), await second.Content.ReadAsByteArrayAsync());
     }
 
+    [RequiresToolsFact("espeak-ng", "ffmpeg")]
+    public async Task Concurrent_requests_each_get_their_own_audio()
+    {
+        string[] formats = ["mp3", "opus", "aac", "flac", "wav", "pcm", "mp3", "opus"];
+        string Body(int i) => $$"""{"model":"tts-1","input":"Request number {{i}}. 第{{i}}个请求。","voice":"shimmer","response_format":"{{formats[i]}}"}""";
+
+        var together = await Task.WhenAll(formats.Select(async (_, i) =>
+        {
+            using var response = await SpeechServers.PostAsync(fixture.Server, Body(i));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsByteArrayAsync();
+        }));
+
+        for (var i = 0; i < formats.Length; i++)
+        {
+            using var alone = await SpeechServers.PostAsync(fixture.Server, Body(i));
+            Assert.Equal(await alone.Content.ReadAsByteArrayAsync(), together[i]);
+        }
+    }
+
     [RequiresToolsFact("espeak-ng")]
     public async Task The_fingerprint_changes_with_voice_and_format()
     {
