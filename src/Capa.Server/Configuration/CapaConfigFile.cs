@@ -51,6 +51,9 @@ public sealed record CapaConfigFile
     [JsonPropertyName("q4_accuracy")]
     [JsonConverter(typeof(Q4AccuracyJsonConverter))]
     public Q4Accuracy? Q4Accuracy { get; init; }
+    /// <summary>Text to speech: the voice table, the default language, the tools' paths.</summary>
+    [JsonPropertyName("speech")]
+    public SpeechConfig? Speech { get; init; }
 
     /// <summary>Reads and validates a configuration file.</summary>
     /// <exception cref="CapaConfigException">The file is missing, unreadable, not valid JSON, or has invalid values.</exception>
@@ -145,6 +148,49 @@ public sealed record CapaConfigFile
         }
 
         Limits?.Validate(source);
+        Speech?.Validate(source);
+    }
+}
+
+/// <summary>The <c>speech</c> object of the config file.</summary>
+/// <example><c>{ "voices": { "alloy": "espeak-ng/en-gb+f3" }, "language": "en-us", "espeak_ng": "/usr/bin/espeak-ng", "ffmpeg": "ffmpeg" }</c></example>
+public sealed record SpeechConfig
+{
+    /// <summary>OpenAI voice names (or any name) mapped to local voice ids; names not given keep their defaults.</summary>
+    [JsonPropertyName("voices")]
+    public IReadOnlyDictionary<string, string>? Voices { get; init; }
+
+    /// <summary>Language for text in Latin letters (and other text whose script names no language). Default <c>en-us</c>.</summary>
+    [JsonPropertyName("language")]
+    public string? Language { get; init; }
+
+    /// <summary>espeak-ng's path or name on PATH.</summary>
+    [JsonPropertyName("espeak_ng")]
+    public string? EspeakNg { get; init; }
+
+    /// <summary>ffmpeg's path or name on PATH.</summary>
+    [JsonPropertyName("ffmpeg")]
+    public string? Ffmpeg { get; init; }
+
+    internal void Validate(string source)
+    {
+        foreach (var (name, voice) in Voices ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(voice))
+            {
+                throw new CapaConfigException($"'{source}': speech.voices must map non-empty names to local voice ids.");
+            }
+        }
+
+        if (Language is not null && (Language.Length is 0 or > 40 || !Language.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+        {
+            throw new CapaConfigException($"'{source}': speech.language must be an espeak-ng language id such as en-us or cmn.");
+        }
+
+        if (EspeakNg is { Length: 0 } || Ffmpeg is { Length: 0 })
+        {
+            throw new CapaConfigException($"'{source}': speech.espeak_ng and speech.ffmpeg must not be empty.");
+        }
     }
 }
 

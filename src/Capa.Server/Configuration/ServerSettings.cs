@@ -36,6 +36,9 @@ internal sealed record ServerSettings
     public required Q4Accuracy Q4Accuracy { get; init; }
 
     /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
+    /// <summary>The config file's <c>speech</c> object, or null.</summary>
+    public SpeechConfig? Speech { get; init; }
+
     public static ServerSettings Resolve(CapaServerOptions options)
     {
         var file = options.ConfigFile is null ? new CapaConfigFile() : CapaConfigFile.Load(options.ConfigFile);
@@ -116,6 +119,7 @@ internal sealed record ServerSettings
 
             // Unlike the limits, an explicit option wins over the file: it is the command line's, given for this run.
             Q4Accuracy = options.Q4Accuracy ?? file.Q4Accuracy ?? Q4Accuracy.Default,
+            Speech = file.Speech,
         };
         settings.Validate();
         return settings;

@@ -1,4 +1,5 @@
 using System.Net;
+using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
@@ -66,6 +67,7 @@ public static class CapaServer
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
+        services.AddSpeech();
         services.AddRouting();
 
         configure?.Invoke(builder);
@@ -139,6 +141,7 @@ public static class CapaServer
             ModelEndpoints.GetAsync(context, context.RequestServices.GetRequiredService<ModelRouter>()));
         app.MapPost("/v1/chat/completions", static context =>
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
+        app.MapSpeech();
     }
 }
 
