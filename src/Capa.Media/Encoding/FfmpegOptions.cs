@@ -1,0 +1,16 @@
+using Capa.Media.Processes;
+
+namespace Capa.Media.Codecs;
+
+/// <summary>How Capa runs ffmpeg.</summary>
+public sealed record FfmpegOptions
+{
+    /// <summary>ffmpeg from <c>PATH</c> with <see cref="MediaProcessLimits.Default"/> bounds but a five-minute timeout.</summary>
+    public static FfmpegOptions Default { get; } = new();
+
+    /// <summary>The executable: a path, or a name looked up on <c>PATH</c>. Default <c>ffmpeg</c>.</summary>
+    public string Executable { get; init; } = "ffmpeg";
+
+    /// <summary>Bounds on one run. The timeout covers a whole stream, so it is longer than the default.</summary>
+    public MediaProcessLimits Limits { get; init; } = MediaProcessLimits.Default with { Timeout = TimeSpan.FromMinutes(5) };
+}
