@@ -34,12 +34,18 @@ public sealed class WhisperTranscriber
     public IReadOnlyCollection<string> Languages => _model.Folder.Tokens.IsMultilingual ? [.. _model.Folder.Tokens.Languages.Keys] : ["en"];
 
     /// <summary>Transcribes 16 kHz mono samples.</summary>
+    /// <param name="samples">The audio.</param>
+    /// <param name="options">Task, language, prompt, temperature, thresholds.</param>
+    /// <param name="progress">Seconds of audio done, after each window.</param>
+    /// <param name="cancellationToken">Stops between decoding steps.</param>
+    /// <param name="segmentDone">Called with each segment as soon as its window is decoded (for streaming).</param>
     /// <exception cref="ArgumentException">The language is not one the model knows, or the task is neither transcribe nor translate.</exception>
     public WhisperTranscript Transcribe(
         ReadOnlySpan<float> samples,
         WhisperTranscriptionOptions options,
         IProgress<WhisperProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        Action<WhisperSegment>? segmentDone = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Task is not ("transcribe" or "translate"))
@@ -109,7 +115,7 @@ public sealed class WhisperTranscriber
                 continue;
             }
 
-            var current = new List<(double Start, double End, List<int> Tokens)>();
+            var current = new List<(double Start, double End, List<int> Tokens, List<float> Logprobs)>();
             IReadOnlyList<int> sampled = result.Tokens;
             int begin = tokens.TimestampBegin;
             bool IsTimestamp(int i) => sampled[i] >= begin;
@@ -134,7 +140,8 @@ public sealed class WhisperTranscriber
                 foreach (int slice in consecutive)
                 {
                     List<int> part = [.. sampled.Skip(lastSlice).Take(slice - lastSlice)];
-                    current.Add((timeOffset + ((part[0] - begin) * timePrecision), timeOffset + ((part[^1] - begin) * timePrecision), part));
+                    List<float> partLogprobs = [.. result.TokenLogprobs.Skip(lastSlice).Take(slice - lastSlice)];
+                    current.Add((timeOffset + ((part[0] - begin) * timePrecision), timeOffset + ((part[^1] - begin) * timePrecision), part, partLogprobs));
                     lastSlice = slice;
                 }
 
@@ -156,11 +163,11 @@ public sealed class WhisperTranscriber
                     length = (lastTimestamp - begin) * timePrecision;
                 }
 
-                current.Add((timeOffset, timeOffset + length, [.. sampled]));
+                current.Add((timeOffset, timeOffset + length, [.. sampled], [.. result.TokenLogprobs]));
                 seek += segmentSize;
             }
 
-            foreach (var (start, end, part) in current)
+            foreach (var (start, end, part, partLogprobs) in current)
             {
                 // Timestamps past the audio's end (the last window is padded) are clamped to it.
                 double s = Math.Min(start, duration), e = Math.Min(end, duration);
@@ -176,7 +183,9 @@ public sealed class WhisperTranscriber
                     result.Temperature,
                     result.AvgLogprob,
                     result.CompressionRatio,
-                    result.NoSpeechProb));
+                    result.NoSpeechProb,
+                    empty ? [] : partLogprobs));
+                segmentDone?.Invoke(segments[^1]);
                 if (!empty)
                 {
                     allTokens.AddRange(part);

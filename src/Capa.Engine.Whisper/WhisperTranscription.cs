@@ -48,6 +48,7 @@ public sealed record WhisperTranscriptionOptions
 /// <param name="AvgLogprob">The window's average log-probability.</param>
 /// <param name="CompressionRatio">The window's compression ratio.</param>
 /// <param name="NoSpeechProb">The window's probability of &lt;|nospeech|&gt;.</param>
+/// <param name="TokenLogprobs">The log-probability of each of <paramref name="Tokens"/> when it was chosen.</param>
 public sealed record WhisperSegment(
     int Id,
     int Seek,
@@ -58,7 +59,8 @@ public sealed record WhisperSegment(
     float Temperature,
     double AvgLogprob,
     double CompressionRatio,
-    double NoSpeechProb);
+    double NoSpeechProb,
+    IReadOnlyList<float> TokenLogprobs);
 
 /// <summary>A finished transcript.</summary>
 /// <param name="Text">The whole text.</param>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Capa.Media.Decoding;
+using Capa.Server.Audio;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
@@ -57,6 +59,7 @@ internal static class ServeCommand
                 builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
                 builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
                 builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
+                builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = options.ModelsDirectory });
             });
         }
         catch (CapaConfigException e)
@@ -70,6 +73,10 @@ internal static class ServeCommand
             try
             {
                 banner = app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
+                if (app.Services.GetRequiredService<LocalTranscriptionProvider>().Prepare() is { } speechBanner)
+                {
+                    banner = banner is null ? speechBanner : banner + Environment.NewLine + speechBanner;
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -92,6 +99,12 @@ internal static class ServeCommand
             if (banner is not null)
             {
                 Console.WriteLine(banner);
+            }
+
+            if (!AudioUploadDecoder.IsFfmpegAvailable())
+            {
+                Console.Error.WriteLine(
+                    "warning: ffmpeg is not installed: /v1/audio/transcriptions accepts WAV only until it is (Debian/Ubuntu: apt-get install ffmpeg).");
             }
 
             if (!CapaServer.RequiresApiKey(app) && !options.Urls.All(CapaServer.IsLoopbackOnly))

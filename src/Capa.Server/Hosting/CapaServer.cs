@@ -1,4 +1,5 @@
 using System.Net;
+using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
@@ -138,6 +139,7 @@ public static class CapaServer
             ModelEndpoints.GetAsync(context, context.RequestServices.GetRequiredService<ModelRouter>()));
         app.MapPost("/v1/chat/completions", static context =>
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
+        app.MapTranscription();
     }
 }
 
