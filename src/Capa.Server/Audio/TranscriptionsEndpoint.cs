@@ -219,8 +219,9 @@ internal sealed partial class TranscriptionsEndpoint
         (string contentType, byte[] body) = request.ResponseFormat switch
         {
             TranscriptionResponseFormat.Text => ("text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text + "\n")),
-            TranscriptionResponseFormat.Srt => ("application/x-subrip; charset=utf-8", Encoding.UTF8.GetBytes(TranscriptionSubtitles.ToSrt(segments))),
-            TranscriptionResponseFormat.Vtt => ("text/vtt; charset=utf-8", Encoding.UTF8.GetBytes(TranscriptionSubtitles.ToVtt(segments))),
+            // OpenAI sends subtitles as text/plain too; clients (the official SDKs) read any text/plain body as the result.
+            TranscriptionResponseFormat.Srt => ("text/plain; charset=utf-8", Encoding.UTF8.GetBytes(TranscriptionSubtitles.ToSrt(segments))),
+            TranscriptionResponseFormat.Vtt => ("text/plain; charset=utf-8", Encoding.UTF8.GetBytes(TranscriptionSubtitles.ToVtt(segments))),
             TranscriptionResponseFormat.VerboseJson => ("application/json", CapaJsonContext.ToWireBytes(new TranscriptionVerboseJsonResponse
             {
                 Task = transcript.Task,
@@ -248,8 +249,8 @@ internal sealed partial class TranscriptionsEndpoint
         {
             Id = s.Id,
             Seek = s.Seek,
-            Start = Math.Round(s.Start, 3),
-            End = Math.Round(s.End, 3),
+            Start = s.Start,
+            End = s.End,
             Text = s.Text,
             Tokens = s.Tokens,
             Temperature = s.Temperature,
