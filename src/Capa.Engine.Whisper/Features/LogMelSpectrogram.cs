@@ -10,7 +10,10 @@ namespace Capa.Engine.Whisper.Features;
 public sealed class LogMelSpectrogram
 {
     private readonly float[] _filters;
-    private readonly double[] _window;
+
+    // The DFT as two [201, 400] matrices with the Hann window folded in: per frame 2 × 201 vectorised dot products
+    // of 400, an order of magnitude faster than a scalar mixed-radix FFT of this small, non-power-of-two size.
+    private static readonly Lazy<(float[] Cos, float[] Sin)> WindowedDft = new(CreateWindowedDft);
 
     /// <summary>Creates an extractor with <paramref name="melBins"/> Slaney filters (80, or 128 for large-v3).</summary>
     public LogMelSpectrogram(int melBins)
@@ -30,12 +33,6 @@ public sealed class LogMelSpectrogram
 
         MelBins = melBins;
         _filters = filters;
-        _window = new double[WhisperAudio.FftSize];
-        for (int i = 0; i < _window.Length; i++)
-        {
-            // Periodic Hann, as torch.hann_window(400).
-            _window[i] = 0.5 - (0.5 * Math.Cos(2.0 * Math.PI * i / WhisperAudio.FftSize));
-        }
     }
 
     /// <summary>Mel bins per frame.</summary>
@@ -84,19 +81,26 @@ public sealed class LogMelSpectrogram
         // torch.stft gives 1 + length / hop frames; Whisper drops the last.
         frames = length / WhisperAudio.HopLength;
         int bins = WhisperAudio.FrequencyBins;
-        var fft = new MixedRadixFft(WhisperAudio.FftSize);
-        var frame = new double[WhisperAudio.FftSize];
+        int size = WhisperAudio.FftSize;
+        var (cos, sin) = WindowedDft.Value;
+        var frame = new float[size];
         var power = new float[bins];
         var mel = new float[MelBins * frames];
         for (int t = 0; t < frames; t++)
         {
             int start = t * WhisperAudio.HopLength;
-            for (int j = 0; j < frame.Length; j++)
+            for (int j = 0; j < size; j++)
             {
-                frame[j] = signal[start + j] * _window[j];
+                frame[j] = (float)signal[start + j];
             }
 
-            fft.PowerSpectrum(frame, power);
+            for (int k = 0; k < bins; k++)
+            {
+                float re = TensorPrimitives.Dot(frame, cos.AsSpan(k * size, size));
+                float im = TensorPrimitives.Dot(frame, sin.AsSpan(k * size, size));
+                power[k] = (re * re) + (im * im);
+            }
+
             for (int m = 0; m < MelBins; m++)
             {
                 mel[(m * frames) + t] = TensorPrimitives.Dot(_filters.AsSpan(m * bins, bins), power);
@@ -118,6 +122,27 @@ public sealed class LogMelSpectrogram
         }
 
         return mel;
+    }
+
+    private static (float[] Cos, float[] Sin) CreateWindowedDft()
+    {
+        int size = WhisperAudio.FftSize, bins = WhisperAudio.FrequencyBins;
+        var cos = new float[bins * size];
+        var sin = new float[bins * size];
+        for (int k = 0; k < bins; k++)
+        {
+            for (int j = 0; j < size; j++)
+            {
+                // Periodic Hann, as torch.hann_window(400).
+                double window = 0.5 - (0.5 * Math.Cos(2.0 * Math.PI * j / size));
+                // k·j mod N keeps the angle small, so the table is exact to float precision.
+                double angle = 2.0 * Math.PI * ((long)k * j % size) / size;
+                cos[(k * size) + j] = (float)(window * Math.Cos(angle));
+                sin[(k * size) + j] = (float)(-window * Math.Sin(angle));
+            }
+        }
+
+        return (cos, sin);
     }
 
     /// <summary>
