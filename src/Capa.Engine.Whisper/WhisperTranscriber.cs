@@ -151,7 +151,9 @@ public sealed class WhisperTranscriber
                 }
                 else
                 {
-                    seek += (sampled[lastSlice - 1] - begin) * inputStride;
+                    // A window whose last complete segment ends at 0.00 would not move the seek; it moves a whole window.
+                    int advance = (sampled[lastSlice - 1] - begin) * inputStride;
+                    seek += advance > 0 ? advance : segmentSize;
                 }
             }
             else
