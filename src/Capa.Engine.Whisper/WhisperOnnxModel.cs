@@ -148,6 +148,7 @@ public sealed class WhisperDecoding : IDisposable
     private readonly OrtValue[] _selfCache;
     private readonly OrtValue[] _crossCache;
     private bool _started;
+    private float[] _logits = [];
 
     internal WhisperDecoding(WhisperOnnxModel model, OrtValue encoderStates)
     {
@@ -168,9 +169,10 @@ public sealed class WhisperDecoding : IDisposable
 
     /// <summary>
     /// Feeds <paramref name="tokens"/> and returns the logits, row-major [tokens.Length, vocab]: every fed position on
-    /// the first call (the caller reads what it needs), the one position on later calls.
+    /// the first call (the caller reads what it needs), the one position on later calls. The memory is reused by the
+    /// next call (no large allocation per step); the caller may modify it.
     /// </summary>
-    public float[] Step(ReadOnlySpan<long> tokens)
+    public Memory<float> Step(ReadOnlySpan<long> tokens)
     {
         if (tokens.IsEmpty)
         {
@@ -225,10 +227,17 @@ public sealed class WhisperDecoding : IDisposable
 
             using var runOptions = new RunOptions();
             IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, names, values, outputNames);
-            float[] logits;
+            Memory<float> logits;
             try
             {
-                logits = outputs[0].GetTensorDataAsSpan<float>().ToArray();
+                ReadOnlySpan<float> data = outputs[0].GetTensorDataAsSpan<float>();
+                if (_logits.Length < data.Length)
+                {
+                    _logits = new float[data.Length];
+                }
+
+                data.CopyTo(_logits);
+                logits = _logits.AsMemory(0, data.Length);
             }
             catch
             {

@@ -85,7 +85,7 @@ internal sealed class WindowDecoder
         }
 
         using WhisperDecoding decoding = _model.StartDecoding(encoderStates);
-        float[] logits = decoding.Step([_tokens.StartOfTranscript]);
+        float[] logits = decoding.Step([_tokens.StartOfTranscript]).ToArray();
         double max = _tokens.Languages.Values.Max(id => (double)logits[id]);
         double sum = _tokens.Languages.Values.Sum(id => Math.Exp(logits[id] - max));
         return _tokens.Languages.ToDictionary(l => l.Key, l => Math.Exp(logits[l.Value] - max) / sum, StringComparer.Ordinal);
@@ -107,14 +107,14 @@ internal sealed class WindowDecoder
         for (int step = 0; step < sampleLength && initial.Count + sampled.Count < _model.Folder.TextContext; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            float[] all = decoding.Step(feed);
+            Span<float> all = decoding.Step(feed).Span;
             int rows = all.Length / vocab;
             if (step == 0 && _tokens.NoSpeech is { } noSpeech)
             {
-                noSpeechProb = Softmax(all.AsSpan(sotIndex * vocab, vocab), noSpeech);
+                noSpeechProb = Softmax(all.Slice(sotIndex * vocab, vocab), noSpeech);
             }
 
-            Span<float> logits = all.AsSpan((rows - 1) * vocab, vocab);
+            Span<float> logits = all.Slice((rows - 1) * vocab, vocab);
             // Rows past the tokenizer's ids (padded embeddings) name no token.
             logits[textTokens..].Fill(float.NegativeInfinity);
             ApplyFilters(logits, sampled, options);
