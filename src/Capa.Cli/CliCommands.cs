@@ -16,5 +16,6 @@ internal static class CliCommands
         yield return Commands.ReproCommand.Create();
         yield return Commands.JsonCommand.Create();
         yield return Commands.SpeakCommand.Create();
+        yield return Commands.TranscribeCommand.Create();
     }
 }

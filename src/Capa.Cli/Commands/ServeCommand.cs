@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Capa.Engine.Generation;
 using Capa.Engine.Models.Store;
+using Capa.Media.Decoding;
+using Capa.Server.Audio;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
@@ -75,6 +77,9 @@ internal static class ServeCommand
                 // Start-up failures are reported as one line below; the host's own stack trace would only repeat it.
                 builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
                 builder.Services.AddLocalChatProvider(localOptions);
+                builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
+                builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
+                builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = options.ModelsDirectory });
             });
         }
         catch (CapaConfigException e)
@@ -88,6 +93,10 @@ internal static class ServeCommand
             try
             {
                 banner = app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
+                if (app.Services.GetRequiredService<LocalTranscriptionProvider>().Prepare() is { } speechBanner)
+                {
+                    banner = banner is null ? speechBanner : banner + Environment.NewLine + speechBanner;
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -110,6 +119,12 @@ internal static class ServeCommand
             if (banner is not null)
             {
                 Console.WriteLine(banner);
+            }
+
+            if (!AudioUploadDecoder.IsFfmpegAvailable())
+            {
+                Console.Error.WriteLine(
+                    "warning: ffmpeg is not installed: /v1/audio/transcriptions accepts WAV only until it is (Debian/Ubuntu: apt-get install ffmpeg).");
             }
 
             if (!CapaServer.RequiresApiKey(app) && !options.Urls.All(CapaServer.IsLoopbackOnly))

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Capa.Engine.Models.TestModels;
+using Capa.Engine.Models.TestModels.Whisper;
 
 namespace Capa.Cli.Commands;
 
@@ -16,12 +17,12 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3 or gemma.",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, or whisper (speech recognition).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
         {
-            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks).",
+            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes.",
             DefaultValueFactory = _ => "tiny",
         };
         var quant = new Option<string[]>("--quant")
@@ -40,6 +41,11 @@ internal static class TestModelCommand
         };
         command.SetAction((parse, ct) => CliRunner.RunAsync(() =>
         {
+            if (string.Equals(parse.GetValue(arch)?.Trim(), "whisper", StringComparison.OrdinalIgnoreCase))
+            {
+                return WriteWhisper(parse, directory, size, seed, force, ct);
+            }
+
             TestModelSpec spec;
             try
             {
@@ -59,32 +65,63 @@ internal static class TestModelCommand
                 throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
             }
 
-            string target = Path.GetFullPath(parse.GetValue(directory)!);
-            if (File.Exists(target))
-            {
-                throw new CliException($"'{target}' is a file, not a folder.");
-            }
-
-            if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !parse.GetValue(force))
-            {
-                throw new CliException($"'{target}' is not empty; pass --force to write the model into it anyway.");
-            }
-
+            string target = CheckTarget(parse, directory, force);
             ct.ThrowIfCancellationRequested();
             var stopwatch = Stopwatch.StartNew();
             TestModelResult result = TestModelWriter.Write(spec, target);
-            foreach (string file in result.Files)
-            {
-                long bytes = new FileInfo(Path.Combine(target, file)).Length;
-                Console.WriteLine($"{FormatBytes(bytes),10}  {file}");
-            }
-
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {FormatBytes(result.TotalBytes)} to {target} in {stopwatch.Elapsed.TotalSeconds:F1} s "
-                + $"({spec.Arch.ToString().ToLowerInvariant()}, tokenizer {result.TokenizerSize} tokens). The weights are random: the output is not meaningful text."));
+            Report(result, target, stopwatch, spec.Arch.ToString().ToLowerInvariant());
             return Task.CompletedTask;
         }));
         return command;
+    }
+
+    private static Task WriteWhisper(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    {
+        WhisperTestModelSpec spec;
+        try
+        {
+            spec = new WhisperTestModelSpec { Size = WhisperTestModelSpec.ParseSize(parse.GetValue(size)!), Seed = parse.GetValue(seed) };
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        TestModelResult result = WhisperTestModelWriter.Write(spec, target);
+        Report(result, target, stopwatch, "whisper");
+        return Task.CompletedTask;
+    }
+
+    private static string CheckTarget(ParseResult parse, Argument<string> directory, Option<bool> force)
+    {
+        string target = Path.GetFullPath(parse.GetValue(directory)!);
+        if (File.Exists(target))
+        {
+            throw new CliException($"'{target}' is a file, not a folder.");
+        }
+
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !parse.GetValue(force))
+        {
+            throw new CliException($"'{target}' is not empty; pass --force to write the model into it anyway.");
+        }
+
+        return target;
+    }
+
+    private static void Report(TestModelResult result, string target, Stopwatch stopwatch, string arch)
+    {
+        foreach (string file in result.Files)
+        {
+            long bytes = new FileInfo(Path.Combine(target, file)).Length;
+            Console.WriteLine($"{FormatBytes(bytes),10}  {file}");
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Wrote {FormatBytes(result.TotalBytes)} to {target} in {stopwatch.Elapsed.TotalSeconds:F1} s "
+            + $"({arch}, tokenizer {result.TokenizerSize} tokens). The weights are random: the output is not meaningful text."));
     }
 
     private static string FormatBytes(long bytes) => bytes switch

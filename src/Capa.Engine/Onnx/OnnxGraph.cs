@@ -53,6 +53,9 @@ public enum OnnxAttributeKind
     /// <summary>A UTF-8 string.</summary>
     String = 3,
 
+    /// <summary>A nested graph (the branches of <c>If</c>).</summary>
+    Graph = 5,
+
     /// <summary>A list of int64.</summary>
     Ints = 7,
 }
@@ -85,6 +88,9 @@ public sealed record OnnxAttribute
     /// <summary>The value of an <see cref="OnnxAttributeKind.Ints"/> attribute.</summary>
     public IReadOnlyList<long> IntsValue { get; private init; } = [];
 
+    /// <summary>The value of a <see cref="OnnxAttributeKind.Graph"/> attribute.</summary>
+    public OnnxGraph? GraphValue { get; private init; }
+
     /// <summary>An int64 attribute.</summary>
     public static OnnxAttribute Int(string name, long value) => new(name, OnnxAttributeKind.Int) { IntValue = value };
 
@@ -94,6 +100,10 @@ public sealed record OnnxAttribute
     /// <summary>A string attribute.</summary>
     public static OnnxAttribute String(string name, string value) =>
         new(name, OnnxAttributeKind.String) { StringValue = value ?? throw new ArgumentNullException(nameof(value)) };
+
+    /// <summary>A graph attribute, such as the <c>then_branch</c> of an <c>If</c> node.</summary>
+    public static OnnxAttribute Graph(string name, OnnxGraph value) =>
+        new(name, OnnxAttributeKind.Graph) { GraphValue = value ?? throw new ArgumentNullException(nameof(value)) };
 
     /// <summary>An int64-list attribute.</summary>
     public static OnnxAttribute Ints(string name, params long[] values) =>

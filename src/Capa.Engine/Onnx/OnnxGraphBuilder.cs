@@ -14,9 +14,32 @@ public sealed class OnnxGraphBuilder
     private readonly Dictionary<string, OnnxInitializer> _initializersByName = new(StringComparer.Ordinal);
     private readonly List<OnnxValueInfo> _inputs = [];
     private readonly List<OnnxValueInfo> _outputs = [];
-    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _counters = new(StringComparer.Ordinal);
-    private int _constants;
+    private readonly HashSet<string> _names;
+    private readonly Dictionary<string, int> _counters;
+    private readonly int[] _constants;
+
+    /// <summary>Creates a builder for a main graph.</summary>
+    public OnnxGraphBuilder()
+    {
+        _names = new(StringComparer.Ordinal);
+        _counters = new(StringComparer.Ordinal);
+        _constants = [0];
+    }
+
+    // A subgraph shares its parent's names: ONNX values are visible in nested graphs, so no name may repeat.
+    private OnnxGraphBuilder(OnnxGraphBuilder parent)
+    {
+        _names = parent._names;
+        _counters = parent._counters;
+        _constants = parent._constants;
+        Scope = parent.Scope;
+    }
+
+    /// <summary>
+    /// A builder for a branch of an <c>If</c> (or a loop body): its nodes may read any value of this graph by name,
+    /// and its names never collide with this graph's. Declare its results with <see cref="Output"/>.
+    /// </summary>
+    public OnnxGraphBuilder CreateSubgraph() => new(this);
 
     /// <summary>The prefix given to the names of nodes added next, e.g. <c>/model/layers.0/mlp</c>.</summary>
     public string Scope { get; set; } = "";
@@ -107,7 +130,7 @@ public sealed class OnnxGraphBuilder
         return name;
     }
 
-    private string ConstName() => "const_" + (_constants++).ToString(CultureInfo.InvariantCulture);
+    private string ConstName() => "const_" + (_constants[0]++).ToString(CultureInfo.InvariantCulture);
 
     private void Claim(string name)
     {

@@ -38,7 +38,7 @@ public static class OnnxModelWriter
     private const int OpsetDomain = 1, OpsetVersion = 2;
     private const int GraphNode = 1, GraphName = 2, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12;
     private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
-    private const int AttrName = 1, AttrF = 2, AttrI = 3, AttrS = 4, AttrInts = 8, AttrType = 20;
+    private const int AttrName = 1, AttrF = 2, AttrI = 3, AttrS = 4, AttrG = 6, AttrInts = 8, AttrType = 20;
     private const int TensorDims = 1, TensorDataType = 2, TensorName = 8, TensorRawData = 9, TensorExternalData = 13, TensorDataLocation = 14;
     private const int EntryKey = 1, EntryValue = 2;
     private const int ValueInfoName = 1, ValueInfoType = 2;
@@ -113,7 +113,7 @@ public static class OnnxModelWriter
         var g = new ProtoWriter();
         foreach (OnnxNode node in graph.Nodes)
         {
-            g.WriteMessage(GraphNode, BuildNode(node));
+            g.WriteMessage(GraphNode, BuildNode(node, options, external));
         }
 
         g.WriteString(GraphName, graph.Name);
@@ -135,7 +135,7 @@ public static class OnnxModelWriter
         return g;
     }
 
-    private static ProtoWriter BuildNode(OnnxNode node)
+    private static ProtoWriter BuildNode(OnnxNode node, OnnxWriteOptions options, FileStream? external)
     {
         var n = new ProtoWriter();
         foreach (string input in node.Inputs)
@@ -152,7 +152,7 @@ public static class OnnxModelWriter
         n.WriteString(NodeOpType, node.OpType);
         foreach (OnnxAttribute attribute in node.Attributes)
         {
-            n.WriteMessage(NodeAttribute, BuildAttribute(attribute));
+            n.WriteMessage(NodeAttribute, BuildAttribute(attribute, options, external));
         }
 
         if (node.Domain.Length > 0)
@@ -163,7 +163,7 @@ public static class OnnxModelWriter
         return n;
     }
 
-    private static ProtoWriter BuildAttribute(OnnxAttribute attribute)
+    private static ProtoWriter BuildAttribute(OnnxAttribute attribute, OnnxWriteOptions options, FileStream? external)
     {
         var a = new ProtoWriter();
         a.WriteString(AttrName, attribute.Name);
@@ -177,6 +177,9 @@ public static class OnnxModelWriter
                 break;
             case OnnxAttributeKind.String:
                 a.WriteBytes(AttrS, System.Text.Encoding.UTF8.GetBytes(attribute.StringValue));
+                break;
+            case OnnxAttributeKind.Graph:
+                a.WriteMessage(AttrG, BuildGraph(attribute.GraphValue!, options, external));
                 break;
             case OnnxAttributeKind.Ints:
                 // Repeated int64 in proto2 (onnx.proto) is unpacked: one varint record per element.

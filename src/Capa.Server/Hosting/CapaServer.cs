@@ -142,6 +142,7 @@ public static class CapaServer
         app.MapPost("/v1/chat/completions", static context =>
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
         app.MapSpeech();
+        app.MapTranscription();
     }
 }
 

@@ -41,6 +41,9 @@ internal sealed class TestTokenizer
         Count = next;
     }
 
+    /// <summary>The byte-level BPE every generated tokenizer shares, trained once per process.</summary>
+    internal static ByteLevelBpe SharedBpe => TrainedBpe.Value;
+
     public TestModelFamily Family { get; }
 
     public ByteLevelBpe Bpe { get; }
