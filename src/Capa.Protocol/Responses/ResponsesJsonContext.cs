@@ -20,4 +20,5 @@ namespace Capa.Protocol.Responses;
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 public sealed partial class ResponsesJsonContext : JsonSerializerContext;

@@ -5,6 +5,7 @@ using Capa.Server.Configuration;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Providers.Upstream;
+using Capa.Server.Responses;
 using Capa.Server.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -65,6 +66,7 @@ public static class CapaServer
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
+        services.AddResponses();
         services.AddRouting();
 
         configure?.Invoke(builder);
@@ -138,6 +140,7 @@ public static class CapaServer
             ModelEndpoints.GetAsync(context, context.RequestServices.GetRequiredService<ModelRouter>()));
         app.MapPost("/v1/chat/completions", static context =>
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
+        app.MapResponses();
     }
 }
 
