@@ -59,7 +59,7 @@ public sealed record ResponseObject
     public ConversationReference? Conversation { get; init; }
 
     /// <summary>Reasoning settings (<c>{"effort":null,"summary":null}</c> for models that do not reason).</summary>
-    public JsonElement Reasoning { get; init; } = ResponseDefaults.NoReasoning;
+    public JsonElement Reasoning { get => OrDefault(_reasoning, ResponseDefaults.NoReasoning); init => _reasoning = value; }
 
     /// <summary>The end-user identifier, or null.</summary>
     public string? SafetyIdentifier { get; init; }
@@ -74,10 +74,10 @@ public sealed record ResponseObject
     public double Temperature { get; init; } = 1;
 
     /// <summary>The text settings, <c>{"format":{...}}</c>.</summary>
-    public JsonElement Text { get; init; } = ResponseDefaults.TextFormat;
+    public JsonElement Text { get => OrDefault(_text, ResponseDefaults.TextFormat); init => _text = value; }
 
     /// <summary>The tool choice as the request gave it (default <c>"auto"</c>).</summary>
-    public JsonElement ToolChoice { get; init; } = ResponseDefaults.AutoToolChoice;
+    public JsonElement ToolChoice { get => OrDefault(_toolChoice, ResponseDefaults.AutoToolChoice); init => _toolChoice = value; }
 
     /// <summary>The tools as the request gave them.</summary>
     public IReadOnlyList<JsonElement> Tools { get; init; } = [];
@@ -102,6 +102,14 @@ public sealed record ResponseObject
 
     /// <summary>The prompt cache key, or null.</summary>
     public string? PromptCacheKey { get; init; }
+
+    // A response read back from JSON that lacks a member gets an undefined element, which cannot be written: such
+    // members read as their defaults instead.
+    private readonly JsonElement _reasoning = ResponseDefaults.NoReasoning;
+    private readonly JsonElement _text = ResponseDefaults.TextFormat;
+    private readonly JsonElement _toolChoice = ResponseDefaults.AutoToolChoice;
+
+    private static JsonElement OrDefault(JsonElement value, JsonElement fallback) => value.ValueKind == JsonValueKind.Undefined ? fallback : value;
 }
 
 /// <summary>Default values of response members.</summary>

@@ -21,6 +21,14 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
         _time = time;
     }
 
+    /// <summary>Whether the store is shared by several servers (PostgreSQL).</summary>
+    public bool IsShared => !string.IsNullOrWhiteSpace(PostgresConnectionString);
+
+    /// <summary>Whether state exists already (a SQLite file, or PostgreSQL configured).</summary>
+    public bool HasState => IsShared || File.Exists(Path.Combine(ResolveDirectory(), ResponseStores.SqliteFileName));
+
+    private string? PostgresConnectionString => _options.StatePostgresConnectionString ?? _options.GetEnvironmentVariable("CAPA_STATE_POSTGRES");
+
     public async ValueTask<IResponseStore> GetAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _store) is { } ready)
@@ -36,7 +44,7 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
                 return _store;
             }
 
-            var store = ResponseStores.Create(ResolveDirectory(), _options.StatePostgresConnectionString ?? _options.GetEnvironmentVariable("CAPA_STATE_POSTGRES"));
+            var store = ResponseStores.Create(ResolveDirectory(), PostgresConnectionString);
             try
             {
                 await store.InitializeAsync(cancellationToken).ConfigureAwait(false);

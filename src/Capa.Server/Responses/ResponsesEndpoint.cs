@@ -34,10 +34,12 @@ internal sealed class ResponsesEndpoint
     private readonly ModelRouter _router;
     private readonly ResponseStoreAccessor _stores;
     private readonly TimeProvider _time;
+    private readonly BackgroundResponses _background;
     private readonly ILogger _logger;
 
-    public ResponsesEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ResponseStoreAccessor stores, TimeProvider time, ILogger<ResponsesEndpoint> logger)
+    public ResponsesEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ResponseStoreAccessor stores, TimeProvider time, BackgroundResponses background, ILogger<ResponsesEndpoint> logger)
     {
+        _background = background;
         _settings = settings;
         _limits = ChatRequestLimits.Default with { MaxBodyBytes = (int)Math.Min(settings.MaxBodyBytes, int.MaxValue), MaxDepth = settings.MaxJsonDepth };
         _gate = gate;
@@ -77,12 +79,6 @@ internal sealed class ResponsesEndpoint
             return;
         }
 
-        if (request.Background)
-        {
-            await RejectAsync(context, requestId, ApiError.InvalidRequest("Background responses are not supported by this server yet; send the request without 'background'.", "background", "unsupported_parameter")).ConfigureAwait(false);
-            return;
-        }
-
         var store = await _stores.GetAsync(aborted).ConfigureAwait(false);
         var (history, missing) = await LoadContextAsync(store, request, aborted).ConfigureAwait(false);
         if (missing is not null)
@@ -114,6 +110,34 @@ internal sealed class ResponsesEndpoint
         var call = new ChatCall { Request = chat, Body = chatBody, TargetModel = route.TargetModel, ResponseModel = route.RequestedModel, RequestId = requestId };
         var input = request.Input.Select(WithId).ToList();
         var builder = new ResponseStreamBuilder(Initial(request), request.WantsLogprobs);
+        if (request.Background)
+        {
+            var queued = builder.Response with { Status = ResponseStatuses.Queued };
+            var stored = new StoredResponse
+            {
+                Id = queued.Id,
+                CreatedAt = queued.CreatedAt,
+                Status = queued.Status,
+                PreviousResponseId = queued.PreviousResponseId,
+                ConversationId = request.ConversationId,
+                Owner = _background.Owner,
+                LeaseExpiresAt = _background.LeaseUntil(),
+                Json = Encoding.UTF8.GetString(CapaJsonContext.ToWireBytes(queued, ResponsesJsonContext.Default.ResponseObject)),
+            };
+            await store.CreateResponseAsync(stored, input.Select(ToStored).ToList(), null, aborted).ConfigureAwait(false);
+            _background.Start(store, stored, request, input, route.Provider, call, builder);
+            if (request.Stream)
+            {
+                await ReplayAsync(context, store, queued.Id, -1).ConfigureAwait(false);
+            }
+            else
+            {
+                await WriteJsonAsync(context, Encoding.UTF8.GetBytes(stored.Json)).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         await RunAsync(context, store, request, input, route.Provider, call, builder).ConfigureAwait(false);
     }
 
@@ -129,7 +153,21 @@ internal sealed class ResponsesEndpoint
 
         if (string.Equals(context.Request.Query["stream"], "true", StringComparison.OrdinalIgnoreCase))
         {
-            await RejectAsync(context, RequestIds.Get(context), ApiError.InvalidRequest("Streaming a stored response is only available for background responses.", "stream", "invalid_value")).ConfigureAwait(false);
+            if (!IsBackground(stored))
+            {
+                await RejectAsync(context, RequestIds.Get(context), ApiError.InvalidRequest("Streaming a stored response is only available for background responses.", "stream", "invalid_value")).ConfigureAwait(false);
+                return;
+            }
+
+            long after = -1;
+            if (context.Request.Query.TryGetValue("starting_after", out var startingAfter)
+                && (!long.TryParse(startingAfter, NumberStyles.Integer, CultureInfo.InvariantCulture, out after) || after < -1))
+            {
+                await RejectAsync(context, RequestIds.Get(context), ApiError.InvalidRequest($"Invalid 'starting_after': expected a non-negative integer, but got '{startingAfter}' instead.", "starting_after", "invalid_value")).ConfigureAwait(false);
+                return;
+            }
+
+            await ReplayAsync(context, store, id, after).ConfigureAwait(false);
             return;
         }
 
@@ -158,7 +196,92 @@ internal sealed class ResponsesEndpoint
             return;
         }
 
-        await RejectAsync(context, RequestIds.Get(context), ApiError.InvalidRequest("Only responses created with background=true can be cancelled.", null, "invalid_request")).ConfigureAwait(false);
+        if (!IsBackground(stored))
+        {
+            await RejectAsync(context, RequestIds.Get(context), ApiError.InvalidRequest("Only responses created with background=true can be cancelled.", null, "invalid_request")).ConfigureAwait(false);
+            return;
+        }
+
+        if (ResponseStatuses.IsUnfinished(stored.Status))
+        {
+            var cancelled = await BackgroundResponses.FinishUnfinishedAsync(store, stored, ResponseStatuses.Cancelled, null, context.RequestAborted).ConfigureAwait(false);
+            _background.StopLocal(id);
+            if (cancelled is not null)
+            {
+                await WriteJsonAsync(context, CapaJsonContext.ToWireBytes(cancelled, ResponsesJsonContext.Default.ResponseObject)).ConfigureAwait(false);
+                return;
+            }
+
+            stored = await store.GetResponseAsync(id, context.RequestAborted).ConfigureAwait(false) ?? stored;
+        }
+
+        if (stored.Status != ResponseStatuses.Cancelled)
+        {
+            await RejectAsync(context, RequestIds.Get(context), ApiError.InvalidRequest($"Cannot cancel a response with status '{stored.Status}'.", null, "invalid_request")).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteJsonAsync(context, Encoding.UTF8.GetBytes(stored.Json)).ConfigureAwait(false);
+    }
+
+    private static bool IsBackground(StoredResponse stored) =>
+        JsonElement.Parse(stored.Json).TryGetProperty("background"u8, out var background) && background.ValueKind == JsonValueKind.True;
+
+    /// <summary>
+    /// Streams a background response's stored events after <paramref name="after"/>, following new ones as they are
+    /// written, until the response is final and every event is sent (or the client leaves).
+    /// </summary>
+    private async Task ReplayAsync(HttpContext context, IResponseStore store, string id, long after)
+    {
+        var aborted = context.RequestAborted;
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = Sse.ContentType;
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var output = response.BodyWriter;
+        try
+        {
+            var finished = false;
+            while (true)
+            {
+                var events = await store.GetEventsAsync(id, after, aborted).ConfigureAwait(false);
+                foreach (var item in events)
+                {
+                    using var document = JsonDocument.Parse(item.Json);
+                    output.Write("event: "u8);
+                    output.Write(Encoding.UTF8.GetBytes(document.RootElement.GetProperty("type").GetString() ?? "message"));
+                    output.Write("\ndata: "u8);
+                    output.Write(Encoding.UTF8.GetBytes(item.Json));
+                    output.Write("\n\n"u8);
+                    after = item.Sequence;
+                }
+
+                if (events.Count > 0)
+                {
+                    await output.FlushAsync(aborted).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (finished)
+                {
+                    return;
+                }
+
+                // Final events are written before the final status: one more read after seeing it gets them all.
+                var current = await store.GetResponseAsync(id, aborted).ConfigureAwait(false);
+                finished = current is null || !ResponseStatuses.IsUnfinished(current.Status);
+                if (!finished)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(50), _time, aborted).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client left; the response runs on.
+        }
     }
 
     public async Task ListInputItemsAsync(HttpContext context, string id)
@@ -367,7 +490,7 @@ internal sealed class ResponsesEndpoint
         }
     }
 
-    private static ChatCompletionChunk ReadChunk(ChatStreamEvent item) =>
+    internal static ChatCompletionChunk ReadChunk(ChatStreamEvent item) =>
         item.Chunk ?? JsonSerializer.Deserialize(item.Data.Span, CapaJsonContext.Default.ChatCompletionChunk)
         ?? throw new ChatProviderException(ApiError.UpstreamUnavailable());
 

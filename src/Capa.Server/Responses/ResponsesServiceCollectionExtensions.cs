@@ -14,6 +14,8 @@ internal static class ResponsesServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ResponseStoreAccessor>();
+        services.AddSingleton<BackgroundResponses>();
+        services.AddHostedService(sp => sp.GetRequiredService<BackgroundResponses>());
         services.AddSingleton<ResponsesEndpoint>();
         services.AddSingleton<ConversationsEndpoint>();
         return services;

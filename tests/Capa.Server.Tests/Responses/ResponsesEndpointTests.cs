@@ -135,7 +135,8 @@ public sealed class ResponsesEndpointTests(ResponsesServerFixture fixture) : ICl
         var result = (await client.CreateResponseAsync(new CreateResponseOptions(ResponsesServerFixture.Qwen, [ResponseItem.CreateUserMessageItem("Give me JSON")])
         {
             TextOptions = new ResponseTextOptions { TextFormat = ResponseTextFormat.CreateJsonSchemaFormat("answer", schema, jsonSchemaIsStrict: true) },
-            MaxOutputTokenCount = 64,
+            MaxOutputTokenCount = 256,
+            Temperature = 0,
         })).Value;
 
         Assert.Equal(ResponseStatus.Completed, result.Status);
@@ -153,7 +154,9 @@ public sealed class ResponsesEndpointTests(ResponsesServerFixture fixture) : ICl
         {
             Tools = { ResponseTool.CreateFunctionTool("get_weather", parameters, strictModeEnabled: true, "Current weather") },
             ToolChoice = ResponseToolChoice.CreateRequiredChoice(),
-            MaxOutputTokenCount = 64,
+            ParallelToolCallsEnabled = false,
+            MaxOutputTokenCount = 400,
+            Temperature = 0,
         })).Value;
 
         // The call is an item of its own, never text.
