@@ -15,5 +15,6 @@ internal static class CliCommands
         yield return Commands.RmCommand.Create();
         yield return Commands.ReproCommand.Create();
         yield return Commands.JsonCommand.Create();
+        yield return Commands.RespondCommand.Create();
     }
 }

@@ -30,7 +30,17 @@ internal static class ServeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
 
-        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys };
+        var stateDir = new Option<string?>("--state-dir")
+        {
+            Description = "Where stored responses and conversations live, one SQLite file (default: $CAPA_STATE, else ~/.capa/state).",
+        };
+        var statePostgres = new Option<string?>("--state-postgres")
+        {
+            Description = "Keep responses and conversations in PostgreSQL instead (an Npgsql connection string; also $CAPA_STATE_POSTGRES).",
+        };
+        var retention = new Option<int?>("--response-retention-days") { Description = "Delete stored responses this many days after they were created." };
+
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, stateDir, statePostgres, retention };
         command.SetAction((parse, ct) => CliRunner.RunAsync(async () =>
         {
             var options = new CapaServerOptions
@@ -39,6 +49,11 @@ internal static class ServeCommand
                 ModelsDirectory = ResolveModelsDirectory(parse.GetValue(modelsDir)),
                 ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
                 ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
+                StateDirectory = parse.GetValue(stateDir) is { Length: > 0 } state ? Path.GetFullPath(state) : null,
+                StatePostgresConnectionString = parse.GetValue(statePostgres),
+                ResponseRetention = parse.GetValue(retention) is { } days
+                    ? (days >= 1 ? TimeSpan.FromDays(days) : throw new CliException($"--response-retention-days must be at least 1; got {days}."))
+                    : null,
             };
             await RunAsync(options, ct).ConfigureAwait(false);
         }));
