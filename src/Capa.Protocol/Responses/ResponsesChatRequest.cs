@@ -32,8 +32,21 @@ public static class ResponsesChatRequest
         }
 
         body = null;
-        error = new ApiError(chatError.Status, RenameParameters(chatError.Message)!, chatError.Type, RenameParameters(chatError.Param), chatError.Code);
+        error = ToResponsesError(chatError);
         return false;
+    }
+
+    /// <summary>
+    /// A chat error (from validation, or from a provider compiling the request's schemas) with its parameter named as
+    /// the Responses request spells it: <c>tools[0].parameters</c>, <c>text.format.schema</c>, <c>max_output_tokens</c>.
+    /// </summary>
+    public static ApiError ToResponsesError(ApiError chatError)
+    {
+        ArgumentNullException.ThrowIfNull(chatError);
+        return new ApiError(chatError.Status, RenameParameters(chatError.Message)!, chatError.Type, RenameParameters(chatError.Param), chatError.Code)
+        {
+            RetryAfterSeconds = chatError.RetryAfterSeconds,
+        };
     }
 
     private static byte[] Write(CreateResponseRequest request, IReadOnlyList<ResponseItem> context)

@@ -147,7 +147,7 @@ internal sealed partial class BackgroundResponses : IHostedService, IAsyncDispos
             }
             catch (ChatProviderException e)
             {
-                final = builder.Fail(e.Error);
+                final = builder.Fail(ResponsesChatRequest.ToResponsesError(e.Error));
             }
 
             var conversationItems = request.ConversationId is null ? null : input.Concat(builder.Response.Output).Select(ResponsesEndpoint.ToStored).ToList();

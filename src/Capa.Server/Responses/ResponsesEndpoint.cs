@@ -437,7 +437,7 @@ internal sealed class ResponsesEndpoint
             }
             catch (ChatProviderException e)
             {
-                await RejectAsync(context, call.RequestId, e.Error).ConfigureAwait(false);
+                await RejectAsync(context, call.RequestId, ResponsesChatRequest.ToResponsesError(e.Error)).ConfigureAwait(false);
                 return;
             }
 
@@ -465,7 +465,7 @@ internal sealed class ResponsesEndpoint
             catch (ChatProviderException e) when (!aborted.IsCancellationRequested)
             {
                 ServerLog.StreamFailed(_logger, call.RequestId, e.Error.Status, e.Error.Message);
-                var failed = builder.Fail(e.Error);
+                var failed = builder.Fail(ResponsesChatRequest.ToResponsesError(e.Error));
                 await SaveAsync(store, request, input, builder.Response, aborted).ConfigureAwait(false);
                 if (output is null)
                 {
