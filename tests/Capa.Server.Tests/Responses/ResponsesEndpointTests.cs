@@ -311,6 +311,17 @@ public sealed class ResponsesEndpointTests(ResponsesServerFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task An_oversized_body_is_413_and_the_wrong_content_type_415()
+    {
+        using var large = await Http.PostAsync("/v1/responses", Json($$"""{"model":"local-chat","input":"{{new string('x', 2 * 1024 * 1024)}}"}"""));
+        await ErrorAssert.IsOpenAIErrorAsync(large, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        using var text = await Http.PostAsync("/v1/responses", new StringContent("""{"model":"local-chat","input":"x"}""", Encoding.UTF8, "text/plain"));
+        await ErrorAssert.IsOpenAIErrorAsync(text, HttpStatusCode.UnsupportedMediaType);
+        var healthy = await PostAsync("""{"model":"local-chat","input":"still there?"}""");
+        Assert.Equal("completed", healthy.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task An_unsupported_tool_through_the_sdk_is_refused_by_name()
     {
         var client = fixture.Client();
