@@ -17,5 +17,6 @@ internal static class CliCommands
         yield return Commands.JsonCommand.Create();
         yield return Commands.SpeakCommand.Create();
         yield return Commands.TranscribeCommand.Create();
+        yield return Commands.RespondCommand.Create();
     }
 }

@@ -34,6 +34,15 @@ internal static class ServeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
 
+        var stateDir = new Option<string?>("--state-dir")
+        {
+            Description = "Where stored responses and conversations live, one SQLite file (default: $CAPA_STATE, else ~/.capa/state).",
+        };
+        var statePostgres = new Option<string?>("--state-postgres")
+        {
+            Description = "Keep responses and conversations in PostgreSQL instead (an Npgsql connection string; also $CAPA_STATE_POSTGRES).",
+        };
+        var retention = new Option<int?>("--response-retention-days") { Description = "Delete stored responses this many days after they were created." };
         var q4Accuracy = new Option<string?>("--q4-accuracy")
         {
             Description = "accuracy_level of 4-bit (MatMulNBits) matmuls: 4 computes with int8 activations (the default, faster), "
@@ -41,7 +50,7 @@ internal static class ServeCommand
                 + "Overrides the config file's q4_accuracy; changes system_fingerprint.",
         };
 
-        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy };
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy, stateDir, statePostgres, retention };
         command.SetAction((parse, ct) => CliRunner.RunAsync(
             async () =>
             {
@@ -52,6 +61,11 @@ internal static class ServeCommand
                     ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
                     ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
                     Q4Accuracy = ParseQ4Accuracy(parse.GetValue(q4Accuracy)),
+                    StateDirectory = parse.GetValue(stateDir) is { Length: > 0 } state ? Path.GetFullPath(state) : null,
+                    StatePostgresConnectionString = parse.GetValue(statePostgres),
+                    ResponseRetention = parse.GetValue(retention) is { } days
+                        ? (days >= 1 ? TimeSpan.FromDays(days) : throw new CliException($"--response-retention-days must be at least 1; got {days}."))
+                        : null,
                 };
                 await RunAsync(options, ct).ConfigureAwait(false);
             },

@@ -598,7 +598,7 @@ internal sealed class ChatRequestParser(ChatRequestLimits limits)
         return bias;
     }
 
-    private static Dictionary<string, string> ParseMetadata(JsonElement value)
+    internal static Dictionary<string, string> ParseMetadata(JsonElement value)
     {
         RequireObject(value, "metadata");
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -6,6 +6,7 @@ using Capa.Server.Configuration;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Providers.Upstream;
+using Capa.Server.Responses;
 using Capa.Server.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -68,6 +69,7 @@ public static class CapaServer
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
+        services.AddResponses();
         services.AddRouting();
 
         configure?.Invoke(builder);
@@ -143,6 +145,7 @@ public static class CapaServer
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
         app.MapSpeech();
         app.MapTranscription();
+        app.MapResponses();
     }
 }
 

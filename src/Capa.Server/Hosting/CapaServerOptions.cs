@@ -14,6 +14,21 @@ public sealed record CapaServerOptions
     /// <summary>The local model store; <see langword="null"/> when the server runs without one.</summary>
     public string? ModelsDirectory { get; init; }
 
+    /// <summary>
+    /// Where stored responses and conversations live (a SQLite file, <c>state.db</c>); <see langword="null"/> for
+    /// <c>CAPA_STATE</c>, else <c>~/.capa/state</c>. Nothing is created until the Responses or Conversations API is used.
+    /// </summary>
+    public string? StateDirectory { get; init; }
+
+    /// <summary>
+    /// An Npgsql connection string: responses and conversations go to PostgreSQL instead of SQLite, so that several
+    /// servers share them. <see langword="null"/> for <c>CAPA_STATE_POSTGRES</c>, else SQLite.
+    /// </summary>
+    public string? StatePostgresConnectionString { get; init; }
+
+    /// <summary>How long finished responses are kept; <see langword="null"/> keeps them until deleted.</summary>
+    public TimeSpan? ResponseRetention { get; init; }
+
     /// <summary>A JSON configuration file (upstreams, aliases, API keys, limits); see <c>CapaConfigFile</c>.</summary>
     public string? ConfigFile { get; init; }
 

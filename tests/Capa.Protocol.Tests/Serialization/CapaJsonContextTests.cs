@@ -11,6 +11,7 @@ public class CapaJsonContextTests
         typeof(ApiError), typeof(SseEventParser), typeof(SseEvent), typeof(ChatRequestLimits), typeof(CapaJsonContext),
         typeof(ToolChoiceMode), // in-memory only: ToolChoice writes its own wire form
         typeof(TranscriptionRequest), typeof(TranscriptionResponseFormat), // read from multipart forms, never JSON
+        typeof(Capa.Protocol.Responses.CreateResponseRequest), typeof(Capa.Protocol.Responses.ResponseFunctionTool), // read by hand, never written
     ];
 
     /// <summary>Every source-generated context of the assembly: <see cref="CapaJsonContext"/> and one per API area.</summary>
