@@ -77,7 +77,8 @@ internal sealed class ChatCompletionsEndpoint
             return;
         }
 
-        var route = await _router.ResolveAsync(request.Model, aborted).ConfigureAwait(false);
+        var needed = ChatNeeds.Of(request);
+        var route = await _router.ResolveAsync(request.Model, needed, aborted).ConfigureAwait(false);
         if (route is null)
         {
             await RejectAsync(context, requestId, ApiError.ModelNotFound(request.Model)).ConfigureAwait(false);
@@ -87,6 +88,12 @@ internal sealed class ChatCompletionsEndpoint
         if (route.Model is { } model && (model.Capabilities & ModelCapabilities.Chat) == 0)
         {
             await RejectAsync(context, requestId, ApiError.InvalidRequest($"The model `{request.Model}` does not support chat completions.", "model", "model_not_supported")).ConfigureAwait(false);
+            return;
+        }
+
+        if (ModelRouter.Lacks(route, needed) && ChatNeeds.Refusal(request, route, needed) is { } refusal)
+        {
+            await RejectAsync(context, requestId, refusal).ConfigureAwait(false);
             return;
         }
 

@@ -5,6 +5,7 @@ using Capa.Server.Chat;
 using Capa.Server.Configuration;
 using Capa.Server.Limits;
 using Capa.Server.Models;
+using Capa.Server.Passthrough;
 using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
@@ -70,6 +71,7 @@ public static class CapaServer
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();
+        services.AddPassthrough();
         services.AddRouting();
 
         configure?.Invoke(builder);
@@ -145,6 +147,7 @@ public static class CapaServer
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
         app.MapSpeech();
         app.MapTranscription();
+        app.MapPassthrough();
         app.MapResponses();
     }
 }

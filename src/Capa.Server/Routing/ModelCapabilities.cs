@@ -26,4 +26,10 @@ public enum ModelCapabilities
 
     /// <summary>Speech to text.</summary>
     Transcription = 1 << 6,
+
+    /// <summary>Audio as input to chat (<c>input_audio</c> parts).</summary>
+    AudioInput = 1 << 7,
+
+    /// <summary>Audio as output of chat (<c>modalities: ["audio"]</c>, <c>audio</c>).</summary>
+    AudioOutput = 1 << 8,
 }

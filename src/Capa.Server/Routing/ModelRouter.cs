@@ -21,9 +21,58 @@ public sealed class ModelRouter
     }
 
     /// <summary>Resolves a model id; <see langword="null"/> when nothing serves it (answer 404).</summary>
-    public async ValueTask<ModelRoute?> ResolveAsync(string modelId, CancellationToken cancellationToken)
+    public ValueTask<ModelRoute?> ResolveAsync(string modelId, CancellationToken cancellationToken) =>
+        ResolveAsync(modelId, ModelCapabilities.None, cancellationToken);
+
+    /// <summary>
+    /// Resolves a model id for a request that needs <paramref name="needed"/> beyond what the id stands for (e.g. chat with
+    /// an image needs <see cref="ModelCapabilities.Vision"/>). A local model without them gives way to an upstream that
+    /// serves the id; with none, its route is returned and the caller answers OpenAI's 400 for the missing capability.
+    /// A built-in alias resolves only to a local model that has them.
+    /// </summary>
+    public async ValueTask<ModelRoute?> ResolveAsync(string modelId, ModelCapabilities needed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(modelId);
+        var route = await ResolveCoreAsync(modelId, needed, cancellationToken).ConfigureAwait(false);
+        if (route is null || needed == ModelCapabilities.None || route.Provider is UpstreamChatProvider
+            || route.Model is not { } model || (model.Capabilities & needed) == needed)
+        {
+            return route;
+        }
+
+        return ResolveUpstream(modelId, route.TargetModel) ?? route;
+    }
+
+    /// <summary>Whether a route's model lacks some of <paramref name="needed"/> (unknown models, served by wildcard, lack nothing).</summary>
+    public static bool Lacks(ModelRoute route, ModelCapabilities needed)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        return route.Model is { } model && (model.Capabilities & needed) != needed;
+    }
+
+    private ModelRoute? ResolveUpstream(string requested, string target)
+    {
+        foreach (var upstream in _upstreams)
+        {
+            if (upstream.ServesExplicitly(target))
+            {
+                return new ModelRoute(upstream, requested, target, upstream.Describe(target));
+            }
+        }
+
+        foreach (var upstream in _upstreams)
+        {
+            if (upstream.ServesExplicitly(requested))
+            {
+                return new ModelRoute(upstream, requested, requested, upstream.Describe(requested));
+            }
+        }
+
+        return ResolveWildcard(requested, requested);
+    }
+
+    private async ValueTask<ModelRoute?> ResolveCoreAsync(string modelId, ModelCapabilities needed, CancellationToken cancellationToken)
+    {
         var direct = await ResolveDirectAsync(modelId, modelId, cancellationToken).ConfigureAwait(false);
         if (direct is not null)
         {
@@ -48,21 +97,33 @@ public sealed class ModelRouter
             }
         }
 
-        if (ModelAliases.BuiltIn.TryGetValue(modelId, out var needed))
+        ModelRoute? lacking = null;
+        if (ModelAliases.BuiltIn.TryGetValue(modelId, out var aliasNeeds))
         {
+            var all = aliasNeeds | needed;
             foreach (var provider in _local)
             {
                 var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
-                var match = models.Where(m => (m.Capabilities & needed) == needed).OrderBy(m => m.Id, StringComparer.Ordinal).FirstOrDefault();
+                var match = FirstWith(models, all);
                 if (match is not null)
                 {
                     return new ModelRoute(provider, modelId, match.Id, match);
                 }
+
+                // A local model the alias stands for, but without what this request needs: used only when no upstream
+                // serves the id, so that the answer is the missing capability's 400 rather than a 404.
+                if (lacking is null && FirstWith(models, aliasNeeds) is { } partial)
+                {
+                    lacking = new ModelRoute(provider, modelId, partial.Id, partial);
+                }
             }
         }
 
-        return ResolveWildcard(modelId, modelId);
+        return ResolveWildcard(modelId, modelId) ?? lacking;
     }
+
+    private static ProviderModel? FirstWith(IReadOnlyList<ProviderModel> models, ModelCapabilities capabilities) =>
+        models.Where(m => (m.Capabilities & capabilities) == capabilities).OrderBy(m => m.Id, StringComparer.Ordinal).FirstOrDefault();
 
     /// <summary>The models to list: every local model, upstream models named in configuration, and aliases that resolve.</summary>
     public async ValueTask<IReadOnlyList<ProviderModel>> ListAsync(CancellationToken cancellationToken)

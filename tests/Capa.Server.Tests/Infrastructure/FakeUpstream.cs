@@ -44,6 +44,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         var app = builder.Build();
         var upstream = new FakeUpstream(app);
         app.MapPost("/v1/chat/completions", upstream.HandleAsync);
+        app.Map("/v1/{**rest}", (RequestDelegate)EchoAsync);
         await app.StartAsync();
         upstream.BaseUrl = app.Urls.Single();
         return upstream;
@@ -59,6 +60,25 @@ public sealed class FakeUpstream : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>Any other path: the request as received, as JSON (method, path, query, authorization, content type, body in base64).</summary>
+    private static async Task EchoAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var echo = new JsonObject
+        {
+            ["method"] = context.Request.Method,
+            ["path"] = context.Request.Path.Value,
+            ["query"] = context.Request.QueryString.Value,
+            ["authorization"] = context.Request.Headers.Authorization.ToString(),
+            ["content_type"] = context.Request.ContentType,
+            ["body"] = Convert.ToBase64String(buffer.ToArray()),
+        };
+        context.Response.StatusCode = context.Request.Path.Value!.EndsWith("/teapot", StringComparison.Ordinal) ? 418 : 200;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(echo.ToJsonString(), context.RequestAborted);
     }
 
     private async Task HandleAsync(HttpContext context)

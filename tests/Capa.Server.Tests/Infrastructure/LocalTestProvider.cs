@@ -7,7 +7,8 @@ namespace Capa.Server.Tests.Infrastructure;
 /// <summary>
 /// A stand-in for the local engine: <c>local-chat</c> and <c>local-vision</c> answer "local answer" (streamed word by
 /// word), <c>local-image</c> only generates images, <c>local-crash</c> fails with an internal exception,
-/// <c>local-fail-mid</c> streams one chunk and then fails with a 503. Without a request seed the seed used is 4242.
+/// <c>local-fail-mid</c> streams one chunk and then fails with a 503, <c>local-endless</c> keeps generating until cancelled
+/// (at most 30 s). Without a request seed the seed used is 4242.
 /// </summary>
 public sealed class LocalTestProvider : IChatProvider
 {
@@ -20,6 +21,7 @@ public sealed class LocalTestProvider : IChatProvider
         new("local-fail-mid", ModelCapabilities.Chat),
         new("local-image", ModelCapabilities.Image),
         new("local-vision", ModelCapabilities.Chat | ModelCapabilities.Vision),
+        new("local-endless", ModelCapabilities.Chat),
         new("onnx-community/Qwen2.5-0.5B-Instruct", ModelCapabilities.Chat | ModelCapabilities.Json | ModelCapabilities.Tools),
     ];
 
@@ -30,10 +32,15 @@ public sealed class LocalTestProvider : IChatProvider
 
     public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Models);
 
-    public Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken)
+    public async Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken)
     {
         Record(call);
-        return Task.FromResult(ChatCompletionResult.FromResponse(new ChatCompletionResponse
+        if (call.TargetModel == "local-endless")
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+
+        return ChatCompletionResult.FromResponse(new ChatCompletionResponse
         {
             Id = ChatIds.NewCompletionId(),
             Created = 1_700_000_001,
@@ -49,7 +56,7 @@ public sealed class LocalTestProvider : IChatProvider
                 },
             ],
             Usage = CompletionUsage.Create(4, 2),
-        }));
+        });
     }
 
     public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -70,6 +77,12 @@ public sealed class LocalTestProvider : IChatProvider
         if (call.TargetModel == "local-fail-mid")
         {
             throw new ChatProviderException(ApiError.Overloaded());
+        }
+
+        for (var i = 0; call.TargetModel == "local-endless" && i < 1500; i++)
+        {
+            await Task.Delay(20, cancellationToken);
+            yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = " more" }, null));
         }
 
         yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = "local" }, null));

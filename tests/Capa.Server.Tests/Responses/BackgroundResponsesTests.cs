@@ -75,7 +75,8 @@ public sealed class BackgroundResponsesTests(ResponsesServerFixture fixture) : I
     public async Task Cancelling_a_running_background_response_is_final()
     {
         var client = fixture.Client();
-        var queued = (await client.CreateResponseAsync(new CreateResponseOptions(ResponsesServerFixture.Qwen, [ResponseItem.CreateUserMessageItem("Write a lot")])
+        // A model that generates until cancelled, so the cancel always meets a running response.
+        var queued = (await client.CreateResponseAsync(new CreateResponseOptions("local-endless", [ResponseItem.CreateUserMessageItem("Write a lot")])
         {
             BackgroundModeEnabled = true,
             MaxOutputTokenCount = 1500,

@@ -153,7 +153,8 @@ public sealed class UpstreamChatProvider : IChatProvider
     internal bool ServesExplicitly(string modelId) => _models.Contains(modelId);
 
     internal ProviderModel Describe(string modelId) =>
-        new(modelId, ModelCapabilities.Chat | ModelCapabilities.Json | ModelCapabilities.Tools | ModelCapabilities.Vision) { OwnedBy = Name };
+        new(modelId, ModelCapabilities.Chat | ModelCapabilities.Json | ModelCapabilities.Tools | ModelCapabilities.Vision
+            | ModelCapabilities.AudioInput | ModelCapabilities.AudioOutput) { OwnedBy = Name };
 
     private async Task<HttpResponseMessage> SendAsync(ChatCall call, bool stream, CancellationTokenSource timeout)
     {

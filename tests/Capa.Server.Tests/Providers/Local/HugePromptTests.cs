@@ -49,7 +49,10 @@ public sealed class HugePromptTests : IAsyncLifetime
     {
         await _server.DisposeAsync();
         _provider.Dispose();
-        Directory.Delete(_models, recursive: true);
+        if (Directory.Exists(_models))
+        {
+            Directory.Delete(_models, recursive: true);
+        }
     }
 
     private static readonly JsonSerializerOptions RawText = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -1,0 +1,234 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Capa.Protocol;
+using Capa.Server.Configuration;
+using Capa.Server.Errors;
+using Capa.Server.Hosting;
+using Capa.Server.Limits;
+using Capa.Server.Providers.Upstream;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Capa.Server.Passthrough;
+
+/// <summary>
+/// Passes one HTTP request to an upstream OpenAI-compatible endpoint and its answer back, byte for byte: JSON, server-sent
+/// events (flushed as they arrive), multipart uploads and binary downloads alike. The upstream's key replaces the
+/// client's; a JSON body whose <c>model</c> is a configured alias gets the alias's target and nothing else changed.
+/// </summary>
+internal sealed class UpstreamForwarder
+{
+    private static readonly string[] RequestHeaders = ["Accept", "OpenAI-Beta", "Idempotency-Key"];
+    private static readonly string[] ResponseHeaders = ["Content-Disposition", "Cache-Control", "openai-processing-ms", "x-request-id", "Retry-After"];
+
+    private readonly ServerSettings _settings;
+    private readonly HttpClient _client;
+    private readonly ILogger _logger;
+
+    public UpstreamForwarder(ServerSettings settings, UpstreamHttpClient client, ILogger<UpstreamForwarder> logger)
+    {
+        _settings = settings;
+        _client = client.Client;
+        _logger = logger;
+    }
+
+    /// <summary>Forwards the request; <see langword="false"/> when no upstream is configured (nothing was written).</summary>
+    public async Task<bool> TryForwardAsync(HttpContext context)
+    {
+        if (_settings.Upstreams.Count == 0)
+        {
+            return false;
+        }
+
+        var requestId = RequestIds.Get(context);
+        var aborted = context.RequestAborted;
+        HttpContent? content = null;
+        string? model = null;
+        if (IsJson(context.Request.ContentType))
+        {
+            using var body = await BoundedBodyReader.ReadAsync(context.Request, _settings.MaxBodyBytes, aborted).ConfigureAwait(false);
+            if (body is null)
+            {
+                await ErrorWriter.WriteAsync(context, ApiError.PayloadTooLarge(_settings.MaxBodyBytes)).ConfigureAwait(false);
+                return true;
+            }
+
+            (content, model) = JsonContent(body.Memory);
+        }
+        else if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            content = new StreamContent(context.Request.Body);
+            if (context.Request.ContentLength is { } length)
+            {
+                content.Headers.ContentLength = length;
+            }
+        }
+
+        if (content is not null && context.Request.ContentType is { } contentType)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        var upstream = Choose(model);
+        var baseUrl = upstream.BaseUrl.AbsoluteUri.TrimEnd('/');
+        var path = context.Request.Path.Value!["/v1".Length..];
+        var uri = new Uri(baseUrl + path + context.Request.QueryString.Value);
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), uri) { Content = content };
+        foreach (var name in RequestHeaders)
+        {
+            if (context.Request.Headers.TryGetValue(name, out var values))
+            {
+                request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        if (upstream.ApiKey is { Length: > 0 } key)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        PassthroughLog.Forwarding(_logger, requestId, context.Request.Method, path, upstream.Name);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var limit = upstream.Timeout ?? _settings.UpstreamTimeout;
+        HttpResponseMessage response;
+        try
+        {
+            timeout.CancelAfter(limit);
+            response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!aborted.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            PassthroughLog.Failed(_logger, requestId, upstream.Name, e.GetType().Name);
+            await ErrorWriter.WriteAsync(context, e is OperationCanceledException ? ApiError.Timeout() : ApiError.UpstreamUnavailable()).ConfigureAwait(false);
+            return true;
+        }
+
+        using (response)
+        {
+            await CopyResponseAsync(context, response, timeout, limit, requestId, upstream.Name).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationTokenSource timeout, TimeSpan limit, string requestId, string upstreamName)
+    {
+        var output = context.Response;
+        output.StatusCode = (int)response.StatusCode is >= 200 and <= 599 ? (int)response.StatusCode : StatusCodes.Status502BadGateway;
+        if (response.Content.Headers.ContentType is { } type)
+        {
+            output.ContentType = type.ToString();
+        }
+
+        if (response.Content.Headers.ContentLength is { } length)
+        {
+            output.ContentLength = length;
+        }
+
+        foreach (var name in ResponseHeaders)
+        {
+            if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
+            {
+                output.Headers[name] = values.ToArray();
+            }
+        }
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    // The timeout measures the upstream's silence, as for chat streams: armed per read.
+                    timeout.CancelAfter(limit);
+                    var read = await body.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        return;
+                    }
+
+                    await output.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+                    await output.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            // Headers may be sent: the connection is cut so the client sees an incomplete body, never a truncated success.
+            PassthroughLog.Failed(_logger, requestId, upstreamName, e.GetType().Name);
+            if (!output.HasStarted)
+            {
+                output.ContentLength = null;
+                await ErrorWriter.WriteAsync(context, ApiError.UpstreamUnavailable()).ConfigureAwait(false);
+            }
+            else
+            {
+                context.Abort();
+            }
+        }
+    }
+
+    /// <summary>The upstream that lists <paramref name="model"/> by name, else the first that serves any id, else the first.</summary>
+    private UpstreamOptions Choose(string? model)
+    {
+        if (model is not null)
+        {
+            foreach (var upstream in _settings.Upstreams)
+            {
+                if (upstream.Models.Contains(model, StringComparer.Ordinal))
+                {
+                    return upstream;
+                }
+            }
+        }
+
+        return _settings.Upstreams.FirstOrDefault(u => u.ServesAnyModel) ?? _settings.Upstreams[0];
+    }
+
+    /// <summary>The body to send, with a configured alias in <c>model</c> replaced by its target; the served model id.</summary>
+    private (HttpContent Content, string? Model) JsonContent(ReadOnlyMemory<byte> body)
+    {
+        string? model = null;
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = _settings.MaxJsonDepth });
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("model", out var value) && value.ValueKind == JsonValueKind.String)
+            {
+                model = value.GetString();
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON after all: the upstream answers it with its own 400.
+        }
+
+        if (model is not null && _settings.Aliases.TryGetValue(model, out var target)
+            && JsonNode.Parse(body.Span) is JsonObject obj)
+        {
+            obj["model"] = target;
+            return (new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(obj, UpstreamJsonContext.Default.JsonObject)), target);
+        }
+
+        return (new ByteArrayContent(body.ToArray()), model);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && string.Equals(media.MediaType, "application/json", StringComparison.OrdinalIgnoreCase);
+}
+
+internal static partial class PassthroughLog
+{
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "{RequestId} forwarding {Method} {Path} to upstream {Upstream}")]
+    public static partial void Forwarding(ILogger logger, string requestId, string method, string path, string upstream);
+
+    [LoggerMessage(EventId = 61, Level = LogLevel.Warning, Message = "{RequestId} upstream {Upstream} failed: {Reason}")]
+    public static partial void Failed(ILogger logger, string requestId, string upstream, string reason);
+}
