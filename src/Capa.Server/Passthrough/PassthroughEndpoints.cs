@@ -34,6 +34,9 @@ public static class PassthroughEndpoints
         ["videos"] = "Video generation",
     };
 
+    /// <summary>Areas that are a single path in OpenAI's API, with nothing below them.</summary>
+    private static readonly HashSet<string> SinglePaths = new(StringComparer.Ordinal) { "embeddings", "moderations", "completions" };
+
     /// <summary>Registers the forwarder.</summary>
     public static IServiceCollection AddPassthrough(this IServiceCollection services)
     {
@@ -50,7 +53,10 @@ public static class PassthroughEndpoints
         {
             RequestDelegate handler = context => HandleAsync(context, capability);
             endpoints.Map("/v1/" + segment, handler);
-            endpoints.Map("/v1/" + segment + "/{**rest}", handler);
+            if (!SinglePaths.Contains(segment))
+            {
+                endpoints.Map("/v1/" + segment + "/{**rest}", handler);
+            }
         }
 
         return endpoints;
