@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Capa.Protocol;
+using Capa.Server.Chat;
 using Capa.Server.Configuration;
 using Capa.Server.Errors;
 using Capa.Server.Hosting;
@@ -47,7 +48,7 @@ internal sealed class UpstreamForwarder
         var aborted = context.RequestAborted;
         HttpContent? content = null;
         string? model = null;
-        if (IsJson(context.Request.ContentType))
+        if (ChatCompletionsEndpoint.IsJson(context.Request.ContentType))
         {
             using var body = await BoundedBodyReader.ReadAsync(context.Request, _settings.MaxBodyBytes, aborted).ConfigureAwait(false);
             if (body is null)
@@ -218,10 +219,6 @@ internal sealed class UpstreamForwarder
 
         return (new ByteArrayContent(body.ToArray()), model);
     }
-
-    private static bool IsJson(string? contentType) =>
-        MediaTypeHeaderValue.TryParse(contentType, out var media)
-        && string.Equals(media.MediaType, "application/json", StringComparison.OrdinalIgnoreCase);
 }
 
 internal static partial class PassthroughLog
