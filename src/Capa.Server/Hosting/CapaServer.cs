@@ -65,7 +65,7 @@ public static class CapaServer
             return settings.Upstreams.Select(u => new UpstreamChatProvider(u, client, settings.UpstreamTimeout, logger)).ToArray();
         });
         services.AddSingleton(sp => new ModelRouter(
-            sp.GetServices<IChatProvider>(),
+            sp.GetServices<IChatProvider>().Concat(sp.GetServices<IModelProvider>()),
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
