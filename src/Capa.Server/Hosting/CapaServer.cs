@@ -25,7 +25,8 @@ public static class CapaServer
 {
     /// <summary>
     /// Builds the server (not started). <paramref name="configure"/> runs before the application is built: register
-    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>) and adjust logging.
+    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>), further API areas
+    /// (<see cref="ApiAreaServiceCollectionExtensions.AddApiArea"/>) and adjust logging.
     /// </summary>
     /// <exception cref="CapaConfigException">The options, config file or environment are invalid.</exception>
     public static WebApplication Build(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -149,6 +150,10 @@ public static class CapaServer
         app.MapTranscription();
         app.MapPassthrough();
         app.MapResponses();
+        foreach (var area in app.Services.GetServices<ApiArea>())
+        {
+            area.Map(app);
+        }
     }
 }
 
