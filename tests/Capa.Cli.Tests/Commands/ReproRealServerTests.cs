@@ -17,6 +17,7 @@ public sealed class ReproRealServerTests : IAsyncLifetime
     private readonly string _models = Directory.CreateTempSubdirectory("capa-cli-models-").FullName;
     private WebApplication _app = null!;
     private string _baseUrl = null!;
+    private readonly TempStateDirectory _state = new();
 
     public async Task InitializeAsync()
     {
@@ -24,6 +25,7 @@ public sealed class ReproRealServerTests : IAsyncLifetime
         {
             Urls = ["http://127.0.0.1:0"],
             ModelsDirectory = _models,
+            StateDirectory = _state.Path,
             // The test must not pick up keys, upstreams or aliases from the machine it runs on.
             GetEnvironmentVariable = _ => null,
         };
@@ -41,6 +43,7 @@ public sealed class ReproRealServerTests : IAsyncLifetime
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _state.Dispose();
         foreach (var directory in new[] { _models, _models + ".cache" })
         {
             if (Directory.Exists(directory))

@@ -14,11 +14,12 @@ public sealed class SpeakCommandTests : IAsyncLifetime
     private readonly string _directory = Directory.CreateTempSubdirectory("capa-cli-speak-").FullName;
     private WebApplication _app = null!;
     private string _baseUrl = null!;
+    private readonly TempStateDirectory _state = new();
 
     public async Task InitializeAsync()
     {
         _app = CapaServer.Build(
-            new CapaServerOptions { Urls = ["http://127.0.0.1:0"], GetEnvironmentVariable = _ => null },
+            new CapaServerOptions { Urls = ["http://127.0.0.1:0"], GetEnvironmentVariable = _ => null, StateDirectory = _state.Path },
             builder => builder.Logging.ClearProviders());
         await _app.StartAsync();
         _baseUrl = CapaServer.GetAddresses(_app).First().TrimEnd('/') + "/v1";
@@ -28,6 +29,7 @@ public sealed class SpeakCommandTests : IAsyncLifetime
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _state.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 

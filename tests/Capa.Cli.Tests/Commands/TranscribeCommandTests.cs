@@ -16,11 +16,12 @@ public sealed partial class TranscribeCommandTests : IAsyncLifetime
     private readonly string _dir = Directory.CreateTempSubdirectory("capa-cli-transcribe-").FullName;
     private WebApplication _app = null!;
     private string _baseUrl = null!;
+    private readonly TempStateDirectory _state = new();
 
     public async Task InitializeAsync()
     {
         string models = Path.Combine(_dir, "models");
-        _app = CapaServer.Build(new CapaServerOptions { Urls = ["http://127.0.0.1:0"], ModelsDirectory = models, GetEnvironmentVariable = _ => null }, builder =>
+        _app = CapaServer.Build(new CapaServerOptions { Urls = ["http://127.0.0.1:0"], ModelsDirectory = models, GetEnvironmentVariable = _ => null, StateDirectory = _state.Path }, builder =>
         {
             builder.Logging.ClearProviders();
             builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = models, IntraOpThreads = 1 });
@@ -33,6 +34,7 @@ public sealed partial class TranscribeCommandTests : IAsyncLifetime
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _state.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
