@@ -3,6 +3,7 @@ using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
+using Capa.Server.Files;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
@@ -71,6 +72,7 @@ public static class CapaServer
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();
+        services.AddFiles();
         services.AddPassthrough();
         services.AddRouting();
 
@@ -149,6 +151,7 @@ public static class CapaServer
         app.MapTranscription();
         app.MapPassthrough();
         app.MapResponses();
+        app.MapFiles();
     }
 }
 

@@ -19,7 +19,6 @@ public static class PassthroughEndpoints
     {
         ["images"] = "Image generation",
         ["embeddings"] = "Embeddings",
-        ["files"] = "Files",
         ["uploads"] = "Uploads",
         ["vector_stores"] = "Vector stores",
         ["assistants"] = "Assistants",

@@ -58,5 +58,23 @@ internal static class Schema
             """,
             "CREATE INDEX conversation_items_id ON conversation_items (conversation_id, item_id)",
         ],
+        [
+            // Files: metadata here, bytes in the content-addressed folder. sort_key is the creation time in
+            // milliseconds, so files uploaded within one second still list in upload order.
+            """
+            CREATE TABLE files (
+                id TEXT PRIMARY KEY,
+                sort_key BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NULL,
+                bytes BIGINT NOT NULL,
+                filename TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                sha256 TEXT NOT NULL)
+            """,
+            "CREATE INDEX files_order ON files (sort_key, id)",
+            "CREATE INDEX files_sha256 ON files (sha256)",
+            "CREATE INDEX files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL",
+        ],
     ];
 }

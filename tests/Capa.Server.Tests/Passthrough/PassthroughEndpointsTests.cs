@@ -44,7 +44,7 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
         form.Add(new ByteArrayContent(file) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } }, "file", "notes.bin");
         var sentBytes = await form.ReadAsByteArrayAsync();
 
-        using var request = Authorized(HttpMethod.Post, "/v1/files");
+        using var request = Authorized(HttpMethod.Post, "/v1/uploads");
         request.Content = new ByteArrayContent(sentBytes);
         request.Content.Headers.ContentType = form.Headers.ContentType;
         using var response = await Http.SendAsync(request);
@@ -79,7 +79,7 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
         {
             ("POST", "/v1/images/generations", "Image generation"),
             ("POST", "/v1/embeddings", "Embeddings"),
-            ("GET", "/v1/files", "Files"),
+            ("POST", "/v1/uploads", "Uploads"),
             ("GET", "/v1/vector_stores/vs_1/files", "Vector stores"),
             ("POST", "/v1/assistants", "Assistants"),
         })
