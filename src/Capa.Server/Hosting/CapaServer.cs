@@ -3,6 +3,7 @@ using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
+using Capa.Server.Embeddings;
 using Capa.Server.Files;
 using Capa.Server.Limits;
 using Capa.Server.Models;
@@ -73,6 +74,7 @@ public static class CapaServer
         services.AddSpeech();
         services.AddResponses();
         services.AddFiles();
+        services.AddEmbeddings();
         services.AddPassthrough();
         services.AddRouting();
 
@@ -152,6 +154,7 @@ public static class CapaServer
         app.MapPassthrough();
         app.MapResponses();
         app.MapFiles();
+        app.MapEmbeddings();
     }
 }
 
