@@ -105,6 +105,7 @@ internal abstract partial class SqlResponseStore : IFileStore
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        await RemoveFileEverywhereAsync(connection, transaction, fileId, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return file;
     }
