@@ -11,6 +11,7 @@ using Capa.Server.Passthrough;
 using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
+using Capa.Server.VectorStores;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -75,6 +76,7 @@ public static class CapaServer
         services.AddResponses();
         services.AddFiles();
         services.AddEmbeddings();
+        services.AddVectorStores();
         services.AddPassthrough();
         services.AddRouting();
 
@@ -155,6 +157,7 @@ public static class CapaServer
         app.MapResponses();
         app.MapFiles();
         app.MapEmbeddings();
+        app.MapVectorStores();
     }
 }
 

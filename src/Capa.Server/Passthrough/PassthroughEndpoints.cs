@@ -19,7 +19,6 @@ public static class PassthroughEndpoints
     {
         ["images"] = "Image generation",
         ["uploads"] = "Uploads",
-        ["vector_stores"] = "Vector stores",
         ["assistants"] = "Assistants",
         ["threads"] = "Threads and runs",
         ["batches"] = "Batches",

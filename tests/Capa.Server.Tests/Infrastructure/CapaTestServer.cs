@@ -28,11 +28,16 @@ public sealed class CapaTestServer : IAsyncDisposable
     /// <summary>Starts a server; the machine's environment stays out unless <paramref name="environment"/> supplies variables.</summary>
     public static async Task<CapaTestServer> StartAsync(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null, Func<string, string?>? environment = null)
     {
+        // Without a state directory of its own a server would share the machine's (~/.capa/state) with every other run.
+        string? ownedState = options.StateDirectory is null && options.StatePostgresConnectionString is null && environment?.Invoke("CAPA_STATE") is null
+            ? Path.Combine(Path.GetTempPath(), "capa-test-state-" + Guid.NewGuid().ToString("N"))
+            : null;
         var app = CapaServer.Build(
             options with
             {
                 Urls = ["http://127.0.0.1:0"],
                 GetEnvironmentVariable = environment ?? (_ => null),
+                StateDirectory = options.StateDirectory ?? ownedState,
             },
             builder =>
             {
@@ -40,13 +45,26 @@ public sealed class CapaTestServer : IAsyncDisposable
                 configure?.Invoke(builder);
             });
         await app.StartAsync();
-        return new CapaTestServer(app, CapaServer.GetAddresses(app).Single().TrimEnd('/'));
+        return new CapaTestServer(app, CapaServer.GetAddresses(app).Single().TrimEnd('/')) { _ownedState = ownedState };
     }
+
+    private string? _ownedState;
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownedState is not null && Directory.Exists(_ownedState))
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(_ownedState, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 }

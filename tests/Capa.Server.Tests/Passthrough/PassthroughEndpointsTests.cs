@@ -73,7 +73,7 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
     [Fact]
     public async Task UpstreamStatus_ComesBackUnchanged()
     {
-        using var request = Authorized(HttpMethod.Get, "/v1/vector_stores/teapot");
+        using var request = Authorized(HttpMethod.Get, "/v1/containers/teapot");
         using var response = await Http.SendAsync(request);
         Assert.Equal((HttpStatusCode)418, response.StatusCode);
     }
@@ -95,7 +95,7 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
             ("POST", "/v1/images/generations", "Image generation"),
             ("POST", "/v1/moderations", "Moderations"),
             ("POST", "/v1/uploads", "Uploads"),
-            ("GET", "/v1/vector_stores/vs_1/files", "Vector stores"),
+            ("GET", "/v1/batches", "Batches"),
             ("POST", "/v1/assistants", "Assistants"),
         })
         {
