@@ -23,6 +23,7 @@ public static class EmbeddingsServiceCollectionExtensions
         services.AddSingleton(sp => new EmbeddingService(
             sp.GetRequiredService<EmbeddingOptions>(), sp.GetRequiredService<ServerSettings>(), sp.GetRequiredService<ILogger<EmbeddingService>>()));
         services.AddSingleton<EmbeddingsEndpoint>();
+        services.AddApiArea("embeddings", static app => app.MapEmbeddings());
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Capa.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,6 +17,7 @@ internal static class FilesServiceCollectionExtensions
         services.AddSingleton<FileService>();
         services.AddHostedService(sp => sp.GetRequiredService<FileService>());
         services.AddSingleton<FilesEndpoint>();
+        services.AddApiArea("files", static app => app.MapFiles());
         return services;
     }
 

@@ -1,3 +1,4 @@
+using Capa.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -14,6 +15,7 @@ internal static class VectorStoresServiceCollectionExtensions
         services.AddSingleton<VectorStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<VectorStoreService>());
         services.AddSingleton<VectorStoresEndpoint>();
+        services.AddApiArea("vector_stores", static app => app.MapVectorStores());
         return services;
     }
 

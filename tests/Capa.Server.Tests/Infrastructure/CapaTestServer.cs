@@ -8,10 +8,12 @@ namespace Capa.Server.Tests.Infrastructure;
 public sealed class CapaTestServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string? _ownStateDirectory;
 
-    private CapaTestServer(WebApplication app, string baseUrl)
+    private CapaTestServer(WebApplication app, string baseUrl, string? ownStateDirectory)
     {
         _app = app;
+        _ownStateDirectory = ownStateDirectory;
         BaseUrl = baseUrl;
         Http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -25,19 +27,26 @@ public sealed class CapaTestServer : IAsyncDisposable
     /// <summary>A raw client for requests the SDK cannot make.</summary>
     public HttpClient Http { get; }
 
-    /// <summary>Starts a server; the machine's environment stays out unless <paramref name="environment"/> supplies variables.</summary>
+    /// <summary>
+    /// Starts a server; the machine's environment stays out unless <paramref name="environment"/> supplies variables.
+    /// Unless the test names a state directory (or <c>CAPA_STATE</c>), the server gets its own, deleted when it stops,
+    /// so that no test reads or writes the state in the user's home.
+    /// </summary>
     public static async Task<CapaTestServer> StartAsync(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null, Func<string, string?>? environment = null)
     {
-        // Without a state directory of its own a server would share the machine's (~/.capa/state) with every other run.
-        string? ownedState = options.StateDirectory is null && options.StatePostgresConnectionString is null && environment?.Invoke("CAPA_STATE") is null
-            ? Path.Combine(Path.GetTempPath(), "capa-test-state-" + Guid.NewGuid().ToString("N"))
-            : null;
+        environment ??= _ => null;
+        string? ownState = null;
+        if (options.StateDirectory is null && environment("CAPA_STATE") is null)
+        {
+            ownState = Directory.CreateTempSubdirectory("capa-test-state-").FullName;
+            options = options with { StateDirectory = ownState };
+        }
+
         var app = CapaServer.Build(
             options with
             {
                 Urls = ["http://127.0.0.1:0"],
-                GetEnvironmentVariable = environment ?? (_ => null),
-                StateDirectory = options.StateDirectory ?? ownedState,
+                GetEnvironmentVariable = environment,
             },
             builder =>
             {
@@ -45,25 +54,23 @@ public sealed class CapaTestServer : IAsyncDisposable
                 configure?.Invoke(builder);
             });
         await app.StartAsync();
-        return new CapaTestServer(app, CapaServer.GetAddresses(app).Single().TrimEnd('/')) { _ownedState = ownedState };
+        return new CapaTestServer(app, CapaServer.GetAddresses(app).Single().TrimEnd('/'), ownState);
     }
-
-    private string? _ownedState;
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        if (_ownedState is not null && Directory.Exists(_ownedState))
+        if (_ownStateDirectory is not null)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try
             {
-                Directory.Delete(_ownedState, recursive: true);
+                Directory.Delete(_ownStateDirectory, recursive: true);
             }
             catch (IOException)
             {
+                // A file still held open is left for the temp cleaner; the next test has its own directory.
             }
         }
     }
