@@ -213,5 +213,6 @@ public sealed record VectorStoreDeleted
 [JsonSerializable(typeof(VectorStoreSearchRequest))]
 [JsonSerializable(typeof(VectorStoreFilter))]
 [JsonSerializable(typeof(RankingOptions))]
+[JsonSerializable(typeof(Capa.Protocol.Responses.ResponseFileSearchTool))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class VectorStoresJsonContext : JsonSerializerContext;

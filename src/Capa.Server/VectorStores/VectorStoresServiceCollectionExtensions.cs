@@ -15,6 +15,7 @@ internal static class VectorStoresServiceCollectionExtensions
         services.AddSingleton<VectorStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<VectorStoreService>());
         services.AddSingleton<VectorStoresEndpoint>();
+        services.AddSingleton<FileSearchRunner>();
         services.AddApiArea("vector_stores", static app => app.MapVectorStores());
         return services;
     }
