@@ -17,12 +17,12 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3, gemma, or whisper (speech recognition).",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition) or bert (sentence embeddings).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
         {
-            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes.",
+            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes; bert: tiny or small (multilingual-e5-small's shapes).",
             DefaultValueFactory = _ => "tiny",
         };
         var quant = new Option<string[]>("--quant")
@@ -44,6 +44,11 @@ internal static class TestModelCommand
             if (string.Equals(parse.GetValue(arch)?.Trim(), "whisper", StringComparison.OrdinalIgnoreCase))
             {
                 return WriteWhisper(parse, directory, size, seed, force, ct);
+            }
+
+            if (string.Equals(parse.GetValue(arch)?.Trim(), "bert", StringComparison.OrdinalIgnoreCase))
+            {
+                return WriteBert(parse, directory, size, seed, force, ct);
             }
 
             TestModelSpec spec;
@@ -92,6 +97,26 @@ internal static class TestModelCommand
         var stopwatch = Stopwatch.StartNew();
         TestModelResult result = WhisperTestModelWriter.Write(spec, target);
         Report(result, target, stopwatch, "whisper");
+        return Task.CompletedTask;
+    }
+
+    private static Task WriteBert(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    {
+        var spec = parse.GetValue(size)?.Trim().ToLowerInvariant() switch
+        {
+            "tiny" => new Capa.TestModels.Embeddings.BertEncoderSpec(),
+            "small" => Capa.TestModels.Embeddings.BertEncoderSpec.Small(layers: 12),
+            var other => throw new CliException($"Unknown size '{other}' for bert: use tiny or small."),
+        };
+        spec = spec with { Seed = parse.GetValue(seed) };
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        int vocabulary = Capa.TestModels.Embeddings.BertEncoderWriter.Write(spec, target);
+        var files = Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(target, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        long total = files.Sum(f => new FileInfo(Path.Combine(target, f)).Length);
+        Report(new TestModelResult(target, files, total, vocabulary), target, stopwatch, "bert");
         return Task.CompletedTask;
     }
 

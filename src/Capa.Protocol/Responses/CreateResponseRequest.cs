@@ -62,6 +62,9 @@ public sealed record CreateResponseRequest
     /// <summary>The function tools, in order.</summary>
     public IReadOnlyList<ResponseFunctionTool> Tools { get; init; } = [];
 
+    /// <summary>The <c>file_search</c> tool, or null.</summary>
+    public ResponseFileSearchTool? FileSearch { get; init; }
+
     /// <summary>The tool choice as sent (echoed on the response), default <c>"auto"</c>.</summary>
     public JsonElement ToolChoice { get; init; } = ResponseDefaults.AutoToolChoice;
 
@@ -110,4 +113,23 @@ public sealed record ResponseFunctionTool
 
     /// <summary>The tool as sent (echoed on the response).</summary>
     public required JsonElement Raw { get; init; }
+}
+
+/// <summary>The <c>file_search</c> tool of a request.</summary>
+public sealed record ResponseFileSearchTool
+{
+    /// <summary>The vector stores to search (at least one).</summary>
+    public required IReadOnlyList<string> VectorStoreIds { get; init; }
+
+    /// <summary>At most this many results (1–50).</summary>
+    public int MaxNumResults { get; init; } = 10;
+
+    /// <summary>Attribute filters, or null.</summary>
+    public VectorStores.VectorStoreFilter? Filters { get; init; }
+
+    /// <summary>Ranking options.</summary>
+    public VectorStores.RankingOptions RankingOptions { get; init; } = new();
+
+    /// <summary>The tool object as sent (echoed in the response's <c>tools</c>).</summary>
+    public required System.Text.Json.JsonElement Raw { get; init; }
 }

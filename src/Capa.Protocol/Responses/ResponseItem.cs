@@ -17,6 +17,9 @@ public static class ResponseItemTypes
 
     /// <summary><c>reasoning</c>.</summary>
     public const string Reasoning = "reasoning";
+
+    /// <summary>A file search the server ran.</summary>
+    public const string FileSearchCall = "file_search_call";
 }
 
 /// <summary>
@@ -67,6 +70,17 @@ public sealed record ResponseItem
     /// <summary>The encrypted content of a reasoning item, as sent.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EncryptedContent { get; init; }
+
+    /// <summary>The queries a <c>file_search_call</c> ran.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Queries { get; init; }
+
+    /// <summary>
+    /// The results of a <c>file_search_call</c> (<c>file_id</c>, <c>filename</c>, <c>score</c>, <c>text</c>,
+    /// <c>attributes</c>), present when the request included <c>file_search_call.results</c>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? Results { get; init; }
 
     /// <summary>The text of a message's text parts (<c>input_text</c>, <c>output_text</c>, <c>refusal</c>), joined.</summary>
     public string GetText() => Content is null ? string.Empty : string.Concat(Content.Select(p => p.Text ?? p.Refusal));

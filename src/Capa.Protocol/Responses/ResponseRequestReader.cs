@@ -14,7 +14,7 @@ public static class ResponseRequestReader
     /// <summary>Tool types of the API that Capa does not run; each is refused by name, never ignored.</summary>
     public static readonly IReadOnlyList<string> UnsupportedToolTypes =
     [
-        "file_search", "web_search", "web_search_preview", "web_search_preview_2025_03_11", "web_search_2025_08_26", "code_interpreter",
+        "web_search", "web_search_preview", "web_search_preview_2025_03_11", "web_search_2025_08_26", "code_interpreter",
         "computer", "computer_use_preview", "mcp", "image_generation", "local_shell", "shell", "apply_patch", "custom", "tool_search", "namespace",
     ];
 
@@ -285,7 +285,7 @@ public static class ResponseRequestReader
                     "prompt_cache_key" => request with { PromptCacheKey = ReadString(value, name, 1024) },
                     "prompt_cache_retention" => ReadString(value, name, 64) is not null ? request : request,
                     "parallel_tool_calls" => request with { ParallelToolCalls = ReadBool(value, name) },
-                    "tools" => request with { Tools = ParseTools(value) },
+                    "tools" => ParseAllTools(request, value),
                     "tool_choice" => ParseToolChoice(request, value),
                     "text" => ParseText(request, value),
                     "top_logprobs" => request with { TopLogprobs = (int)ReadInteger(value, name, 0, 20) },
@@ -369,6 +369,69 @@ public static class ResponseRequestReader
             throw TypeError("conversation", "one of a string or object", value);
         }
 
+        private CreateResponseRequest ParseAllTools(CreateResponseRequest request, JsonElement value)
+        {
+            RequireArray(value, "tools");
+            ResponseFileSearchTool? fileSearch = null;
+            var index = 0;
+            foreach (var tool in value.EnumerateArray())
+            {
+                var path = $"tools[{index++}]";
+                if (tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type"u8, out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "file_search")
+                {
+                    if (fileSearch is not null)
+                    {
+                        throw Reject("Only one 'file_search' tool may be given.", path + ".type", "invalid_value");
+                    }
+
+                    fileSearch = ParseFileSearch(tool, path);
+                }
+            }
+
+            return request with { Tools = ParseTools(value), FileSearch = fileSearch };
+        }
+
+        private static ResponseFileSearchTool ParseFileSearch(JsonElement tool, string path)
+        {
+            if (!tool.TryGetProperty("vector_store_ids"u8, out var ids) || ids.ValueKind != JsonValueKind.Array || ids.GetArrayLength() == 0
+                || ids.EnumerateArray().Any(i => i.ValueKind != JsonValueKind.String || i.GetString()!.Length == 0))
+            {
+                throw Reject("Missing required parameter: 'vector_store_ids' must be a non-empty array of vector store ids.", path + ".vector_store_ids", "missing_required_parameter");
+            }
+
+            if (ids.GetArrayLength() > 2)
+            {
+                throw Reject($"Invalid '{path}.vector_store_ids': array too long. Expected an array with maximum length 2, but got an array with length {ids.GetArrayLength()} instead.", path + ".vector_store_ids", "array_above_max_length");
+            }
+
+            var max = 10;
+            if (tool.TryGetProperty("max_num_results"u8, out var m) && m.ValueKind != JsonValueKind.Null && (!m.TryGetInt32(out max) || max is < 1 or > 50))
+            {
+                throw Reject($"Invalid '{path}.max_num_results': must be an integer between 1 and 50.", path + ".max_num_results", "integer_out_of_range");
+            }
+
+            VectorStores.VectorStoreFilter? filters = null;
+            if (tool.TryGetProperty("filters"u8, out var f) && f.ValueKind != JsonValueKind.Null && !VectorStores.VectorStoreRequestReader.TryReadFilter(f, path + ".filters", out filters, out var filterError))
+            {
+                throw new RequestRejectedException(filterError);
+            }
+
+            var ranking = new VectorStores.RankingOptions();
+            if (tool.TryGetProperty("ranking_options"u8, out var r) && r.ValueKind != JsonValueKind.Null && !VectorStores.VectorStoreRequestReader.TryReadRanking(r, path + ".ranking_options", out ranking, out var rankingError))
+            {
+                throw new RequestRejectedException(rankingError);
+            }
+
+            return new ResponseFileSearchTool
+            {
+                VectorStoreIds = [.. ids.EnumerateArray().Select(i => i.GetString()!)],
+                MaxNumResults = max,
+                Filters = filters,
+                RankingOptions = ranking,
+                Raw = tool.Clone(),
+            };
+        }
+
         private List<ResponseFunctionTool> ParseTools(JsonElement value)
         {
             RequireArray(value, "tools");
@@ -384,11 +447,17 @@ public static class ResponseRequestReader
                 var path = $"tools[{index++}]";
                 RequireObject(tool, path);
                 var type = ReadString(GetRequired(tool, "type", path + ".type"), path + ".type", 64);
+                if (type == "file_search")
+                {
+                    // Read by ParseFileSearch: it runs on the server, the model never sees it as a function.
+                    continue;
+                }
+
                 if (type != "function")
                 {
                     throw UnsupportedToolTypes.Contains(type)
-                        ? Reject($"Tool type '{type}' is not supported by this server. Supported tool types: 'function'.", path + ".type", "unsupported_tool_type")
-                        : InvalidValue(path + ".type", type, ["function", .. UnsupportedToolTypes]);
+                        ? Reject($"Tool type '{type}' is not supported by this server. Supported tool types: 'function' and 'file_search'.", path + ".type", "unsupported_tool_type")
+                        : InvalidValue(path + ".type", type, ["function", "file_search", .. UnsupportedToolTypes]);
                 }
 
                 var name = ReadString(GetRequired(tool, "name", path + ".name"), path + ".name", 64);

@@ -50,6 +50,18 @@ public static class ResponseEventTypes
 
     /// <summary><c>error</c>.</summary>
     public const string Error = "error";
+
+    /// <summary><c>response.file_search_call.in_progress</c>.</summary>
+    public const string FileSearchCallInProgress = "response.file_search_call.in_progress";
+
+    /// <summary><c>response.file_search_call.searching</c>.</summary>
+    public const string FileSearchCallSearching = "response.file_search_call.searching";
+
+    /// <summary><c>response.file_search_call.completed</c>.</summary>
+    public const string FileSearchCallCompleted = "response.file_search_call.completed";
+
+    /// <summary><c>response.output_text.annotation.added</c>.</summary>
+    public const string OutputTextAnnotationAdded = "response.output_text.annotation.added";
 }
 
 /// <summary>
@@ -83,6 +95,14 @@ public sealed record ResponseStreamEvent
     /// <summary>The item, for <c>output_item.*</c>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ResponseItem? Item { get; init; }
+
+    /// <summary>The annotation's position in the part, for <c>output_text.annotation.added</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? AnnotationIndex { get; init; }
+
+    /// <summary>The annotation, for <c>output_text.annotation.added</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonElement? Annotation { get; init; }
 
     /// <summary>The part, for <c>content_part.*</c>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

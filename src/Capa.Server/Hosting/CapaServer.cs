@@ -3,12 +3,15 @@ using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
+using Capa.Server.Embeddings;
+using Capa.Server.Files;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
 using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
+using Capa.Server.VectorStores;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -72,6 +75,9 @@ public static class CapaServer
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();
+        services.AddFiles();
+        services.AddEmbeddings();
+        services.AddVectorStores();
         services.AddPassthrough();
         services.AddRouting();
 

@@ -30,6 +30,10 @@ internal sealed class ResponseStreamBuilder
     private ResponseItem? _call;
     private readonly StringBuilder _arguments = new();
 
+    // A file search run before the model, reported right after the response starts; its files are cited on the message.
+    private ResponseItem? _fileSearch;
+    private IReadOnlyList<JsonElement> _citations = [];
+
     private string? _finishReason;
     private CompletionUsage? _usage;
 
@@ -49,7 +53,30 @@ internal sealed class ResponseStreamBuilder
         Response = Response with { Status = ResponseStatuses.InProgress };
         Emit(new ResponseStreamEvent { Type = ResponseEventTypes.Created, SequenceNumber = 0, Response = Response });
         Emit(new ResponseStreamEvent { Type = ResponseEventTypes.InProgress, SequenceNumber = 0, Response = Response });
+        if (_fileSearch is { } search)
+        {
+            var index = _output.Count;
+            _output.Add(search);
+            Emit(new ResponseStreamEvent { Type = ResponseEventTypes.OutputItemAdded, SequenceNumber = 0, OutputIndex = index, Item = search with { Status = ResponseStatuses.InProgress, Results = null } });
+            Emit(new ResponseStreamEvent { Type = ResponseEventTypes.FileSearchCallInProgress, SequenceNumber = 0, OutputIndex = index, ItemId = search.Id });
+            Emit(new ResponseStreamEvent { Type = ResponseEventTypes.FileSearchCallSearching, SequenceNumber = 0, OutputIndex = index, ItemId = search.Id });
+            Emit(new ResponseStreamEvent { Type = ResponseEventTypes.FileSearchCallCompleted, SequenceNumber = 0, OutputIndex = index, ItemId = search.Id });
+            Emit(new ResponseStreamEvent { Type = ResponseEventTypes.OutputItemDone, SequenceNumber = 0, OutputIndex = index, Item = search });
+        }
+
         return Drain();
+    }
+
+    /// <summary>
+    /// A <c>file_search_call</c> the server ran before the model: output first, with its events after
+    /// <c>response.in_progress</c>; <paramref name="citations"/> (<c>file_citation</c> annotations) go on the message text.
+    /// </summary>
+    public void SetFileSearch(ResponseItem call, IReadOnlyList<JsonElement> citations)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        ArgumentNullException.ThrowIfNull(citations);
+        _fileSearch = call;
+        _citations = citations;
     }
 
     /// <summary>The events one chat chunk adds.</summary>
@@ -186,7 +213,17 @@ internal sealed class ResponseStreamBuilder
         }
 
         var text = _text.ToString();
-        var part = ResponseContentPart.OutputText(text, [.. _textLogprobs]);
+        var annotations = _citations.Select(c => Cite(c, text.Length)).ToList();
+        for (var i = 0; i < annotations.Count; i++)
+        {
+            Emit(new ResponseStreamEvent
+            {
+                Type = ResponseEventTypes.OutputTextAnnotationAdded, SequenceNumber = 0, ItemId = _messageId, OutputIndex = _messageIndex, ContentIndex = 0,
+                AnnotationIndex = i, Annotation = annotations[i],
+            });
+        }
+
+        var part = ResponseContentPart.OutputText(text, [.. _textLogprobs]) with { Annotations = annotations };
         Emit(new ResponseStreamEvent
         {
             Type = ResponseEventTypes.OutputTextDone, SequenceNumber = 0, ItemId = _messageId, OutputIndex = _messageIndex, ContentIndex = 0,
@@ -218,6 +255,14 @@ internal sealed class ResponseStreamBuilder
         _call = null;
         _callIndex = -1;
         _arguments.Clear();
+    }
+
+    /// <summary>A citation placed at <paramref name="index"/> in the text (the end: the answer as a whole draws on the file).</summary>
+    private static JsonElement Cite(JsonElement citation, int index)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(citation.GetRawText())!.AsObject();
+        node["index"] = index;
+        return JsonDocument.Parse(node.ToJsonString()).RootElement.Clone();
     }
 
     private ResponseItem Message(string status, IReadOnlyList<ResponseContentPart> content) => new()

@@ -36,9 +36,11 @@ internal sealed class ResponsesEndpoint
     private readonly TimeProvider _time;
     private readonly BackgroundResponses _background;
     private readonly ILogger _logger;
+    private readonly VectorStores.FileSearchRunner? _fileSearch;
 
-    public ResponsesEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ResponseStoreAccessor stores, TimeProvider time, BackgroundResponses background, ILogger<ResponsesEndpoint> logger)
+    public ResponsesEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ResponseStoreAccessor stores, TimeProvider time, BackgroundResponses background, ILogger<ResponsesEndpoint> logger, VectorStores.FileSearchRunner? fileSearch = null)
     {
+        _fileSearch = fileSearch;
         _background = background;
         _settings = settings;
         _limits = ChatRequestLimits.Default with { MaxBodyBytes = (int)Math.Min(settings.MaxBodyBytes, int.MaxValue), MaxDepth = settings.MaxJsonDepth };
@@ -87,6 +89,29 @@ internal sealed class ResponsesEndpoint
             return;
         }
 
+        VectorStores.FileSearchOutcome? searched = null;
+        if (request.FileSearch is { } fileSearch)
+        {
+            if (_fileSearch is null)
+            {
+                await RejectAsync(context, requestId, ApiError.InvalidRequest("Tool type 'file_search' is not supported by this server.", "tools", "unsupported_tool_type")).ConfigureAwait(false);
+                return;
+            }
+
+            (searched, var searchError) = await _fileSearch.RunAsync(request, fileSearch, aborted).ConfigureAwait(false);
+            if (searchError is not null)
+            {
+                await RejectAsync(context, requestId, searchError).ConfigureAwait(false);
+                return;
+            }
+
+            // The excerpts are context for this answer only: they join the history the model sees, not the stored input.
+            if (searched!.Context is { } excerpts)
+            {
+                history.Add(excerpts);
+            }
+        }
+
         if (!ResponsesChatRequest.TryCreate(request, history, _limits, out var chat, out var chatBody, out var chatError))
         {
             await RejectAsync(context, requestId, chatError).ConfigureAwait(false);
@@ -110,6 +135,10 @@ internal sealed class ResponsesEndpoint
         var call = new ChatCall { Request = chat, Body = chatBody, TargetModel = route.TargetModel, ResponseModel = route.RequestedModel, RequestId = requestId };
         var input = request.Input.Select(WithId).ToList();
         var builder = new ResponseStreamBuilder(Initial(request), request.WantsLogprobs);
+        if (searched is not null)
+        {
+            builder.SetFileSearch(searched.Call, searched.Citations);
+        }
         if (request.Background)
         {
             var queued = builder.Response with { Status = ResponseStatuses.Queued };
@@ -404,7 +433,7 @@ internal sealed class ResponsesEndpoint
         Temperature = request.Temperature ?? 1,
         Text = request.Text,
         ToolChoice = request.ToolChoice,
-        Tools = request.Tools.Select(t => t.Raw).ToList(),
+        Tools = [.. request.Tools.Select(t => t.Raw), .. request.FileSearch is { } search ? [search.Raw] : Array.Empty<JsonElement>()],
         TopLogprobs = request.TopLogprobs ?? 0,
         TopP = request.TopP ?? 1,
         Truncation = request.Truncation,

@@ -8,7 +8,7 @@ namespace Capa.Storage.Sql;
 /// The store over ADO.NET, shared by SQLite and PostgreSQL: one schema, one set of statements (the SQL both accept),
 /// and a few dialect hooks (opening, the migration lock, constraint errors).
 /// </summary>
-internal abstract class SqlResponseStore : IResponseStore
+internal abstract partial class SqlResponseStore : IResponseStore
 {
     private const string UnfinishedStatuses = "('queued', 'in_progress')";
 
@@ -17,6 +17,9 @@ internal abstract class SqlResponseStore : IResponseStore
 
     /// <summary>Whether an exception is a primary-key violation.</summary>
     protected abstract bool IsUniqueViolation(DbException exception);
+
+    /// <summary>The column type for bytes (<c>BLOB</c> in SQLite, <c>BYTEA</c> in PostgreSQL).</summary>
+    protected abstract string BlobType { get; }
 
     /// <summary>Runs before migrations (e.g. creating the file, switching the journal mode).</summary>
     protected virtual Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -52,7 +55,7 @@ internal abstract class SqlResponseStore : IResponseStore
         {
             foreach (var statement in Schema.Migrations[next])
             {
-                await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, statement.Replace("{BLOB}", BlobType, StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -1,0 +1,218 @@
+using System.Text.Json;
+using Capa.Protocol.VectorStores;
+using Capa.Server.Embeddings;
+using Capa.Server.Files;
+using Capa.Server.Responses;
+using Capa.Storage.Files;
+using Capa.Storage.VectorStores;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Capa.Server.VectorStores;
+
+/// <summary>
+/// Vector stores: the store rows, background ingestion (extract, chunk, embed, store), and search. Ingestion works
+/// from the rows alone: a file is <c>in_progress</c> until its chunks are written with the status in one transaction,
+/// so after a crash or restart the worker finds the files it had not finished and ingests them again.
+/// </summary>
+internal sealed class VectorStoreService : BackgroundService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+
+    private readonly ResponseStoreAccessor _stores;
+    private readonly FileService _files;
+    private readonly EmbeddingService _embeddings;
+    private readonly TimeProvider _time;
+    private readonly ILogger<VectorStoreService> _logger;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    public VectorStoreService(ResponseStoreAccessor stores, FileService files, EmbeddingService embeddings, TimeProvider time, ILogger<VectorStoreService> logger)
+    {
+        _stores = stores;
+        _files = files;
+        _embeddings = embeddings;
+        _time = time;
+        _logger = logger;
+    }
+
+    public ValueTask<IVectorStoreStore> GetStoreAsync(CancellationToken cancellationToken) => _stores.GetVectorStoreStoreAsync(cancellationToken);
+
+    public FileService Files => _files;
+
+    public EmbeddingService Embeddings => _embeddings;
+
+    public long Now => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    public long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Wakes the ingestion worker (new files to ingest).</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try
+            {
+                _wake.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A server without state has nothing to resume; it starts polling once a vector store is made.
+        while (!stoppingToken.IsCancellationRequested && !_stores.HasState)
+        {
+            await WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var worked = false;
+            try
+            {
+                var store = await GetStoreAsync(stoppingToken).ConfigureAwait(false);
+                foreach (var file in await store.ListPendingFilesAsync(16, stoppingToken).ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await IngestAsync(store, file, stoppingToken).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException and not System.Data.Common.DbException)
+                    {
+                        // A file the engine cannot process fails alone; the worker goes on with the next.
+                        await FailAsync(store, file, "server_error", "The file could not be processed.", stoppingToken).ConfigureAwait(false);
+                        VectorStoresLog.WorkerFailed(_logger, e.Message);
+                    }
+
+                    worked = true;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
+            {
+                VectorStoresLog.WorkerFailed(_logger, e.Message);
+            }
+
+            if (!worked)
+            {
+                await WaitAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task WaitAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _wake.WaitAsync(PollInterval, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task IngestAsync(IVectorStoreStore store, StoredVectorStoreFile entry, CancellationToken cancellationToken)
+    {
+        var vectorStore = await store.GetVectorStoreAsync(entry.VectorStoreId, cancellationToken).ConfigureAwait(false);
+        var file = await _files.FindAsync(entry.FileId, cancellationToken).ConfigureAwait(false);
+        if (vectorStore is null || file is null)
+        {
+            await FailAsync(store, entry, "invalid_file", "The file was deleted before it could be ingested.", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var model = _embeddings.Resolve(vectorStore.EmbeddingModel);
+        if (model is null)
+        {
+            await FailAsync(store, entry, "server_error", $"The embedding model '{vectorStore.EmbeddingModel}' of this vector store is not installed.", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var content = await _files.GetContentAsync(cancellationToken).ConfigureAwait(false);
+        byte[] bytes;
+        await using (var stream = content.OpenRead(file.Sha256))
+        {
+            if (stream is null)
+            {
+                await FailAsync(store, entry, "server_error", "The file's content is missing from the server's data directory.", cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            bytes = new byte[stream.Length];
+            await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+
+        var extracted = TextExtractor.Extract(file.Filename, bytes);
+        if (extracted.Text is null)
+        {
+            await FailAsync(store, entry, extracted.ErrorCode!, extracted.ErrorMessage!, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var strategy = ChunkingStrategy.FromJson(entry.ChunkingJson);
+        var tokenizer = model.Encoder.Tokenizer;
+        var texts = Chunker.Chunk(extracted.Text, strategy, word => tokenizer.Encode(word, addSpecialTokens: false).Length);
+        var vectors = await _embeddings.EncodeAsync(model, texts, null, cancellationToken).ConfigureAwait(false);
+        var chunks = texts.Select((t, i) => new StoredChunk(i, t, vectors[i])).ToList();
+        var usage = chunks.Sum(c => (long)System.Text.Encoding.UTF8.GetByteCount(c.Text) + (c.Embedding.Length * sizeof(float)));
+        if (await store.CompleteFileAsync(entry.VectorStoreId, entry.FileId, chunks, usage, cancellationToken).ConfigureAwait(false))
+        {
+            VectorStoresLog.Ingested(_logger, entry.FileId, entry.VectorStoreId, chunks.Count);
+        }
+    }
+
+    private async Task FailAsync(IVectorStoreStore store, StoredVectorStoreFile entry, string code, string message, CancellationToken cancellationToken)
+    {
+        var error = JsonSerializer.Serialize(new VectorStoreFileError { Code = code, Message = message }, VectorStoresJsonContext.Default.VectorStoreFileError);
+        await store.FailFileAsync(entry.VectorStoreId, entry.FileId, error, cancellationToken).ConfigureAwait(false);
+        VectorStoresLog.IngestFailed(_logger, entry.FileId, entry.VectorStoreId, code, message);
+    }
+
+    /// <summary>Searches vector stores; the files' names come from the Files API.</summary>
+    public async Task<IReadOnlyList<(SearchHit Hit, StoredFile? File)>> SearchAsync(IReadOnlyList<StoredVectorStore> vectorStores, VectorStoreSearchRequest request, CancellationToken cancellationToken)
+    {
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        var chunks = await store.GetSearchableChunksAsync([.. vectorStores.Select(v => v.Id)], cancellationToken).ConfigureAwait(false);
+        var vectors = new List<float[]>();
+        foreach (var modelId in vectorStores.Select(v => v.EmbeddingModel).Distinct(StringComparer.Ordinal))
+        {
+            if (_embeddings.Resolve(modelId) is { } model)
+            {
+                vectors.AddRange(await _embeddings.EncodeAsync(model, request.Queries, null, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        var hits = HybridSearch.Search(chunks, vectors, request.Queries, request.Filters, request.RankingOptions, request.MaxNumResults);
+        var results = new List<(SearchHit, StoredFile?)>(hits.Count);
+        var names = new Dictionary<string, StoredFile?>(StringComparer.Ordinal);
+        foreach (var hit in hits)
+        {
+            if (!names.TryGetValue(hit.Chunk.FileId, out var file))
+            {
+                file = await _files.FindAsync(hit.Chunk.FileId, cancellationToken).ConfigureAwait(false);
+                names[hit.Chunk.FileId] = file;
+            }
+
+            results.Add((hit, file));
+        }
+
+        foreach (var vectorStore in vectorStores)
+        {
+            await store.UpdateVectorStoreAsync(vectorStore with { LastActiveAt = Now }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return results;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _wake.Dispose();
+    }
+}

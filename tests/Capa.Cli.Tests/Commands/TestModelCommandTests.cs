@@ -1,0 +1,27 @@
+using Capa.Cli.Commands;
+using Capa.Cli.Tests.Fakes;
+using Capa.Engine.Embeddings;
+
+namespace Capa.Cli.Tests.Commands;
+
+public sealed class TestModelCommandTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("capa-testmodel-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Bert_writes_a_sentence_encoder_folder_that_encodes()
+    {
+        var target = Path.Combine(_directory, "bert");
+        var (exit, output) = await CommandHarness.RunAsync(TestModelCommand.Create(), target, "--arch", "bert", "--size", "tiny", "--seed", "3");
+        Assert.True(exit == 0, output);
+        Assert.True(File.Exists(Path.Combine(target, "onnx", "model.onnx")));
+        Assert.True(SentenceEncoder.IsEncoderFolder(target));
+        using var encoder = SentenceEncoder.Load(target, new SentenceEncoderOptions { IntraOpThreads = 1 });
+        Assert.Equal(32, encoder.Encode(["英雄联盟"])[0].Length);
+
+        var (refused, _) = await CommandHarness.RunAsync(TestModelCommand.Create(), Path.Combine(_directory, "x"), "--arch", "bert", "--size", "huge");
+        Assert.NotEqual(0, refused);
+    }
+}
