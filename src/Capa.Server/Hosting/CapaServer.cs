@@ -6,6 +6,7 @@ using Capa.Server.Configuration;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
+using Capa.Server.Playground;
 using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
@@ -72,6 +73,7 @@ public static class CapaServer
         services.AddSpeech();
         services.AddResponses();
         services.AddPassthrough();
+        services.AddPlayground();
         services.AddRouting();
 
         configure?.Invoke(builder);
@@ -149,6 +151,7 @@ public static class CapaServer
         app.MapTranscription();
         app.MapPassthrough();
         app.MapResponses();
+        app.MapPlayground();
     }
 }
 
