@@ -108,7 +108,7 @@ ${pyKwargs(request.body)}
     case 'chat':
       tail = request.body.stream
         ? `stream = ${call}\nfor chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n        print(chunk.choices[0].delta.content, end="", flush=True)\nprint()\n`
-        : `completion = ${call}\nprint(completion.choices[0].message)\nprint(completion.system_fingerprint)\n`;
+        : `completion = ${call}\nprint(completion.choices[0].message.content)\n${request.body.tools ? 'print(completion.choices[0].message.tool_calls)\n' : ''}`;
       break;
     case 'responses':
       tail = request.body.stream
@@ -143,7 +143,7 @@ console.log(result${textFormats(args.response_format) ? '' : '.text'});
     case 'chat':
       return request.body.stream
         ? `${JS_CLIENT(key)}\nconst stream = ${call};\nfor await (const chunk of stream) {\n  process.stdout.write(chunk.choices[0]?.delta?.content ?? "");\n}\nconsole.log();\n`
-        : `${JS_CLIENT(key)}\nconst completion = ${call};\nconsole.log(completion.choices[0].message);\nconsole.log(completion.system_fingerprint);\n`;
+        : `${JS_CLIENT(key)}\nconst completion = ${call};\nconsole.log(completion.choices[0].message.content);\n${request.body.tools ? 'console.log(JSON.stringify(completion.choices[0].message.tool_calls ?? []));\n' : ''}`;
     case 'responses':
       return request.body.stream
         ? `${JS_CLIENT(key)}\nconst stream = ${call};\nfor await (const event of stream) {\n  if (event.type === "response.output_text.delta") process.stdout.write(event.delta);\n}\nconsole.log();\n`
