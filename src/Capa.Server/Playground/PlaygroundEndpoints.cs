@@ -34,7 +34,8 @@ public static class PlaygroundEndpoints
         var anonymous = new ApiKeyMiddleware.AllowAnonymous();
         string[] methods = [HttpMethods.Get, HttpMethods.Head];
 
-        foreach (var path in (string[])["/", "/playground", "/playground/"])
+        // "/playground" also answers "/playground/": routing ignores a trailing slash.
+        foreach (var path in (string[])["/", "/playground"])
         {
             endpoints.MapMethods(path, methods, static context => ServeAsync(context, PlaygroundAssets.IndexPath)).WithMetadata(anonymous);
         }

@@ -3,6 +3,7 @@ using Capa.Server.Audio;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -32,6 +33,9 @@ public sealed class PlaygroundServer : IAsyncDisposable
     /// <summary>A raw client.</summary>
     public HttpClient Http { get; }
 
+    /// <summary>The bodies of the audio requests the server received (path, bytes).</summary>
+    public ConcurrentQueue<(string Path, byte[] Body)> Received { get; private init; } = new();
+
     /// <summary>Every line the server logged.</summary>
     public LogLines Logs { get; }
 
@@ -42,6 +46,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
         var cache = Directory.CreateDirectory(Path.Combine(root, "cache")).FullName;
         var state = Directory.CreateDirectory(Path.Combine(root, "state")).FullName;
         var logs = new LogLines();
+        var received = new ConcurrentQueue<(string Path, byte[] Body)>();
         WebApplication? app = null;
         try
         {
@@ -62,10 +67,24 @@ public sealed class PlaygroundServer : IAsyncDisposable
                     builder.Services.AddLocalChatProvider(new LocalProviderOptions { ModelsDirectory = models, CacheDirectory = cache });
                     builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = models, IntraOpThreads = 1 });
                 });
+            app.Use(async (context, next) =>
+            {
+                // Multipart bodies with a file are not visible to the browser's tooling: the server keeps what it got.
+                if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/v1/audio"))
+                {
+                    context.Request.EnableBuffering();
+                    using var copy = new MemoryStream();
+                    await context.Request.Body.CopyToAsync(copy, context.RequestAborted);
+                    context.Request.Body.Position = 0;
+                    received.Enqueue((context.Request.Path.Value ?? "", copy.ToArray()));
+                }
+
+                await next(context);
+            });
             app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
             app.Services.GetRequiredService<LocalTranscriptionProvider>().Prepare();
             await app.StartAsync();
-            return new PlaygroundServer(app, root, CapaServer.GetAddresses(app).Single().TrimEnd('/'), logs);
+            return new PlaygroundServer(app, root, CapaServer.GetAddresses(app).Single().TrimEnd('/'), logs) { Received = received };
         }
         catch
         {

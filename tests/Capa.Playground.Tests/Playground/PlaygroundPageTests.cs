@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Capa.Playground.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -161,7 +160,7 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture, ITestOutputHelpe
         await panel.Locator("[data-transcript=text]").WaitForAsync(Attached);
 
         Assert.Contains("multipart/form-data", (await request).Headers["content-type"], StringComparison.Ordinal);
-        Assert.Equal("Done.", await panel.Locator("[role=status]").TextContentAsync());
+        Assert.Equal("Done.", await panel.Locator("form p[role=status]").TextContentAsync());
         Assert.True(await session.Page.EvaluateAsync<bool>("() => document.querySelector('#panel-transcription audio').duration > 0"));
         output.WriteLine(await session.ScreenshotAsync("transcription"));
         Assert.Empty(session.ConsoleErrors);
@@ -196,12 +195,39 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture, ITestOutputHelpe
         Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
         await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#chat");
         var panel = session.Page.Locator("#panel-chat");
-        await panel.Locator("input[name=temperature]").FillAsync("5");
+        await panel.Locator("input[name=max_tokens]").FillAsync("100000000");
 
         await panel.Locator("button[type=submit]").ClickAsync();
         var error = panel.Locator("p.error[role=alert]:visible").First;
         await error.WaitForAsync();
 
-        Assert.Matches(new Regex("temperature", RegexOptions.IgnoreCase), await error.TextContentAsync());
+        Assert.StartsWith("max_tokens is too large: 100000000.", await error.TextContentAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await panel.Locator("[data-role=assistant]").CountAsync());
+        Assert.False(await panel.Locator("button[type=submit]").IsDisabledAsync());
+    }
+
+    [SkippableFact]
+    public async Task Stop_ends_a_streamed_answer()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#chat");
+        var panel = session.Page.Locator("#panel-chat");
+        await panel.Locator("input[name=max_tokens]").FillAsync("2000");
+
+        // A random-weight model may end an answer by itself before the click: then the next try stops one.
+        var stopped = false;
+        for (var attempt = 0; attempt < 3 && !stopped; attempt++)
+        {
+            await panel.Locator("button[type=submit]").ClickAsync();
+            await session.Page.WaitForFunctionAsync(
+                "() => { const a = [...document.querySelectorAll('#panel-chat [data-role=assistant]')].pop(); return a && (a.dataset.streaming === 'false' || a.querySelector('.content').textContent.length > 0); }");
+            await panel.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync(new LocatorClickOptions { Force = true });
+            await panel.Locator("[data-role=assistant][data-streaming=false]").Nth(attempt).WaitForAsync(Attached);
+            stopped = await panel.Locator("[data-role=assistant]").Nth(attempt).Locator("[data-meta=stopped]").CountAsync() == 1;
+        }
+
+        Assert.True(stopped, "no answer was stopped in three tries");
+        Assert.False(await panel.Locator("button[type=submit]").IsDisabledAsync());
+        Assert.Empty(session.ConsoleErrors);
     }
 }

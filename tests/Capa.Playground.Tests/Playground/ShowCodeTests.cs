@@ -160,8 +160,9 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
 
         var request = session.Page.WaitForRequestAsync(r => r.Url.EndsWith("/v1/audio/transcriptions", StringComparison.Ordinal));
         await panel.Locator("button[type=submit]").ClickAsync();
-        var sent = await request;
-        var body = Encoding.UTF8.GetString(sent.PostDataBuffer!);
+        await request;
+        await panel.Locator("[data-transcript=text]").WaitForAsync(Attached);
+        var body = Encoding.UTF8.GetString(fixture.Server.Received.Last(r => r.Path == "/v1/audio/transcriptions").Body);
         var code = await CodeAsync(panel);
 
         var fields = ShownCode.CurlForm(code["curl"]);
@@ -178,7 +179,6 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
         Assert.Contains("language=\"zh\"", code["python"], StringComparison.Ordinal);
         Assert.Contains("fs.createReadStream(\"sample.wav\")", code["node"], StringComparison.Ordinal);
         Assert.Contains("Language = \"zh\"", code["dotnet"], StringComparison.Ordinal);
-        await panel.Locator("[data-transcript=text]").WaitForAsync(Attached);
     }
 
     private static readonly (string Language, Func<string, JsonNode> Read)[] Readers =
