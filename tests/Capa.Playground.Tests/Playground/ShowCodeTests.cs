@@ -154,7 +154,8 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
         await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#transcription");
         var panel = session.Page.Locator("#panel-transcription");
         await panel.Locator("input[name=language]").FillAsync("zh");
-        await panel.Locator("input[name=word_timestamps]").CheckAsync();
+        await panel.Locator("input[name=prompt]").FillAsync("天气");
+        await panel.Locator("input[name=temperature]").FillAsync("0");
         await panel.GetByRole(AriaRole.Button, new() { Name = "Speak a sample" }).ClickAsync();
         await session.Page.WaitForFunctionAsync("() => !document.querySelector('#panel-transcription button[type=submit]').disabled");
 
@@ -167,7 +168,7 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
 
         var fields = ShownCode.CurlForm(code["curl"]);
         Assert.Equal(
-            [("model", "whisper-1"), ("language", "zh"), ("response_format", "verbose_json"), ("timestamp_granularities", "segment"), ("timestamp_granularities", "word")],
+            [("model", "whisper-1"), ("language", "zh"), ("prompt", "天气"), ("temperature", "0"), ("response_format", "verbose_json"), ("timestamp_granularities", "segment")],
             fields);
         foreach (var (name, value) in fields)
         {
@@ -177,6 +178,7 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
 
         Assert.Contains("filename=\"sample.wav\"", body, StringComparison.Ordinal);
         Assert.Contains("language=\"zh\"", code["python"], StringComparison.Ordinal);
+        Assert.Contains("prompt=\"天气\"", code["python"], StringComparison.Ordinal);
         Assert.Contains("fs.createReadStream(\"sample.wav\")", code["node"], StringComparison.Ordinal);
         Assert.Contains("Language = \"zh\"", code["dotnet"], StringComparison.Ordinal);
     }

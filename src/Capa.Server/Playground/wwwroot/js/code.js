@@ -249,7 +249,7 @@ export function codeView() {
   pre.append(code);
   const status = h('span', { class: 'muted', role: 'status', 'aria-live': 'polite' });
   const buttons = LANGUAGES.map(([id, label]) => h('button', {
-    type: 'button', role: 'tab', 'aria-selected': String(id === language), dataset: { lang: id }, text: label,
+    type: 'button', 'aria-pressed': String(id === language), dataset: { lang: id }, text: label,
     onclick: () => select(id),
   }));
   const copy = h('button', {
@@ -270,7 +270,7 @@ export function codeView() {
   const id = uid('code');
   const element = h('section', { class: 'code-view', 'aria-labelledby': id },
     h('h3', { id, class: 'sr-only', text: 'Show code' }),
-    h('div', { class: 'code-tabs', role: 'tablist', 'aria-label': 'Language' }, buttons, status, copy),
+    h('div', { class: 'code-tabs' }, h('div', { class: 'languages', role: 'group', 'aria-label': 'Language' }, buttons), status, copy),
     pre);
 
   function render() {
@@ -285,7 +285,7 @@ export function codeView() {
   function select(id) {
     language = id;
     sessionStorage.setItem('capa.codeLanguage', id);
-    for (const b of buttons) b.setAttribute('aria-selected', String(b.dataset.lang === id));
+    for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.lang === id));
     status.textContent = '';
     render();
   }
