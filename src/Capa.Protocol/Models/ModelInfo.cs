@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Capa.Protocol;
 
 /// <summary>A model as <c>GET /v1/models</c> lists it (<c>Model</c>).</summary>
@@ -17,6 +19,13 @@ public sealed class ModelInfo
 
     /// <summary>The owner (organization or <c>capa</c>).</summary>
     public required string OwnedBy { get; init; }
+
+    /// <summary>
+    /// Capa's extension: what the model can do (<c>chat</c>, <c>vision</c>, <c>json</c>, <c>tools</c>, ...), so that a
+    /// client can offer a model for a task. Absent where unknown; OpenAI's SDKs ignore the field.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Capabilities { get; init; }
 }
 
 /// <summary>The <c>GET /v1/models</c> response (<c>ListModelsResponse</c>).</summary>

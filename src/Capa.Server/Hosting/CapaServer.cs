@@ -8,6 +8,7 @@ using Capa.Server.Files;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
+using Capa.Server.Playground;
 using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
@@ -79,6 +80,7 @@ public static class CapaServer
         services.AddEmbeddings();
         services.AddVectorStores();
         services.AddPassthrough();
+        services.AddPlayground();
         services.AddRouting();
 
         configure?.Invoke(builder);
@@ -160,6 +162,8 @@ public static class CapaServer
         {
             area.Map(app);
         }
+
+        app.MapPlayground();
     }
 }
 

@@ -33,7 +33,28 @@ internal static class ModelEndpoints
         await WriteJsonAsync(context, ToInfo(model), CapaJsonContext.Default.ModelInfo).ConfigureAwait(false);
     }
 
-    private static ModelInfo ToInfo(ProviderModel model) => new() { Id = model.Id, Created = model.Created, OwnedBy = model.OwnedBy };
+    private static ModelInfo ToInfo(ProviderModel model) => new()
+    {
+        Id = model.Id,
+        Created = model.Created,
+        OwnedBy = model.OwnedBy,
+        Capabilities = CapabilityNames(model.Capabilities),
+    };
+
+    /// <summary>The flags' names in snake case (<c>AudioInput</c> is <c>audio_input</c>), so new flags appear without a table.</summary>
+    internal static IReadOnlyList<string> CapabilityNames(ModelCapabilities capabilities)
+    {
+        var names = new List<string>();
+        foreach (var flag in Enum.GetValues<ModelCapabilities>())
+        {
+            if (flag != ModelCapabilities.None && System.Numerics.BitOperations.IsPow2((uint)flag) && capabilities.HasFlag(flag))
+            {
+                names.Add(JsonNamingPolicy.SnakeCaseLower.ConvertName(flag.ToString()));
+            }
+        }
+
+        return names;
+    }
 
     private static Task WriteJsonAsync<T>(HttpContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {

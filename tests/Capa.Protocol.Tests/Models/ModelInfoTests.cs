@@ -26,6 +26,20 @@ public class ModelInfoTests
     }
 
     [Fact]
+    public void Capabilities_are_written_when_known_and_left_out_otherwise()
+    {
+        var known = new ModelInfo { Id = "capa-tiny", Created = 1, OwnedBy = "capa", Capabilities = ["chat", "json"] };
+
+        JsonAssert.Equal(
+            """{"id":"capa-tiny","object":"model","created":1,"owned_by":"capa","capabilities":["chat","json"]}""",
+            JsonSerializer.Serialize(known, CapaJsonContext.Default.ModelInfo));
+        Assert.DoesNotContain(
+            "capabilities",
+            JsonSerializer.Serialize(new ModelInfo { Id = "x", Created = 1, OwnedBy = "o" }, CapaJsonContext.Default.ModelInfo),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Spec_example_reads()
     {
         var model = JsonSerializer.Deserialize(

@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Capa.Playground.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Capa.Playground.Tests.Playground;
+
+/// <summary>
+/// "Show code": the Python, Node.js, .NET and curl code on each tab carries exactly the request the page sent, and the
+/// Node.js and curl code, run for real, get the answer the page got (seeded).
+/// </summary>
+public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+{
+    private static readonly LocatorWaitForOptions Attached = new() { State = WaitForSelectorState.Attached };
+
+    [SkippableFact]
+    public async Task Chat_code_in_every_language_is_the_request_sent_and_curl_and_node_get_the_same_answer()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#chat");
+        var panel = session.Page.Locator("#panel-chat");
+        await panel.Locator("input[name=stream]").UncheckAsync();
+        await panel.Locator("input[name=seed]").FillAsync("7");
+        await panel.Locator("input[name=max_tokens]").FillAsync("16");
+        await panel.Locator("input[name=top_p]").FillAsync("0.9");
+
+        var request = session.Page.WaitForRequestAsync(r => r.Url.EndsWith("/v1/chat/completions", StringComparison.Ordinal));
+        await panel.Locator("button[type=submit]").ClickAsync();
+        var sent = JsonNode.Parse((await request).PostData!)!;
+        await panel.Locator("[data-role=assistant][data-streaming=false]").WaitForAsync(Attached);
+        var answer = await panel.Locator("[data-role=assistant] .content").TextContentAsync() ?? "";
+
+        Assert.Equal(7, sent["seed"]!.GetValue<int>());
+        Assert.Equal("谁获得了2022年英雄联盟S赛世界冠军？", sent["messages"]![1]!["content"]!.GetValue<string>());
+        var code = await CodeAsync(panel);
+        AssertSame(sent, ShownCode.Curl(code["curl"]), "curl");
+        AssertSame(sent, ShownCode.Node(code["node"]), "node");
+        AssertSame(sent, ShownCode.DotNet(code["dotnet"]), "dotnet");
+        AssertSame(sent, ShownCode.Python(code["python"]), "python");
+        Assert.Contains(fixture.Server.BaseUrl + "/v1", code["python"], StringComparison.Ordinal);
+
+        if (Tools.OnPath("curl"))
+        {
+            var stdout = await RunAsync("bash", ["-c", code["curl"]], null);
+            var completion = JsonDocument.Parse(stdout).RootElement;
+            Assert.Equal(answer, completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+        }
+        else
+        {
+            output.WriteLine("curl is not installed: the curl code was not run.");
+        }
+
+        if (OracleNodeModules() is { } nodeModules && Tools.OnPath("node"))
+        {
+            var folder = Directory.CreateTempSubdirectory("capa-playground-node-").FullName;
+            try
+            {
+                Directory.CreateSymbolicLink(Path.Combine(folder, "node_modules"), nodeModules);
+                var script = Path.Combine(folder, "chat.mjs");
+                await File.WriteAllTextAsync(script, code["node"]);
+                Assert.Equal(answer + "\n", await RunAsync("node", [script], folder));
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        else
+        {
+            output.WriteLine("node or tests/oracle/node_modules/openai is missing (npm ci in tests/oracle): the Node.js code was not run.");
+        }
+    }
+
+    [SkippableFact]
+    public async Task Json_schema_and_tools_reach_the_code_as_sent()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#chat");
+        var panel = session.Page.Locator("#panel-chat");
+        await panel.Locator("select[name=response_format]").SelectOptionAsync("json_schema");
+        await panel.Locator("input[name=max_tokens]").FillAsync("8");
+
+        // The code follows the form before anything is sent.
+        var code = await CodeAsync(panel);
+        var schema = ShownCode.Curl(code["curl"])["response_format"]!;
+        Assert.Equal("json_schema", schema["type"]!.GetValue<string>());
+        Assert.Equal("score", schema["json_schema"]!["name"]!.GetValue<string>());
+
+        await panel.Locator("select[name=response_format]").SelectOptionAsync("text");
+        await panel.Locator("input[name=use_tools]").CheckAsync();
+        var request = session.Page.WaitForRequestAsync(r => r.Url.EndsWith("/v1/chat/completions", StringComparison.Ordinal));
+        await panel.Locator("button[type=submit]").ClickAsync();
+        var sent = JsonNode.Parse((await request).PostData!)!;
+        await panel.Locator("[data-role=assistant][data-streaming=false]").WaitForAsync(Attached);
+
+        Assert.Equal("get_weather", sent["tools"]![0]!["function"]!["name"]!.GetValue<string>());
+        code = await CodeAsync(panel);
+        foreach (var (language, read) in Readers)
+        {
+            AssertSame(sent, read(code[language]), language);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Speech_responses_and_repro_code_is_the_request_sent()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/");
+        var cases = new List<(string Tab, string Path, Func<ILocator, Task> Fill)>
+        {
+            ("responses", "/v1/responses", p => p.Locator("input[name=max_output_tokens]").FillAsync("16")),
+            ("repro", "/v1/chat/completions", async p =>
+            {
+                await p.Locator("input[name=without_seed]").UncheckAsync();
+                await p.Locator("input[name=max_tokens]").FillAsync("8");
+            }),
+        };
+        if (Tools.OnPath("espeak-ng") && Tools.OnPath("ffmpeg"))
+        {
+            cases.Add(("speech", "/v1/audio/speech", async p =>
+            {
+                await p.Locator("select[name=response_format]").SelectOptionAsync("wav");
+                await p.Locator("input[name=speed]").FillAsync("1.25");
+            }));
+        }
+
+        foreach (var (tab, path, fill) in cases)
+        {
+            var panel = await session.OpenTabAsync(tab);
+            await fill(panel);
+            var request = session.Page.WaitForRequestAsync(r => r.Url.EndsWith(path, StringComparison.Ordinal));
+            await panel.Locator("button[type=submit]").ClickAsync();
+            var sent = JsonNode.Parse((await request).PostData!)!;
+            var code = await CodeAsync(panel);
+            foreach (var (language, read) in Readers)
+            {
+                AssertSame(sent, read(code[language]), $"{tab} {language}");
+            }
+
+            await session.Page.WaitForFunctionAsync($"() => !document.querySelector('#panel-{tab} button[type=submit]').disabled");
+        }
+
+        Assert.Empty(session.ConsoleErrors);
+    }
+
+    [SkippableFact]
+    public async Task Transcription_code_has_the_fields_sent()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        Skip.If(!Tools.OnPath("espeak-ng") || !Tools.OnPath("ffmpeg"), "the sample is spoken by espeak-ng and encoded by ffmpeg");
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#transcription");
+        var panel = session.Page.Locator("#panel-transcription");
+        await panel.Locator("input[name=language]").FillAsync("zh");
+        await panel.Locator("input[name=prompt]").FillAsync("天气");
+        await panel.Locator("input[name=temperature]").FillAsync("0");
+        await panel.GetByRole(AriaRole.Button, new() { Name = "Speak a sample" }).ClickAsync();
+        await session.Page.WaitForFunctionAsync("() => !document.querySelector('#panel-transcription button[type=submit]').disabled");
+
+        var request = session.Page.WaitForRequestAsync(r => r.Url.EndsWith("/v1/audio/transcriptions", StringComparison.Ordinal));
+        await panel.Locator("button[type=submit]").ClickAsync();
+        await request;
+        await panel.Locator("[data-transcript=text]").WaitForAsync(Attached);
+        var body = Encoding.UTF8.GetString(fixture.Server.Received.Last(r => r.Path == "/v1/audio/transcriptions").Body);
+        var code = await CodeAsync(panel);
+
+        var fields = ShownCode.CurlForm(code["curl"]);
+        Assert.Equal(
+            [("model", "whisper-1"), ("language", "zh"), ("prompt", "天气"), ("temperature", "0"), ("response_format", "verbose_json"), ("timestamp_granularities", "segment")],
+            fields);
+        foreach (var (name, value) in fields)
+        {
+            var wire = name == "timestamp_granularities" ? name + "[]" : name;
+            Assert.Contains($"name=\"{wire}\"\r\n\r\n{value}\r\n", body, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("filename=\"sample.wav\"", body, StringComparison.Ordinal);
+        Assert.Contains("language=\"zh\"", code["python"], StringComparison.Ordinal);
+        Assert.Contains("prompt=\"天气\"", code["python"], StringComparison.Ordinal);
+        Assert.Contains("fs.createReadStream(\"sample.wav\")", code["node"], StringComparison.Ordinal);
+        Assert.Contains("Language = \"zh\"", code["dotnet"], StringComparison.Ordinal);
+    }
+
+    private static readonly (string Language, Func<string, JsonNode> Read)[] Readers =
+    [
+        ("curl", ShownCode.Curl), ("node", ShownCode.Node), ("dotnet", ShownCode.DotNet), ("python", ShownCode.Python),
+    ];
+
+    /// <summary>The code of every language the tab's code box holds now.</summary>
+    private static async Task<Dictionary<string, string>> CodeAsync(ILocator panel)
+    {
+        var pre = panel.Locator(".code-view pre");
+        var code = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var language in new[] { "python", "node", "dotnet", "curl" })
+        {
+            code[language] = await pre.GetAttributeAsync("data-" + language) ?? "";
+        }
+
+        // What a person copies is the selected language's text, the same as its attribute.
+        var shown = await pre.Locator("code").TextContentAsync();
+        var selected = await pre.Locator("code").GetAttributeAsync("data-lang");
+        Assert.Equal(code[selected!], shown);
+        return code;
+    }
+
+    private static void AssertSame(JsonNode sent, JsonNode shown, string language) =>
+        Assert.True(JsonNode.DeepEquals(sent, shown), $"{language} code differs from the request sent:\nsent:  {sent.ToJsonString()}\nshown: {shown.ToJsonString()}");
+
+    private static string? OracleNodeModules()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var modules = Path.Combine(dir.FullName, "tests", "oracle", "node_modules");
+            if (Directory.Exists(Path.Combine(dir.FullName, "tests", "oracle")))
+            {
+                return Directory.Exists(Path.Combine(modules, "openai")) ? modules : null;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<string> RunAsync(string program, string[] arguments, string? workingDirectory)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("OPENAI_API_KEY");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        Assert.True(process.ExitCode == 0, $"{program} exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+}
