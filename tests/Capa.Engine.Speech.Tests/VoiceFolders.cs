@@ -1,4 +1,4 @@
-using Capa.Engine.Models.TestModels.Speech;
+using Capa.TestModels.Speech;
 using Capa.Engine.Speech.Espeak;
 
 namespace Capa.Engine.Speech.Tests;

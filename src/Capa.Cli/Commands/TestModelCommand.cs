@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Capa.Engine.Models.TestModels;
-using Capa.Engine.Models.TestModels.Speech;
-using Capa.Engine.Models.TestModels.Whisper;
+using Capa.TestModels;
+using Capa.TestModels.Speech;
+using Capa.TestModels.Whisper;
 
 namespace Capa.Cli.Commands;
 

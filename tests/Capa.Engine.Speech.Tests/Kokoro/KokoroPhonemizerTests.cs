@@ -1,4 +1,4 @@
-using Capa.Engine.Models.TestModels.Speech;
+using Capa.TestModels.Speech;
 using Capa.Engine.Speech.Espeak;
 using Capa.Engine.Speech.Kokoro;
 using Capa.Media.Tests;
