@@ -17,6 +17,13 @@ public sealed class ModelInfo
 
     /// <summary>The owner (organization or <c>capa</c>).</summary>
     public required string OwnedBy { get; init; }
+
+    /// <summary>
+    /// Capa's addition: what the model serves (<c>chat</c>, <c>vision</c>, <c>speech</c>, <c>transcription</c>, ...),
+    /// omitted when unknown (a model an upstream serves by wildcard).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Capabilities { get; init; }
 }
 
 /// <summary>The <c>GET /v1/models</c> response (<c>ListModelsResponse</c>).</summary>

@@ -67,7 +67,8 @@ public static class CapaServer
         services.AddSingleton(sp => new ModelRouter(
             sp.GetServices<IChatProvider>(),
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
-            settings.Aliases));
+            settings.Aliases,
+            sp.GetServices<IModelProvider>()));
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();

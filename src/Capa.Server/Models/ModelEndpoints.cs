@@ -33,7 +33,19 @@ internal static class ModelEndpoints
         await WriteJsonAsync(context, ToInfo(model), CapaJsonContext.Default.ModelInfo).ConfigureAwait(false);
     }
 
-    private static ModelInfo ToInfo(ProviderModel model) => new() { Id = model.Id, Created = model.Created, OwnedBy = model.OwnedBy };
+    private static ModelInfo ToInfo(ProviderModel model) => new()
+    {
+        Id = model.Id,
+        Created = model.Created,
+        OwnedBy = model.OwnedBy,
+        Capabilities = model.Capabilities == ModelCapabilities.None ? null : CapabilityNames(model.Capabilities),
+    };
+
+    /// <summary>The capability flags as snake_case names, in flag order.</summary>
+    internal static IReadOnlyList<string> CapabilityNames(ModelCapabilities capabilities) =>
+        [.. Enum.GetValues<ModelCapabilities>()
+            .Where(c => c != ModelCapabilities.None && (capabilities & c) == c)
+            .Select(c => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(c.ToString()))];
 
     private static Task WriteJsonAsync<T>(HttpContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {

@@ -12,12 +12,86 @@ public sealed class ModelRouter
     private readonly IReadOnlyList<IChatProvider> _local;
     private readonly IReadOnlyList<UpstreamChatProvider> _upstreams;
     private readonly IReadOnlyDictionary<string, string> _aliases;
+    private readonly IReadOnlyList<IModelProvider> _modalities;
 
-    internal ModelRouter(IEnumerable<IChatProvider> localProviders, IReadOnlyList<UpstreamChatProvider> upstreams, IReadOnlyDictionary<string, string> aliases)
+    internal ModelRouter(IEnumerable<IChatProvider> localProviders, IReadOnlyList<UpstreamChatProvider> upstreams, IReadOnlyDictionary<string, string> aliases, IEnumerable<IModelProvider>? modalityProviders = null)
     {
         _local = localProviders.Where(p => p is not UpstreamChatProvider).ToArray();
         _upstreams = upstreams;
         _aliases = aliases;
+        _modalities = (modalityProviders ?? []).Where(p => p is not IChatProvider).ToArray();
+    }
+
+    /// <summary>
+    /// Resolves a model id for a modality other than chat (speech, transcription): a model a local
+    /// <typeparamref name="TProvider"/> lists with <paramref name="capability"/> (OpenAI ids such as <c>tts-1</c> or
+    /// <c>whisper-1</c> are listed by the provider that stands in for them); a configured alias whose target a local
+    /// provider lists or an upstream names; an upstream that names the id; a built-in alias served by the first local
+    /// model with the capability; an upstream that serves any id. <see langword="null"/> when nothing serves it (404).
+    /// </summary>
+    public async ValueTask<ModalityRoute<TProvider>?> ResolveModalityAsync<TProvider>(string modelId, ModelCapabilities capability, CancellationToken cancellationToken)
+        where TProvider : class, IModelProvider
+    {
+        ArgumentNullException.ThrowIfNull(modelId);
+        var locals = _modalities.OfType<TProvider>().ToArray();
+        async ValueTask<ModalityRoute<TProvider>?> LocalAsync(string target)
+        {
+            foreach (var provider in locals)
+            {
+                foreach (var model in await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (string.Equals(model.Id, target, StringComparison.Ordinal) && (model.Capabilities & capability) == capability)
+                    {
+                        return new ModalityRoute<TProvider>(provider, null, modelId, target, model);
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        ModalityRoute<TProvider>? Upstream(string target, bool wildcard)
+        {
+            foreach (var upstream in _upstreams)
+            {
+                if (upstream.ServesExplicitly(target) || (wildcard && upstream.Options.ServesAnyModel))
+                {
+                    return new ModalityRoute<TProvider>(null, upstream, modelId, target, upstream.Options.ServesAnyModel && !upstream.ServesExplicitly(target) ? null : upstream.Describe(target) with { Capabilities = capability });
+                }
+            }
+
+            return null;
+        }
+
+        if (await LocalAsync(modelId).ConfigureAwait(false) is { } direct)
+        {
+            return direct;
+        }
+
+        if (_aliases.TryGetValue(modelId, out var aliased)
+            && (await LocalAsync(aliased).ConfigureAwait(false) ?? Upstream(aliased, wildcard: false)) is { } viaAlias)
+        {
+            return viaAlias;
+        }
+
+        if (Upstream(modelId, wildcard: false) is { } named)
+        {
+            return named;
+        }
+
+        if (ModelAliases.BuiltIn.TryGetValue(modelId, out var needs) && (needs & capability) == capability)
+        {
+            foreach (var provider in locals)
+            {
+                var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
+                if (FirstWith(models, capability) is { } match)
+                {
+                    return new ModalityRoute<TProvider>(provider, null, modelId, match.Id, match);
+                }
+            }
+        }
+
+        return Upstream(modelId, wildcard: true);
     }
 
     /// <summary>Resolves a model id; <see langword="null"/> when nothing serves it (answer 404).</summary>
@@ -131,6 +205,17 @@ public sealed class ModelRouter
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var list = new List<ProviderModel>();
         foreach (var provider in _local)
+        {
+            foreach (var model in await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (seen.Add(model.Id))
+                {
+                    list.Add(model);
+                }
+            }
+        }
+
+        foreach (var provider in _modalities)
         {
             foreach (var model in await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false))
             {
