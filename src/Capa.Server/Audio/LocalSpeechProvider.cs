@@ -138,7 +138,8 @@ internal sealed class LocalSpeechProvider : ISpeechProvider, IDisposable
             }
             else if (_library.Models.Count > 0)
             {
-                name = VoiceLibrary.StandIn(_library.Models[0], name);
+                // Kokoro's voice table names OpenAI's voices one by one; Piper voices stand in by turns.
+                name = VoiceLibrary.StandIn(_library.Models.OrderBy(m => m.Engine == "kokoro" ? 0 : 1).First(), name);
             }
             else
             {
