@@ -23,13 +23,22 @@ internal static class ModelEndpoints
         // Clients that escape the slash of "org/name" send %2F, which the server leaves encoded in the path.
         var id = raw.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(raw) : raw;
         var route = id.Length == 0 ? null : await router.ResolveAsync(id, context.RequestAborted).ConfigureAwait(false);
-        if (route is null)
+        ProviderModel? model = route is null ? null
+            : route.Model is { } known ? known with { Id = id }
+            : new ProviderModel(id, ModelCapabilities.Chat) { OwnedBy = route.Provider.Name };
+        if (model is null && id.Length > 0
+            && await router.ResolveModalityAsync<IModelProvider>(id, ModelCapabilities.None, context.RequestAborted).ConfigureAwait(false) is { Model: { } other })
+        {
+            // A speech or transcription model (tts-1, whisper-1, a voice model) that chat routing does not know.
+            model = other with { Id = id };
+        }
+
+        if (model is null)
         {
             await ErrorWriter.WriteAsync(context, ApiError.ModelNotFound(id)).ConfigureAwait(false);
             return;
         }
 
-        var model = route.Model is { } known ? known with { Id = id } : new ProviderModel(id, ModelCapabilities.Chat) { OwnedBy = route.Provider.Name };
         await WriteJsonAsync(context, ToInfo(model), CapaJsonContext.Default.ModelInfo).ConfigureAwait(false);
     }
 

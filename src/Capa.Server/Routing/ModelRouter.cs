@@ -84,7 +84,7 @@ public sealed class ModelRouter
             foreach (var provider in locals)
             {
                 var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
-                if (FirstWith(models, capability) is { } match)
+                if (FirstWith(models, needs | capability) is { } match)
                 {
                     return new ModalityRoute<TProvider>(provider, null, modelId, match.Id, match);
                 }

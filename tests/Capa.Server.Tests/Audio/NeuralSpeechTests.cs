@@ -55,6 +55,12 @@ public sealed class NeuralSpeechTests(NeuralSpeechServerFixture fixture) : IClas
             Assert.True(data.TryGetValue(id, out var capabilities), $"/v1/models lacks {id}");
             Assert.Equal(["speech"], capabilities);
         }
+
+        using var one = await fixture.Server.Http.GetAsync("/v1/models/tts-1");
+        Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        var model = JsonDocument.Parse(await one.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("tts-1", model.GetProperty("id").GetString());
+        Assert.Equal("speech", model.GetProperty("capabilities")[0].GetString());
     }
 
     [RequiresToolsFact("espeak-ng")]
