@@ -10,6 +10,7 @@ using Capa.Server.Errors;
 using Capa.Server.Hosting;
 using Capa.Server.Limits;
 using Capa.Server.Passthrough;
+using Capa.Server.Providers.Upstream;
 using Capa.Server.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -59,21 +60,22 @@ internal sealed class SpeechEndpoint(ServerSettings settings, RequestGate gate, 
             return;
         }
 
-        var route = await router.ResolveModalityAsync<ISpeechProvider>(request.Model, ModelCapabilities.Speech, aborted).ConfigureAwait(false);
+        var route = await router.ResolveAsync<ISpeechProvider>(request.Model, ModelCapabilities.Speech, aborted).ConfigureAwait(false);
         if (route is null)
         {
             await RejectAsync(context, requestId, ApiError.ModelNotFound(request.Model)).ConfigureAwait(false);
             return;
         }
 
-        if (route.Local is not { } provider)
+        if (route.Provider is UpstreamChatProvider upstream)
         {
             // No local model: the upstream gets the request as sent, with an alias's target as the model.
             SpeechLog.Forwarded(logger, requestId, request.Model);
-            await forwarder.ForwardAsync(context, route.Upstream!.Options, UpstreamForwarder.JsonWithModel(body.Memory, route.TargetModel)).ConfigureAwait(false);
+            await forwarder.ForwardAsync(context, upstream.Options, UpstreamForwarder.JsonWithModel(body.Memory, route.TargetModel)).ConfigureAwait(false);
             return;
         }
 
+        var provider = (ISpeechProvider)route.Provider;
         if (!provider.TryPrepare(request, route.TargetModel, out var job, out var refused))
         {
             await RejectAsync(context, requestId, refused).ConfigureAwait(false);

@@ -73,20 +73,22 @@ internal sealed partial class TranscriptionsEndpoint
             return;
         }
 
-        var route = await _router.ResolveModalityAsync<ITranscriptionProvider>(request.Model, Routing.ModelCapabilities.Transcription, aborted).ConfigureAwait(false);
+        var route = await _router.ResolveAsync<ITranscriptionProvider>(request.Model, Routing.ModelCapabilities.Transcription, aborted).ConfigureAwait(false);
         if (route is null)
         {
             await ErrorWriter.WriteAsync(context, ApiError.ModelNotFound(request.Model)).ConfigureAwait(false);
             return;
         }
 
-        if (route.Local is not { } provider)
+        if (route.Provider is Providers.Upstream.UpstreamChatProvider upstream)
         {
             // No local model: the upstream gets the same form, with an alias's target as the model.
             LogForwarded(_logger, request.Model);
-            await _forwarder.ForwardAsync(context, route.Upstream!.Options, UpstreamForm(form!, request, route.TargetModel)).ConfigureAwait(false);
+            await _forwarder.ForwardAsync(context, upstream.Options, UpstreamForm(form!, request, route.TargetModel)).ConfigureAwait(false);
             return;
         }
+
+        var provider = (ITranscriptionProvider)route.Provider;
 
         if (request.WordTimestamps && !provider.SupportsWordTimestamps(request.Model))
         {

@@ -25,7 +25,8 @@ public static class CapaServer
 {
     /// <summary>
     /// Builds the server (not started). <paramref name="configure"/> runs before the application is built: register
-    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>) and adjust logging.
+    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>), further API areas
+    /// (<see cref="ApiAreaServiceCollectionExtensions.AddApiArea"/>) and adjust logging.
     /// </summary>
     /// <exception cref="CapaConfigException">The options, config file or environment are invalid.</exception>
     public static WebApplication Build(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -65,10 +66,9 @@ public static class CapaServer
             return settings.Upstreams.Select(u => new UpstreamChatProvider(u, client, settings.UpstreamTimeout, logger)).ToArray();
         });
         services.AddSingleton(sp => new ModelRouter(
-            sp.GetServices<IChatProvider>(),
+            sp.GetServices<IChatProvider>().Concat(sp.GetServices<IModelProvider>()),
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
-            settings.Aliases,
-            sp.GetServices<IModelProvider>()));
+            settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();
@@ -150,6 +150,10 @@ public static class CapaServer
         app.MapTranscription();
         app.MapPassthrough();
         app.MapResponses();
+        foreach (var area in app.Services.GetServices<ApiArea>())
+        {
+            area.Map(app);
+        }
     }
 }
 

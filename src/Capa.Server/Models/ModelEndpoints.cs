@@ -27,7 +27,7 @@ internal static class ModelEndpoints
             : route.Model is { } known ? known with { Id = id }
             : new ProviderModel(id, ModelCapabilities.Chat) { OwnedBy = route.Provider.Name };
         if (model is null && id.Length > 0
-            && await router.ResolveModalityAsync<IModelProvider>(id, ModelCapabilities.None, context.RequestAborted).ConfigureAwait(false) is { Model: { } other })
+            && await router.ResolveAsync<IModelProvider>(id, ModelCapabilities.None, context.RequestAborted).ConfigureAwait(false) is { Model: { } other })
         {
             // A speech or transcription model (tts-1, whisper-1, a voice model) that chat routing does not know.
             model = other with { Id = id };
