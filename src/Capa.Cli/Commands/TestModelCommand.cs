@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Capa.TestModels;
+using Capa.TestModels.Speech;
 using Capa.TestModels.Whisper;
 
 namespace Capa.Cli.Commands;
@@ -17,7 +18,7 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition) or bert (sentence embeddings).",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), bert (sentence embeddings), kokoro or piper (voices).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
@@ -49,6 +50,11 @@ internal static class TestModelCommand
             if (string.Equals(parse.GetValue(arch)?.Trim(), "bert", StringComparison.OrdinalIgnoreCase))
             {
                 return WriteBert(parse, directory, size, seed, force, ct);
+            }
+
+            if (parse.GetValue(arch)?.Trim().ToLowerInvariant() is "kokoro" or "piper")
+            {
+                return WriteVoice(parse, directory, arch, size, seed, force, ct);
             }
 
             TestModelSpec spec;
@@ -117,6 +123,24 @@ internal static class TestModelCommand
             .Select(f => Path.GetRelativePath(target, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
         long total = files.Sum(f => new FileInfo(Path.Combine(target, f)).Length);
         Report(new TestModelResult(target, files, total, vocabulary), target, stopwatch, "bert");
+        return Task.CompletedTask;
+    }
+
+    private static Task WriteVoice(ParseResult parse, Argument<string> directory, Option<string> arch, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    {
+        var kind = parse.GetValue(arch)!.Trim().ToLowerInvariant();
+        if (!string.Equals(parse.GetValue(size)?.Trim(), "tiny", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException($"Unknown {kind} size '{parse.GetValue(size)}'. Expected tiny.");
+        }
+
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        TestModelResult result = kind == "kokoro"
+            ? KokoroTestModelWriter.Write(new KokoroTestModelSpec { Seed = parse.GetValue(seed) }, target)
+            : PiperTestModelWriter.Write(new PiperTestModelSpec { Seed = parse.GetValue(seed) }, target);
+        Report(result, target, stopwatch, kind);
         return Task.CompletedTask;
     }
 

@@ -3,23 +3,23 @@ using Capa.Engine.Speech;
 using Capa.Protocol;
 using Capa.Protocol.Audio;
 using Capa.Media.Codecs;
+using Capa.Server.Routing;
 
 namespace Capa.Server.Audio;
 
 /// <summary>
-/// Something that speaks: it says which models it serves, checks a request against its voices (an
-/// <see cref="ApiError"/> before any byte is sent), and then renders it as a <see cref="ISpeechJob"/>.
+/// Something that speaks (in the spirit of Microsoft.Extensions.AI's <c>ITextToSpeechClient</c>): it lists the models
+/// it serves with <see cref="ModelCapabilities.Speech"/> for the <see cref="ModelRouter"/>, checks a request against its
+/// voices (an <see cref="ApiError"/> before any byte is sent), and then renders it as a <see cref="ISpeechJob"/>.
 /// </summary>
-public interface ISpeechProvider
+public interface ISpeechProvider : IModelProvider
 {
-    /// <summary>A short name for logs (<c>local</c>).</summary>
-    string Name { get; }
 
-    /// <summary>The model ids it serves.</summary>
-    IReadOnlyList<string> Models { get; }
-
-    /// <summary>Prepares <paramref name="request"/>, or says why it cannot be served (an unknown voice, a missing encoder).</summary>
-    bool TryPrepare(SpeechRequest request, [NotNullWhen(true)] out ISpeechJob? job, [NotNullWhen(false)] out ApiError? error);
+    /// <summary>
+    /// Prepares <paramref name="request"/> for <paramref name="model"/> (the id the router resolved it to), or says why it
+    /// cannot be served (an unknown voice, a missing encoder).
+    /// </summary>
+    bool TryPrepare(SpeechRequest request, string model, [NotNullWhen(true)] out ISpeechJob? job, [NotNullWhen(false)] out ApiError? error);
 }
 
 /// <summary>A prepared speech request.</summary>

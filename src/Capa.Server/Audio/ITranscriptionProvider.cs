@@ -22,12 +22,13 @@ public sealed record TranscriptionCall
 /// <summary>What a provider produced: the transcript and the model that made it.</summary>
 public sealed record TranscriptionOutcome(string Model, WhisperTranscript Transcript, IReadOnlyList<TranscriptionLogprob>? Logprobs);
 
-/// <summary>Serves <c>/v1/audio/transcriptions</c> and <c>/v1/audio/translations</c> for the models it knows.</summary>
-public interface ITranscriptionProvider
+/// <summary>
+/// Serves <c>/v1/audio/transcriptions</c> and <c>/v1/audio/translations</c> for the models it knows (in the spirit of
+/// Microsoft.Extensions.AI's <c>ISpeechToTextClient</c>); it lists them with
+/// <see cref="Routing.ModelCapabilities.Transcription"/> for the <see cref="Routing.ModelRouter"/>.
+/// </summary>
+public interface ITranscriptionProvider : Routing.IModelProvider
 {
-    /// <summary>A name for logs.</summary>
-    string Name { get; }
-
     /// <summary>Whether this provider serves <paramref name="model"/> (an id or an alias such as <c>whisper-1</c>).</summary>
     Task<bool> ServesAsync(string model, CancellationToken cancellationToken);
 

@@ -75,6 +75,16 @@ public sealed partial class LocalTranscriptionProvider : ITranscriptionProvider,
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<Routing.ProviderModel>> GetModelsAsync(CancellationToken cancellationToken)
+    {
+        string? id = Model().Id;
+        IReadOnlyList<Routing.ProviderModel> models = id is null
+            ? []
+            : [.. new[] { id }.Concat(Aliases).Select(m => new Routing.ProviderModel(m, Routing.ModelCapabilities.Transcription))];
+        return ValueTask.FromResult(models);
+    }
+
+    /// <inheritdoc />
     public bool SupportsWordTimestamps(string model) => false;
 
     /// <inheritdoc />

@@ -9,6 +9,9 @@ using Capa.Server.Configuration;
 using Capa.Server.Errors;
 using Capa.Server.Hosting;
 using Capa.Server.Limits;
+using Capa.Server.Passthrough;
+using Capa.Server.Providers.Upstream;
+using Capa.Server.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -21,7 +24,7 @@ namespace Capa.Server.Audio;
 /// <c>speech.audio.done</c>. A voice or encoder that fails before the first byte gives OpenAI's 500 (nothing of the
 /// failure is shown); after it, an SSE stream gets an error event and an audio stream is cut short.
 /// </summary>
-internal sealed class SpeechEndpoint(ServerSettings settings, RequestGate gate, SpeechService speech, ILogger<SpeechEndpoint> logger)
+internal sealed class SpeechEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, UpstreamForwarder forwarder, ILogger<SpeechEndpoint> logger)
 {
     /// <summary>The response header with the voice fingerprint: equal fingerprints and equal requests give equal bytes.</summary>
     public const string FingerprintHeader = "x-capa-voice-fingerprint";
@@ -57,14 +60,23 @@ internal sealed class SpeechEndpoint(ServerSettings settings, RequestGate gate, 
             return;
         }
 
-        var provider = (await speech.GetProvidersAsync().ConfigureAwait(false)).FirstOrDefault(p => p.Models.Contains(request.Model, StringComparer.Ordinal));
-        if (provider is null)
+        var route = await router.ResolveAsync<ISpeechProvider>(request.Model, ModelCapabilities.Speech, aborted).ConfigureAwait(false);
+        if (route is null)
         {
             await RejectAsync(context, requestId, ApiError.ModelNotFound(request.Model)).ConfigureAwait(false);
             return;
         }
 
-        if (!provider.TryPrepare(request, out var job, out var refused))
+        if (route.Provider is UpstreamChatProvider upstream)
+        {
+            // No local model: the upstream gets the request as sent, with an alias's target as the model.
+            SpeechLog.Forwarded(logger, requestId, request.Model);
+            await forwarder.ForwardAsync(context, upstream.Options, UpstreamForwarder.JsonWithModel(body.Memory, route.TargetModel)).ConfigureAwait(false);
+            return;
+        }
+
+        var provider = (ISpeechProvider)route.Provider;
+        if (!provider.TryPrepare(request, route.TargetModel, out var job, out var refused))
         {
             await RejectAsync(context, requestId, refused).ConfigureAwait(false);
             return;

@@ -20,6 +20,12 @@ internal static partial class SpeechLog
     [LoggerMessage(105, LogLevel.Information, "{RequestId} speech done: {Seconds:F2} s of audio, {Bytes} bytes")]
     public static partial void Spoken(ILogger logger, string requestId, double seconds, long bytes);
 
+    [LoggerMessage(107, LogLevel.Information, "Text to speech: {Model} ({Engine}, {Voices} voices)")]
+    public static partial void VoiceModel(ILogger logger, string model, string engine, int voices);
+
+    [LoggerMessage(108, LogLevel.Information, "{RequestId} speech {Model} forwarded upstream")]
+    public static partial void Forwarded(ILogger logger, string requestId, string model);
+
     [LoggerMessage(106, LogLevel.Error, "{RequestId} speech failed (response started: {Started})")]
     public static partial void Failed(ILogger logger, string requestId, bool started, Exception exception);
 }

@@ -1,3 +1,4 @@
+using Capa.Engine.Speech;
 using Capa.Engine.Speech.Espeak;
 using Capa.Media.Codecs;
 using Capa.Server.Configuration;
@@ -37,16 +38,37 @@ public sealed record SpeechOptions
     /// <summary>How ffmpeg is run (mp3, opus, aac, flac); a spare ffmpeg per format is kept ready by default.</summary>
     public FfmpegOptions Ffmpeg { get; init; } = FfmpegOptions.Default with { KeepSpare = true };
 
-    /// <summary>OpenAI voice name → local voice id; names left out keep their default.</summary>
+    /// <summary>
+    /// OpenAI voice name → espeak-ng voice id, used when no neural voice model is installed; names left out keep their
+    /// default.
+    /// </summary>
     public IReadOnlyDictionary<string, string> VoiceMap { get; init; } = DefaultVoiceMap;
+
+    /// <summary>
+    /// Voice names the configuration maps explicitly (to any local voice: espeak-ng, Kokoro or Piper); they win over
+    /// the neural defaults (<see cref="VoiceLibrary.KokoroVoiceMap"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> VoiceOverrides { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The model store whose Kokoro and Piper models are loaded at start; null loads none.</summary>
+    public string? ModelsDirectory { get; init; }
+
+    /// <summary>More folders holding a Kokoro model or Piper voices, served under their folder's name.</summary>
+    public IReadOnlyList<string> VoiceDirectories { get; init; } = [];
+
+    /// <summary>Threads ONNX Runtime uses per neural voice run.</summary>
+    public int IntraOpThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>Model ids served by the local voices.</summary>
     public IReadOnlyList<string> Models { get; init; } = DefaultModels;
 
-    /// <summary>The options with the config file's <c>speech</c> object applied (voices merged over the defaults).</summary>
-    public static SpeechOptions From(SpeechConfig? config)
+    /// <summary>
+    /// The options with the config file's <c>speech</c> object applied (voices merged over the defaults), loading the
+    /// neural voices of <paramref name="modelsDirectory"/>.
+    /// </summary>
+    public static SpeechOptions From(SpeechConfig? config, string? modelsDirectory = null)
     {
-        var options = new SpeechOptions();
+        var options = new SpeechOptions { ModelsDirectory = modelsDirectory };
         if (config is null)
         {
             return options;
@@ -61,6 +83,8 @@ public sealed record SpeechOptions
         return options with
         {
             VoiceMap = voices,
+            VoiceOverrides = new Dictionary<string, string>(config.Voices ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+            VoiceDirectories = config.VoiceModels ?? [],
             Espeak = options.Espeak with
             {
                 Executable = config.EspeakNg ?? options.Espeak.Executable,

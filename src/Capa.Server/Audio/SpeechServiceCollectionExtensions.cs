@@ -9,12 +9,19 @@ namespace Capa.Server.Audio;
 /// <summary>Registration of the speech area: <c>services.AddSpeech()</c> and <c>app.MapSpeech()</c>.</summary>
 public static class SpeechServiceCollectionExtensions
 {
-    /// <summary>Registers the speech endpoint and the local voices (options from the config file's <c>speech</c> object unless a <see cref="SpeechOptions"/> is registered).</summary>
+    /// <summary>
+    /// Registers the speech endpoint and the local voices (options from the config file's <c>speech</c> object, voices
+    /// from the model store of <see cref="Hosting.CapaServerOptions.ModelsDirectory"/>, unless a
+    /// <see cref="SpeechOptions"/> is registered); the router lists and resolves their models.
+    /// </summary>
     public static IServiceCollection AddSpeech(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.TryAddSingleton(sp => SpeechOptions.From(sp.GetRequiredService<Configuration.ServerSettings>().Speech));
+        services.TryAddSingleton(sp => SpeechOptions.From(
+            sp.GetRequiredService<Configuration.ServerSettings>().Speech,
+            sp.GetService<Hosting.CapaServerOptions>()?.ModelsDirectory));
         services.AddSingleton<SpeechService>();
+        services.AddSingleton<Routing.IModelProvider>(sp => sp.GetRequiredService<SpeechService>());
         services.AddHostedService(sp => sp.GetRequiredService<SpeechService>());
         services.AddSingleton<SpeechEndpoint>();
         return services;

@@ -18,6 +18,7 @@ public static class TranscriptionServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(sp => new LocalTranscriptionProvider(options, sp.GetRequiredService<ILogger<LocalTranscriptionProvider>>()));
         services.AddSingleton<ITranscriptionProvider>(sp => sp.GetRequiredService<LocalTranscriptionProvider>());
+        services.AddSingleton<Routing.IModelProvider>(sp => sp.GetRequiredService<LocalTranscriptionProvider>());
         services.TryAddSingleton(decodeOptions ?? new AudioDecodeOptions());
         services.TryAddSingleton<TranscriptionsEndpoint>();
         return services;
@@ -32,7 +33,7 @@ public static class TranscriptionServiceCollectionExtensions
         return endpoints;
     }
 
-    // Without AddTranscription no provider serves any model: requests get OpenAI's model_not_found.
+    // Without AddTranscription no local provider serves any model: requests go upstream or get OpenAI's model_not_found.
     private static TranscriptionsEndpoint Endpoint(HttpContext context) =>
         context.RequestServices.GetService<TranscriptionsEndpoint>()
         ?? ActivatorUtilities.CreateInstance<TranscriptionsEndpoint>(context.RequestServices, new AudioDecodeOptions());

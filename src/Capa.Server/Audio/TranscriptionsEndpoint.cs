@@ -27,14 +27,16 @@ internal sealed partial class TranscriptionsEndpoint
     /// <summary>Room for the form's text fields and multipart framing beside the largest file.</summary>
     private const long FormOverheadBytes = 1 << 20;
 
-    private readonly IEnumerable<ITranscriptionProvider> _providers;
+    private readonly Routing.ModelRouter _router;
+    private readonly Passthrough.UpstreamForwarder _forwarder;
     private readonly RequestGate _gate;
     private readonly AudioDecodeOptions _decodeOptions;
     private readonly ILogger _logger;
 
-    public TranscriptionsEndpoint(IEnumerable<ITranscriptionProvider> providers, RequestGate gate, AudioDecodeOptions decodeOptions, ILogger<TranscriptionsEndpoint> logger)
+    public TranscriptionsEndpoint(Routing.ModelRouter router, Passthrough.UpstreamForwarder forwarder, RequestGate gate, AudioDecodeOptions decodeOptions, ILogger<TranscriptionsEndpoint> logger)
     {
-        _providers = providers;
+        _router = router;
+        _forwarder = forwarder;
         _gate = gate;
         _decodeOptions = decodeOptions;
         _logger = logger;
@@ -64,28 +66,29 @@ internal sealed partial class TranscriptionsEndpoint
             return;
         }
 
-        (TranscriptionRequest? request, ApiError? formError) = await ReadFormAsync(context, translation).ConfigureAwait(false);
+        (TranscriptionRequest? request, ApiError? formError, IFormCollection? form) = await ReadFormAsync(context, translation).ConfigureAwait(false);
         if (request is null)
         {
             await ErrorWriter.WriteAsync(context, formError!).ConfigureAwait(false);
             return;
         }
 
-        ITranscriptionProvider? provider = null;
-        foreach (ITranscriptionProvider candidate in _providers)
-        {
-            if (await candidate.ServesAsync(request.Model, aborted).ConfigureAwait(false))
-            {
-                provider = candidate;
-                break;
-            }
-        }
-
-        if (provider is null)
+        var route = await _router.ResolveAsync<ITranscriptionProvider>(request.Model, Routing.ModelCapabilities.Transcription, aborted).ConfigureAwait(false);
+        if (route is null)
         {
             await ErrorWriter.WriteAsync(context, ApiError.ModelNotFound(request.Model)).ConfigureAwait(false);
             return;
         }
+
+        if (route.Provider is Providers.Upstream.UpstreamChatProvider upstream)
+        {
+            // No local model: the upstream gets the same form, with an alias's target as the model.
+            LogForwarded(_logger, request.Model);
+            await _forwarder.ForwardAsync(context, upstream.Options, UpstreamForm(form!, request, route.TargetModel)).ConfigureAwait(false);
+            return;
+        }
+
+        var provider = (ITranscriptionProvider)route.Provider;
 
         if (request.WordTimestamps && !provider.SupportsWordTimestamps(request.Model))
         {
@@ -145,7 +148,29 @@ internal sealed partial class TranscriptionsEndpoint
         ? ApiError.InvalidRequest($"Unsupported language '{language}': the model `{request.Model}` does not know it.", "language", "unsupported_language")
         : ApiError.InvalidRequest(ex.Message, null);
 
-    private static async Task<(TranscriptionRequest?, ApiError?)> ReadFormAsync(HttpContext context, bool translation)
+    /// <summary>The form as the client sent it (fields in order, the file with its name and type), <c>model</c> replaced.</summary>
+    private static MultipartFormDataContent UpstreamForm(IFormCollection form, TranscriptionRequest request, string model)
+    {
+        var content = new MultipartFormDataContent();
+        foreach (var (key, values) in form)
+        {
+            foreach (string? value in values)
+            {
+                content.Add(new StringContent(key == "model" ? model : value ?? ""), key);
+            }
+        }
+
+        var file = new ByteArrayContent(request.File.ToArray());
+        if (form.Files.GetFile("file")?.ContentType is { Length: > 0 } type)
+        {
+            file.Headers.TryAddWithoutValidation("Content-Type", type);
+        }
+
+        content.Add(file, "file", request.FileName);
+        return content;
+    }
+
+    private static async Task<(TranscriptionRequest?, ApiError?, IFormCollection?)> ReadFormAsync(HttpContext context, bool translation)
     {
         HttpRequest http = context.Request;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -166,11 +191,11 @@ internal sealed partial class TranscriptionsEndpoint
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, TranscriptionRequestReader.FileTooLarge(TranscriptionRequestReader.MaxFileBytes + FormOverheadBytes));
+            return (null, TranscriptionRequestReader.FileTooLarge(TranscriptionRequestReader.MaxFileBytes + FormOverheadBytes), null);
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or BadHttpRequestException)
         {
-            return (null, ApiError.InvalidRequest("The multipart form could not be parsed.", null, "invalid_multipart"));
+            return (null, ApiError.InvalidRequest("The multipart form could not be parsed.", null, "invalid_multipart"), null);
         }
 
         var fields = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
@@ -182,7 +207,7 @@ internal sealed partial class TranscriptionsEndpoint
         IFormFile? file = form.Files.GetFile("file");
         if (file is not null && file.Length > TranscriptionRequestReader.MaxFileBytes)
         {
-            return (null, TranscriptionRequestReader.FileTooLarge(file.Length));
+            return (null, TranscriptionRequestReader.FileTooLarge(file.Length), null);
         }
 
         byte[]? bytes = null;
@@ -194,7 +219,7 @@ internal sealed partial class TranscriptionsEndpoint
         }
 
         bool valid = TranscriptionRequestReader.TryRead(fields, bytes, file?.FileName, translation, out TranscriptionRequest? request, out ApiError? error);
-        return valid ? (request, null) : (null, error);
+        return valid ? (request, null, form) : (null, error, null);
     }
 
     private static ulong ReadSeed(HttpRequest http)
@@ -321,6 +346,9 @@ internal sealed partial class TranscriptionsEndpoint
         await response.Body.WriteAsync(buffer.WrittenMemory, ct).ConfigureAwait(false);
         await response.Body.FlushAsync(ct).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Transcription with {Model} forwarded upstream")]
+    private static partial void LogForwarded(ILogger logger, string model);
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Upload {FileName} not decoded ({Failure}): {Reason}")]
     private static partial void LogUndecodable(ILogger logger, string fileName, AudioDecodeFailure failure, string reason);

@@ -153,7 +153,7 @@ public sealed record CapaConfigFile
 }
 
 /// <summary>The <c>speech</c> object of the config file.</summary>
-/// <example><c>{ "voices": { "alloy": "espeak-ng/en-gb+f3" }, "language": "en-us", "espeak_ng": "/usr/bin/espeak-ng", "ffmpeg": "ffmpeg" }</c></example>
+/// <example><c>{ "voices": { "alloy": "espeak-ng/en-gb+f3", "nova": "af_heart" }, "voice_models": ["/srv/piper"], "language": "en-us", "espeak_ng": "/usr/bin/espeak-ng", "ffmpeg": "ffmpeg" }</c></example>
 public sealed record SpeechConfig
 {
     /// <summary>OpenAI voice names (or any name) mapped to local voice ids; names not given keep their defaults.</summary>
@@ -172,6 +172,10 @@ public sealed record SpeechConfig
     [JsonPropertyName("ffmpeg")]
     public string? Ffmpeg { get; init; }
 
+    /// <summary>Folders holding a Kokoro model or Piper voices, beside those of the model store.</summary>
+    [JsonPropertyName("voice_models")]
+    public IReadOnlyList<string>? VoiceModels { get; init; }
+
     internal void Validate(string source)
     {
         foreach (var (name, voice) in Voices ?? new Dictionary<string, string>())
@@ -185,6 +189,11 @@ public sealed record SpeechConfig
         if (Language is not null && (Language.Length is 0 or > 40 || !Language.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
         {
             throw new CapaConfigException($"'{source}': speech.language must be an espeak-ng language id such as en-us or cmn.");
+        }
+
+        if (VoiceModels is not null && VoiceModels.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new CapaConfigException($"'{source}': speech.voice_models must list folders.");
         }
 
         if (EspeakNg is { Length: 0 } || Ffmpeg is { Length: 0 })

@@ -23,13 +23,22 @@ internal static class ModelEndpoints
         // Clients that escape the slash of "org/name" send %2F, which the server leaves encoded in the path.
         var id = raw.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(raw) : raw;
         var route = id.Length == 0 ? null : await router.ResolveAsync(id, context.RequestAborted).ConfigureAwait(false);
-        if (route is null)
+        ProviderModel? model = route is null ? null
+            : route.Model is { } known ? known with { Id = id }
+            : new ProviderModel(id, ModelCapabilities.Chat) { OwnedBy = route.Provider.Name };
+        if (model is null && id.Length > 0
+            && await router.ResolveAsync<IModelProvider>(id, ModelCapabilities.None, context.RequestAborted).ConfigureAwait(false) is { Model: { } other })
+        {
+            // A speech or transcription model (tts-1, whisper-1, a voice model) that chat routing does not know.
+            model = other with { Id = id };
+        }
+
+        if (model is null)
         {
             await ErrorWriter.WriteAsync(context, ApiError.ModelNotFound(id)).ConfigureAwait(false);
             return;
         }
 
-        var model = route.Model is { } known ? known with { Id = id } : new ProviderModel(id, ModelCapabilities.Chat) { OwnedBy = route.Provider.Name };
         await WriteJsonAsync(context, ToInfo(model), CapaJsonContext.Default.ModelInfo).ConfigureAwait(false);
     }
 
@@ -38,23 +47,14 @@ internal static class ModelEndpoints
         Id = model.Id,
         Created = model.Created,
         OwnedBy = model.OwnedBy,
-        Capabilities = CapabilityNames(model.Capabilities),
+        Capabilities = model.Capabilities == ModelCapabilities.None ? null : CapabilityNames(model.Capabilities),
     };
 
-    /// <summary>The flags' names in snake case (<c>AudioInput</c> is <c>audio_input</c>), so new flags appear without a table.</summary>
-    internal static IReadOnlyList<string> CapabilityNames(ModelCapabilities capabilities)
-    {
-        var names = new List<string>();
-        foreach (var flag in Enum.GetValues<ModelCapabilities>())
-        {
-            if (flag != ModelCapabilities.None && System.Numerics.BitOperations.IsPow2((uint)flag) && capabilities.HasFlag(flag))
-            {
-                names.Add(JsonNamingPolicy.SnakeCaseLower.ConvertName(flag.ToString()));
-            }
-        }
-
-        return names;
-    }
+    /// <summary>The capability flags as snake_case names, in flag order.</summary>
+    internal static IReadOnlyList<string> CapabilityNames(ModelCapabilities capabilities) =>
+        [.. Enum.GetValues<ModelCapabilities>()
+            .Where(c => c != ModelCapabilities.None && (capabilities & c) == c)
+            .Select(c => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(c.ToString()))];
 
     private static Task WriteJsonAsync<T>(HttpContext context, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {

@@ -44,7 +44,6 @@ internal sealed class UpstreamForwarder
             return false;
         }
 
-        var requestId = RequestIds.Get(context);
         var aborted = context.RequestAborted;
         HttpContent? content = null;
         string? model = null;
@@ -73,7 +72,20 @@ internal sealed class UpstreamForwarder
             content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
 
-        var upstream = Choose(model);
+        await ForwardAsync(context, Choose(model), content).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// Forwards the request to <paramref name="upstream"/> with <paramref name="content"/> as its body (a body already
+    /// read and rewritten by a local endpoint that found no local model), and copies the answer back.
+    /// </summary>
+    public async Task ForwardAsync(HttpContext context, UpstreamOptions upstream, HttpContent? content)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(upstream);
+        var requestId = RequestIds.Get(context);
+        var aborted = context.RequestAborted;
         var baseUrl = upstream.BaseUrl.AbsoluteUri.TrimEnd('/');
         var path = context.Request.Path.Value!["/v1".Length..];
         var uri = new Uri(baseUrl + path + context.Request.QueryString.Value);
@@ -104,15 +116,31 @@ internal sealed class UpstreamForwarder
         {
             PassthroughLog.Failed(_logger, requestId, upstream.Name, e.GetType().Name);
             await ErrorWriter.WriteAsync(context, e is OperationCanceledException ? ApiError.Timeout() : ApiError.UpstreamUnavailable()).ConfigureAwait(false);
-            return true;
+            return;
         }
 
         using (response)
         {
             await CopyResponseAsync(context, response, timeout, limit, requestId, upstream.Name).ConfigureAwait(false);
         }
+    }
 
-        return true;
+    /// <summary>A JSON body with its <c>model</c> replaced by <paramref name="model"/> (the rest unchanged).</summary>
+    public static HttpContent JsonWithModel(ReadOnlyMemory<byte> body, string model)
+    {
+        HttpContent content;
+        if (JsonNode.Parse(body.Span) is JsonObject obj)
+        {
+            obj["model"] = model;
+            content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(obj, UpstreamJsonContext.Default.JsonObject));
+        }
+        else
+        {
+            content = new ByteArrayContent(body.ToArray());
+        }
+
+        content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
+        return content;
     }
 
     private async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response, CancellationTokenSource timeout, TimeSpan limit, string requestId, string upstreamName)

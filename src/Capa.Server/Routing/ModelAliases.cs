@@ -18,6 +18,10 @@ public static class ModelAliases
         ["gpt-4-vision-preview"] = ModelCapabilities.Chat | ModelCapabilities.Vision,
         ["dall-e-3"] = ModelCapabilities.Image,
         ["whisper-1"] = ModelCapabilities.Transcription,
+        ["gpt-4o-transcribe"] = ModelCapabilities.Transcription,
+        ["gpt-4o-mini-transcribe"] = ModelCapabilities.Transcription,
         ["tts-1"] = ModelCapabilities.Speech,
+        ["tts-1-hd"] = ModelCapabilities.Speech,
+        ["gpt-4o-mini-tts"] = ModelCapabilities.Speech,
     };
 }
