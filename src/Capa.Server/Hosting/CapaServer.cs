@@ -1,4 +1,5 @@
 using System.Net;
+using Capa.Server.Assistants;
 using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
@@ -71,6 +72,7 @@ public static class CapaServer
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();
+        services.AddAssistants();
         services.AddPassthrough();
         services.AddRouting();
 
@@ -149,6 +151,7 @@ public static class CapaServer
         app.MapTranscription();
         app.MapPassthrough();
         app.MapResponses();
+        app.MapAssistants();
     }
 }
 

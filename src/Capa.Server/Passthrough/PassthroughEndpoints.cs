@@ -22,8 +22,6 @@ public static class PassthroughEndpoints
         ["files"] = "Files",
         ["uploads"] = "Uploads",
         ["vector_stores"] = "Vector stores",
-        ["assistants"] = "Assistants",
-        ["threads"] = "Threads and runs",
         ["batches"] = "Batches",
         ["moderations"] = "Moderations",
         ["fine_tuning"] = "Fine-tuning",
