@@ -36,12 +36,14 @@ internal sealed class RunPlanner(ServerSettings settings, ModelRouter router)
     /// <summary>A function call of a run step and its output, if submitted.</summary>
     public sealed record ToolCallTurn(string CallId, string Name, string Arguments, string? Output);
 
+    // The probe's text names JSON so that a json_object format is judged on its own; a run's real messages must name it.
+
     /// <summary>Validates what an assistant or run will send to a model (model, tools, format) without running it.</summary>
     public async ValueTask<ApiError?> ValidateAsync(string model, IReadOnlyList<JsonElement> tools, JsonElement responseFormat, JsonElement toolChoice, CancellationToken cancellationToken)
     {
         var (_, error) = await PlanAsync(
             new RunObject { Id = "run_validate", CreatedAt = 0, AssistantId = "", ThreadId = "", Status = "queued", Model = model, Tools = tools, ResponseFormat = responseFormat, ToolChoice = toolChoice },
-            [new Turn("user", "", null)], null, "validate", cancellationToken).ConfigureAwait(false);
+            [new Turn("user", "json", null)], null, "validate", cancellationToken).ConfigureAwait(false);
         return error;
     }
 
@@ -49,6 +51,18 @@ internal sealed class RunPlanner(ServerSettings settings, ModelRouter router)
     public async ValueTask<(RunPlan? Plan, ApiError? Error)> PlanAsync(RunObject run, IReadOnlyList<Turn> turns, int? maxOutputTokens, string requestId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
+        if (run.ToolChoice.ValueKind == JsonValueKind.Object && run.ToolChoice.GetProperty("type"u8).ValueEquals("function"u8)
+            && run.ToolChoice.GetProperty("function"u8).GetProperty("name"u8).GetString() is { } chosen
+            && !Functions(run.Tools).Any(f => f.Function.GetProperty("name"u8).ValueEquals(chosen)))
+        {
+            return (null, ApiError.InvalidRequest($"Tool choice '{chosen}' not found in 'tools' parameter.", "tool_choice", "invalid_value"));
+        }
+
+        if (run.ToolChoice.ValueKind == JsonValueKind.String && run.ToolChoice.ValueEquals("required"u8) && run.Tools.Count == 0)
+        {
+            return (null, ApiError.InvalidRequest("Tool choice 'required' requires 'tools' to be given.", "tool_choice", "invalid_value"));
+        }
+
         var functionIndexes = new List<int>();
         var body = Write(run, turns, maxOutputTokens, functionIndexes);
         if (!ResponseRequestReader.TryRead(body, _limits, out var request, out var error)
@@ -234,9 +248,11 @@ internal sealed class RunPlanner(ServerSettings settings, ModelRouter router)
             });
             return text.Replace("text.format.", "response_format.json_schema.", StringComparison.Ordinal)
                 .Replace("text.format", "response_format", StringComparison.Ordinal)
-                .Replace("max_output_tokens", "max_completion_tokens", StringComparison.Ordinal);
+                .Replace("max_output_tokens", "max_completion_tokens", StringComparison.Ordinal)
+                .Replace("'input'", "'messages'", StringComparison.Ordinal);
         }
 
-        return new ApiError(error.Status, Rename(error.Message)!, error.Type, Rename(error.Param), error.Code) { RetryAfterSeconds = error.RetryAfterSeconds };
+        var param = error.Param == "input" ? "messages" : Rename(error.Param);
+        return new ApiError(error.Status, Rename(error.Message)!, error.Type, param, error.Code) { RetryAfterSeconds = error.RetryAfterSeconds };
     }
 }

@@ -81,7 +81,7 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
             ("POST", "/v1/embeddings", "Embeddings"),
             ("GET", "/v1/files", "Files"),
             ("GET", "/v1/vector_stores/vs_1/files", "Vector stores"),
-            ("POST", "/v1/assistants", "Assistants"),
+            ("POST", "/v1/batches", "Batches"),
         })
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path);
