@@ -12,7 +12,10 @@ internal static class Oracle
         ? "tests/oracle/node_modules/@huggingface/transformers is not installed (run npm ci in tests/oracle)"
         : FindNode() is null ? "node is not on PATH" : null;
 
-    public static JsonDocument Run(params string[] arguments)
+    public static JsonDocument Run(params string[] arguments) => RunScript("generate.mjs", arguments);
+
+    /// <summary>Runs another script of tests/oracle and parses the JSON it prints.</summary>
+    public static JsonDocument RunScript(string script, params string[] arguments)
     {
         var start = new ProcessStartInfo(FindNode()!)
         {
@@ -21,7 +24,7 @@ internal static class Oracle
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add("generate.mjs");
+        start.ArgumentList.Add(script);
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -33,10 +36,10 @@ internal static class Oracle
         if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("generate.mjs did not finish within 120 s.");
+            throw new TimeoutException($"{script} did not finish within 120 s.");
         }
 
-        Assert.True(process.ExitCode == 0, $"generate.mjs failed ({process.ExitCode}): {stderr.Result}");
+        Assert.True(process.ExitCode == 0, $"{script} failed ({process.ExitCode}): {stderr.Result}");
         return JsonDocument.Parse(stdout.Result);
     }
 

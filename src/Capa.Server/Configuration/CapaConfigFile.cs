@@ -230,6 +230,10 @@ public sealed record LimitsConfig
     [JsonPropertyName("max_json_depth")]
     public int? MaxJsonDepth { get; init; }
 
+    /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes.</summary>
+    [JsonPropertyName("max_file_bytes")]
+    public long? MaxFileBytes { get; init; }
+
     [JsonPropertyName("max_concurrent_requests")]
     public int? MaxConcurrentRequests { get; init; }
 
@@ -246,7 +250,7 @@ public sealed record LimitsConfig
 
     internal void Validate(string source)
     {
-        if (MaxBodyBytes is <= 0 || MaxJsonDepth is <= 0 or > 1024 || MaxConcurrentRequests is <= 0 || QueueLength is < 0
+        if (MaxBodyBytes is <= 0 || MaxFileBytes is <= 0 || MaxJsonDepth is <= 0 or > 1024 || MaxConcurrentRequests is <= 0 || QueueLength is < 0
             || UpstreamTimeout is <= 0 || UpstreamConnectTimeout is <= 0)
         {
             throw new CapaConfigException(

@@ -22,6 +22,9 @@ internal sealed record ServerSettings
 
     public required int MaxJsonDepth { get; init; }
 
+    /// <summary>The largest uploaded file, in bytes (streamed to disk, never buffered whole).</summary>
+    public long MaxFileBytes { get; init; } = CapaServerOptions.DefaultMaxFileBytes;
+
     public required int MaxConcurrentRequests { get; init; }
 
     public required int RequestQueueLength { get; init; }
@@ -111,6 +114,7 @@ internal sealed record ServerSettings
             ApiKeys = options.ApiKeys.Concat(file.ApiKeys).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToArray(),
             MaxBodyBytes = limits.MaxBodyBytes ?? options.MaxBodyBytes,
             MaxJsonDepth = limits.MaxJsonDepth ?? options.MaxJsonDepth,
+            MaxFileBytes = limits.MaxFileBytes ?? options.MaxFileBytes,
             MaxConcurrentRequests = limits.MaxConcurrentRequests ?? options.MaxConcurrentRequests,
             RequestQueueLength = limits.QueueLength ?? options.RequestQueueLength,
             RetryAfterSeconds = options.RetryAfterSeconds,

@@ -4,6 +4,8 @@ using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
+using Capa.Server.Embeddings;
+using Capa.Server.Files;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
@@ -72,6 +74,8 @@ public static class CapaServer
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
         services.AddResponses();
+        services.AddFiles();
+        services.AddEmbeddings();
         services.AddAssistants();
         services.AddPassthrough();
         services.AddRouting();
@@ -151,6 +155,8 @@ public static class CapaServer
         app.MapTranscription();
         app.MapPassthrough();
         app.MapResponses();
+        app.MapFiles();
+        app.MapEmbeddings();
         app.MapAssistants();
     }
 }

@@ -44,6 +44,12 @@ public sealed record CapaServerOptions
     /// <summary>Largest accepted request body, in bytes; larger bodies get 413, with or without Content-Length.</summary>
     public long MaxBodyBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>The default of <see cref="MaxFileBytes"/>: 512 MB, OpenAI's limit for one file.</summary>
+    public const long DefaultMaxFileBytes = 512L * 1024 * 1024;
+
+    /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes; larger uploads get 413 while streaming.</summary>
+    public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
+
     /// <summary>Deepest accepted JSON nesting in a request body.</summary>
     public int MaxJsonDepth { get; init; } = 64;
 

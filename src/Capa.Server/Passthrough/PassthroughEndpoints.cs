@@ -18,8 +18,6 @@ public static class PassthroughEndpoints
     public static IReadOnlyDictionary<string, string> Areas { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["images"] = "Image generation",
-        ["embeddings"] = "Embeddings",
-        ["files"] = "Files",
         ["uploads"] = "Uploads",
         ["vector_stores"] = "Vector stores",
         ["batches"] = "Batches",
@@ -33,7 +31,7 @@ public static class PassthroughEndpoints
     };
 
     /// <summary>Areas that are a single path in OpenAI's API, with nothing below them.</summary>
-    private static readonly HashSet<string> SinglePaths = new(StringComparer.Ordinal) { "embeddings", "moderations", "completions" };
+    private static readonly HashSet<string> SinglePaths = new(StringComparer.Ordinal) { "moderations", "completions" };
 
     /// <summary>Registers the forwarder.</summary>
     public static IServiceCollection AddPassthrough(this IServiceCollection services)

@@ -1,5 +1,7 @@
 using Capa.Server.Hosting;
 using Capa.Storage;
+using Capa.Storage.Files;
+using Capa.Storage.VectorStores;
 
 namespace Capa.Server.Responses;
 
@@ -68,6 +70,17 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>The same store seen as file metadata (one database holds every kind of state).</summary>
+    public async ValueTask<IFileStore> GetFileStoreAsync(CancellationToken cancellationToken) =>
+        (IFileStore)await GetAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The same store seen as vector stores.</summary>
+    public async ValueTask<IVectorStoreStore> GetVectorStoreStoreAsync(CancellationToken cancellationToken) =>
+        (IVectorStoreStore)await GetAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The folder for state that is not in the database (file bytes), beside the SQLite file.</summary>
+    public string DataDirectory => ResolveDirectory();
 
     private async Task CleanupAsync(IResponseStore store, TimeSpan retention)
     {

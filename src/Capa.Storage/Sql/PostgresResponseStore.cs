@@ -29,6 +29,8 @@ internal sealed class PostgresResponseStore : SqlResponseStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    protected override string BlobType => "BYTEA";
+
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

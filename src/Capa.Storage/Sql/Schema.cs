@@ -59,6 +59,74 @@ internal static class Schema
             "CREATE INDEX conversation_items_id ON conversation_items (conversation_id, item_id)",
         ],
         [
+            // Files: metadata here, bytes in the content-addressed folder. sort_key is the creation time in
+            // milliseconds, so files uploaded within one second still list in upload order.
+            """
+            CREATE TABLE files (
+                id TEXT PRIMARY KEY,
+                sort_key BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NULL,
+                bytes BIGINT NOT NULL,
+                filename TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                sha256 TEXT NOT NULL)
+            """,
+            "CREATE INDEX files_order ON files (sort_key, id)",
+            "CREATE INDEX files_sha256 ON files (sha256)",
+            "CREATE INDEX files_expires_at ON files (expires_at) WHERE expires_at IS NOT NULL",
+        ],
+        [
+            // Vector stores. JSON columns hold what is only ever returned (metadata, attributes, chunking, errors);
+            // {BLOB} is the dialect's byte type. File counts and usage are computed from the file rows, never stored.
+            """
+            CREATE TABLE vector_stores (
+                id TEXT PRIMARY KEY,
+                sort_key BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                name TEXT NULL,
+                metadata TEXT NOT NULL,
+                expires_after_days BIGINT NULL,
+                last_active_at BIGINT NOT NULL,
+                embedding_model TEXT NOT NULL)
+            """,
+            "CREATE INDEX vector_stores_order ON vector_stores (sort_key, id)",
+            """
+            CREATE TABLE vector_store_files (
+                vector_store_id TEXT NOT NULL,
+                file_id TEXT NOT NULL,
+                sort_key BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                last_error TEXT NULL,
+                attributes TEXT NOT NULL,
+                chunking TEXT NOT NULL,
+                usage_bytes BIGINT NOT NULL,
+                batch_id TEXT NULL,
+                PRIMARY KEY (vector_store_id, file_id))
+            """,
+            "CREATE INDEX vector_store_files_order ON vector_store_files (vector_store_id, sort_key, file_id)",
+            "CREATE INDEX vector_store_files_pending ON vector_store_files (status) WHERE status = 'in_progress'",
+            "CREATE INDEX vector_store_files_file ON vector_store_files (file_id)",
+            "CREATE INDEX vector_store_files_batch ON vector_store_files (batch_id) WHERE batch_id IS NOT NULL",
+            """
+            CREATE TABLE vector_store_file_batches (
+                id TEXT PRIMARY KEY,
+                vector_store_id TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                cancelled BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE vector_store_chunks (
+                vector_store_id TEXT NOT NULL,
+                file_id TEXT NOT NULL,
+                position BIGINT NOT NULL,
+                text TEXT NOT NULL,
+                embedding {BLOB} NOT NULL,
+                PRIMARY KEY (vector_store_id, file_id, position))
+            """,
+        ],
+        [
             // Assistants API v2: every object in one table, ordered by a store-wide counter (ids are random).
             """
             CREATE TABLE assistant_objects (

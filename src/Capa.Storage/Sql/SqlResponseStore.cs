@@ -18,6 +18,9 @@ internal abstract partial class SqlResponseStore : IResponseStore, IAssistantSto
     /// <summary>Whether an exception is a primary-key violation.</summary>
     protected abstract bool IsUniqueViolation(DbException exception);
 
+    /// <summary>The column type for bytes (<c>BLOB</c> in SQLite, <c>BYTEA</c> in PostgreSQL).</summary>
+    protected abstract string BlobType { get; }
+
     /// <summary>Runs before migrations (e.g. creating the file, switching the journal mode).</summary>
     protected virtual Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -52,7 +55,7 @@ internal abstract partial class SqlResponseStore : IResponseStore, IAssistantSto
         {
             foreach (var statement in Schema.Migrations[next])
             {
-                await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, statement.Replace("{BLOB}", BlobType, StringComparison.Ordinal), cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -64,6 +64,8 @@ internal sealed class SqliteResponseStore : SqlResponseStore
         }
     }
 
+    protected override string BlobType => "BLOB";
+
     protected override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteErrorCode: SqliteConstraint };
 

@@ -35,6 +35,21 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Embeddings_for_a_model_no_local_encoder_serves_go_upstream_unchanged()
+    {
+        using var request = Authorized(HttpMethod.Post, "/v1/embeddings");
+        request.Content = new StringContent("""{"model":"upstream-embedder","input":["一只猫","a cat"],"encoding_format":"base64"}""", Encoding.UTF8, "application/json");
+        using var response = await Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echo = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("/v1/embeddings", echo.GetProperty("path").GetString());
+        var sent = JsonDocument.Parse(Convert.FromBase64String(echo.GetProperty("body").GetString()!)).RootElement;
+        Assert.Equal("一只猫", sent.GetProperty("input")[0].GetString());
+        Assert.Equal("base64", sent.GetProperty("encoding_format").GetString());
+    }
+
+    [Fact]
     public async Task MultipartUpload_GoesUpstream_ByteForByte()
     {
         var file = new byte[70_000];
@@ -44,7 +59,7 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
         form.Add(new ByteArrayContent(file) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } }, "file", "notes.bin");
         var sentBytes = await form.ReadAsByteArrayAsync();
 
-        using var request = Authorized(HttpMethod.Post, "/v1/files");
+        using var request = Authorized(HttpMethod.Post, "/v1/uploads");
         request.Content = new ByteArrayContent(sentBytes);
         request.Content.Headers.ContentType = form.Headers.ContentType;
         using var response = await Http.SendAsync(request);
@@ -78,8 +93,8 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
         foreach (var (method, path, capability) in new[]
         {
             ("POST", "/v1/images/generations", "Image generation"),
-            ("POST", "/v1/embeddings", "Embeddings"),
-            ("GET", "/v1/files", "Files"),
+            ("POST", "/v1/moderations", "Moderations"),
+            ("POST", "/v1/uploads", "Uploads"),
             ("GET", "/v1/vector_stores/vs_1/files", "Vector stores"),
             ("POST", "/v1/batches", "Batches"),
         })

@@ -22,7 +22,7 @@ public sealed class SqliteResponseStoreTests : ResponseStoreTests
     {
         await using var store = (Capa.Storage.Sql.SqliteResponseStore)ResponseStores.CreateSqlite(DatabasePath);
         await store.InitializeAsync(Ct);
-        Assert.Equal(2, await store.GetSchemaVersionAsync(Ct));
+        Assert.Equal(Capa.Storage.Sql.Schema.Migrations.Count, await store.GetSchemaVersionAsync(Ct));
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath};Pooling=False");
         await connection.OpenAsync(Ct);
         await using var command = connection.CreateCommand();

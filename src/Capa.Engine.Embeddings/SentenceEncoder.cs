@@ -1,0 +1,279 @@
+using System.Numerics.Tensors;
+using System.Text.Json;
+using Capa.Tokenizers.WordPiece;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Capa.Engine.Embeddings;
+
+/// <summary>How token vectors become one sentence vector.</summary>
+public enum SentencePooling
+{
+    /// <summary>The mean of the token vectors under the attention mask (all-MiniLM, e5).</summary>
+    Mean,
+
+    /// <summary>The first token's vector, <c>[CLS]</c> (bge).</summary>
+    Cls,
+}
+
+/// <summary>Options of a <see cref="SentenceEncoder"/>.</summary>
+public sealed record SentenceEncoderOptions
+{
+    /// <summary>ONNX Runtime threads inside one run.</summary>
+    public int IntraOpThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>The most texts run together (one padded batch).</summary>
+    public int MaxBatchSize { get; init; } = 16;
+}
+
+/// <summary>
+/// A BERT-style sentence encoder in ONNX, as sentence-transformers models are published (Xenova/all-MiniLM-L6-v2,
+/// bge-small): <c>onnx/model.onnx</c> (or <c>model.onnx</c>) taking <c>input_ids</c>, <c>attention_mask</c> and
+/// optionally <c>token_type_ids</c> and giving <c>last_hidden_state</c>; a WordPiece <c>tokenizer.json</c>; pooling
+/// from <c>1_Pooling/config.json</c> (mean unless it names the CLS token); vectors L2-normalised.
+/// </summary>
+/// <remarks>Thread-safe: ONNX Runtime sessions run concurrently.</remarks>
+public sealed class SentenceEncoder : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly bool _hasTokenTypes;
+    private readonly string _output;
+    private readonly int _maxBatch;
+
+    private SentenceEncoder(string directory, InferenceSession session, WordPieceTokenizer tokenizer, SentencePooling pooling, int dimensions, int maxTokens, int maxBatch)
+    {
+        Directory = directory;
+        _session = session;
+        Tokenizer = tokenizer;
+        Pooling = pooling;
+        Dimensions = dimensions;
+        MaxTokens = maxTokens;
+        _maxBatch = maxBatch;
+        _hasTokenTypes = session.InputMetadata.ContainsKey("token_type_ids");
+        _output = session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : session.OutputNames[0];
+    }
+
+    /// <summary>The model folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The tokenizer.</summary>
+    public WordPieceTokenizer Tokenizer { get; }
+
+    /// <summary>The pooling.</summary>
+    public SentencePooling Pooling { get; }
+
+    /// <summary>The vector length (the hidden size).</summary>
+    public int Dimensions { get; }
+
+    /// <summary>The longest input in tokens (special tokens included): <c>max_position_embeddings</c>.</summary>
+    public int MaxTokens { get; }
+
+    /// <summary>Whether a folder looks like a sentence encoder this class runs (a WordPiece tokenizer and a BERT-like config).</summary>
+    public static bool IsEncoderFolder(string directory)
+    {
+        if (FindModel(directory) is null || !File.Exists(Path.Combine(directory, "tokenizer.json")) || !File.Exists(Path.Combine(directory, "config.json")))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "config.json")));
+            if (!config.RootElement.TryGetProperty("model_type", out var type) || type.GetString() is not ("bert" or "xlm-roberta" or "roberta" or "distilbert" or "mpnet"))
+            {
+                return false;
+            }
+
+            using var tokenizer = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "tokenizer.json")));
+            return WordPieceTokenizer.IsWordPiece(tokenizer.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Loads a folder.</summary>
+    /// <exception cref="InvalidDataException">The folder is not a sentence encoder this class runs.</exception>
+    public static SentenceEncoder Load(string directory, SentenceEncoderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new SentenceEncoderOptions();
+        var modelPath = FindModel(directory) ?? throw new InvalidDataException($"No onnx/model.onnx in '{directory}'.");
+        var tokenizer = WordPieceTokenizer.FromFolder(directory);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "config.json")));
+        var hidden = config.RootElement.GetProperty("hidden_size").GetInt32();
+        var maxTokens = config.RootElement.TryGetProperty("max_position_embeddings", out var m) ? m.GetInt32() : 512;
+        var pooling = ReadPooling(directory);
+        using var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(modelPath, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"ONNX Runtime cannot load '{modelPath}': {e.Message}", e);
+        }
+
+        if (!session.InputMetadata.ContainsKey("input_ids") || !session.InputMetadata.ContainsKey("attention_mask"))
+        {
+            session.Dispose();
+            throw new InvalidDataException($"'{modelPath}' lacks the inputs input_ids and attention_mask.");
+        }
+
+        return new SentenceEncoder(Path.GetFullPath(directory), session, tokenizer, pooling, hidden, maxTokens, Math.Max(1, options.MaxBatchSize));
+    }
+
+    /// <summary>Tokenizes a text as the model sees it (special tokens included).</summary>
+    public int[] Tokenize(string text) => Tokenizer.Encode(text, addSpecialTokens: true);
+
+    /// <summary>Encodes texts to unit vectors, running them in padded batches; inputs longer than <see cref="MaxTokens"/> are cut.</summary>
+    public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return EncodeIds([.. texts.Select(Tokenize)], cancellationToken);
+    }
+
+    /// <summary>Encodes token sequences (as given: no special tokens added) to unit vectors.</summary>
+    public float[][] EncodeIds(IReadOnlyList<int[]> sequences, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        var results = new float[sequences.Count][];
+
+        // Similar lengths together waste less on padding.
+        var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].Length).ToArray();
+        for (var start = 0; start < order.Length; start += _maxBatch)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batch = order.AsSpan(start, Math.Min(_maxBatch, order.Length - start)).ToArray();
+            var vectors = RunBatch([.. batch.Select(i => Cut(sequences[i]))]);
+            for (var j = 0; j < batch.Length; j++)
+            {
+                results[batch[j]] = vectors[j];
+            }
+        }
+
+        return results;
+    }
+
+    private int[] Cut(int[] ids)
+    {
+        if (ids.Length <= MaxTokens)
+        {
+            return ids.Length == 0 ? [0] : ids;
+        }
+
+        // Keep the closing special token(s) so a cut input still ends as the model was trained on.
+        var cut = ids[..MaxTokens];
+        var suffix = Tokenizer.SpecialTokenCount > 1 ? ids[^1] : -1;
+        if (suffix >= 0)
+        {
+            cut[^1] = suffix;
+        }
+
+        return cut;
+    }
+
+    private float[][] RunBatch(int[][] sequences)
+    {
+        var batch = sequences.Length;
+        var length = sequences.Max(s => s.Length);
+        var ids = new long[batch * length];
+        var mask = new long[batch * length];
+        for (var b = 0; b < batch; b++)
+        {
+            for (var t = 0; t < sequences[b].Length; t++)
+            {
+                ids[(b * length) + t] = sequences[b][t];
+                mask[(b * length) + t] = 1;
+            }
+        }
+
+        long[] shape = [batch, length];
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+        using var typesValue = OrtValue.CreateTensorValueFromMemory(new long[batch * length], shape);
+        var names = new List<string> { "input_ids", "attention_mask" };
+        var values = new List<OrtValue> { idsValue, maskValue };
+        if (_hasTokenTypes)
+        {
+            names.Add("token_type_ids");
+            values.Add(typesValue);
+        }
+
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, names, values, [_output]);
+        var hidden = outputs[0].GetTensorDataAsSpan<float>();
+        var dims = Dimensions;
+        var results = new float[batch][];
+        for (var b = 0; b < batch; b++)
+        {
+            var vector = new float[dims];
+            if (Pooling == SentencePooling.Cls)
+            {
+                hidden.Slice(b * length * dims, dims).CopyTo(vector);
+            }
+            else
+            {
+                var count = sequences[b].Length;
+                for (var t = 0; t < count; t++)
+                {
+                    TensorPrimitives.Add(vector, hidden.Slice(((b * length) + t) * dims, dims), vector);
+                }
+
+                TensorPrimitives.Divide(vector, count, vector);
+            }
+
+            Normalize(vector);
+            results[b] = vector;
+        }
+
+        return results;
+    }
+
+    /// <summary>Scales a vector to unit length (a zero vector stays zero).</summary>
+    public static void Normalize(Span<float> vector)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(vector, Math.Max(norm, 1e-12f), vector);
+        }
+    }
+
+    private static string? FindModel(string directory)
+    {
+        foreach (var candidate in new[] { Path.Combine(directory, "onnx", "model.onnx"), Path.Combine(directory, "model.onnx") })
+        {
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static SentencePooling ReadPooling(string directory)
+    {
+        var path = Path.Combine(directory, "1_Pooling", "config.json");
+        if (!File.Exists(path))
+        {
+            return SentencePooling.Mean;
+        }
+
+        using var pooling = JsonDocument.Parse(File.ReadAllText(path));
+        return pooling.RootElement.TryGetProperty("pooling_mode_cls_token", out var cls) && cls.ValueKind == JsonValueKind.True
+            ? SentencePooling.Cls
+            : SentencePooling.Mean;
+    }
+
+    public void Dispose() => _session.Dispose();
+}
