@@ -151,6 +151,6 @@ public sealed record AssistantWrite
     /// <summary>The run the <see cref="Events"/> belong to.</summary>
     public string? EventsRunId { get; init; }
 
-    /// <summary>Run events to append (sequence numbers ascending, not yet stored).</summary>
+    /// <summary>Run events to append, in order; the store numbers them after the run's last event (their <see cref="StoredEvent.Sequence"/> is ignored).</summary>
     public IReadOnlyList<StoredEvent> Events { get; init; } = [];
 }

@@ -50,6 +50,7 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         var now = Now;
         var objects = new List<StoredAssistantObject>();
         ThreadObject? newThread = null;
+        JsonElement threadResources;
         if (threadId is null)
         {
             var (thread, messages) = NewThread(request.Thread ?? new ThreadRequest { Present = new HashSet<string>() }, now);
@@ -60,17 +61,19 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
 
             newThread = thread;
             threadId = thread.Id;
+            threadResources = thread.ToolResources;
             objects.Add(Stored(thread));
             objects.AddRange(messages.Select(Stored));
         }
         else
         {
-            if (await store.GetObjectAsync(AssistantObjectKinds.Thread, threadId, null, aborted).ConfigureAwait(false) is null)
+            if (await store.GetObjectAsync(AssistantObjectKinds.Thread, threadId, null, aborted).ConfigureAwait(false) is not { } storedThread)
             {
                 await RejectAsync(context, logger, NotFound("thread", threadId)).ConfigureAwait(false);
                 return;
             }
 
+            threadResources = Parse(storedThread, AssistantsJsonContext.Default.ThreadObject).ToolResources;
             if (await AssistantsEndpoint.ActiveRunAsync(store, threadId, aborted).ConfigureAwait(false) is { } active)
             {
                 await RejectAsync(context, logger, ApiError.InvalidRequest($"Thread {threadId} already has an active run {active}.", null)).ConfigureAwait(false);
@@ -112,6 +115,15 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
             ParallelToolCalls = request.ParallelToolCalls,
             ResponseFormat = request.ResponseFormat ?? assistant.ResponseFormat,
         };
+        if (run.Tools.Any(t => t.GetProperty("type"u8).ValueEquals("file_search"u8)) && (HasVectorStores(assistant.ToolResources) || HasVectorStores(threadResources)))
+        {
+            // Searching needs vector stores, which this server does not hold yet: refused rather than answered without the files.
+            await RejectAsync(context, logger, ApiError.InvalidRequest(
+                "The 'file_search' tool cannot search vector stores on this server yet: remove 'file_search' from the run's tools or the vector stores from 'tool_resources'.",
+                "tools", "unsupported_value")).ConfigureAwait(false);
+            return;
+        }
+
         if (await planner.ValidateAsync(run.Model, run.Tools, run.ResponseFormat, run.ToolChoice, aborted).ConfigureAwait(false) is { } invalid)
         {
             await RejectAsync(context, logger, invalid).ConfigureAwait(false);
@@ -397,6 +409,10 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
             // The client left; the run goes on.
         }
     }
+
+    private static bool HasVectorStores(JsonElement resources) =>
+        resources.ValueKind == JsonValueKind.Object && resources.TryGetProperty("file_search"u8, out var search) && search.ValueKind == JsonValueKind.Object
+        && search.TryGetProperty("vector_store_ids"u8, out var ids) && ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0;
 
     private static string Quote(IEnumerable<string> ids) => "[" + string.Join(", ", ids.Select(id => "'" + id + "'")) + "]";
 }

@@ -48,10 +48,20 @@ internal abstract partial class SqlResponseStore
         if (write.Events.Count > 0)
         {
             var runId = write.EventsRunId ?? throw new ArgumentException("Events need the run they belong to.", nameof(write));
+
+            // Numbered here, after the guard took the run's row (PostgreSQL) or the database's write lock (SQLite), so
+            // two writers of one run (its executor and a cancel) never pick the same number.
+            long next;
+            await using (var last = Command(connection, transaction, "SELECT MAX(sequence) FROM assistant_run_events WHERE run_id = @r", ("r", runId)))
+            {
+                var result = await last.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                next = result is null or DBNull ? 0 : Convert.ToInt64(result, CultureInfo.InvariantCulture) + 1;
+            }
+
             foreach (var item in write.Events)
             {
                 await using var insert = Command(connection, transaction, "INSERT INTO assistant_run_events (run_id, sequence, json) VALUES (@r, @s, @json)",
-                    ("r", runId), ("s", item.Sequence), ("json", item.Json));
+                    ("r", runId), ("s", next++), ("json", item.Json));
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }

@@ -307,6 +307,22 @@ public sealed class AssistantsEndpointTests(AssistantsServerFixture fixture) : I
         Assert.NotNull(run.FailedAt);
     }
 
+    [Fact]
+    public async Task File_search_without_vector_stores_runs_and_with_them_is_refused_by_name()
+    {
+        var client = fixture.Client();
+        var plain = (await client.CreateAssistantAsync(ScriptedAssistantProvider.Model, new AssistantCreationOptions { Tools = { new FileSearchToolDefinition() } })).Value;
+        Assert.IsType<FileSearchToolDefinition>(Assert.Single(plain.Tools));
+        var run = (await client.CreateThreadAndRunAsync(plain.Id, new ThreadCreationOptions { InitialMessages = { new ThreadInitializationMessage(MessageRole.User, [MessageContent.FromText("hi")]) } })).Value;
+        Assert.Equal(RunStatus.Completed, (await PollAsync(client, run)).Status);
+
+        var withStore = JsonElement.Parse(await (await Http.PostAsync("/v1/assistants", Json("""{"model":"scripted","tools":[{"type":"file_search"}],"tool_resources":{"file_search":{"vector_store_ids":["vs_1"]}}}"""))).Content.ReadAsStringAsync());
+        Assert.Equal("vs_1", withStore.GetProperty("tool_resources").GetProperty("file_search").GetProperty("vector_store_ids")[0].GetString());
+        using var refused = await Http.PostAsync("/v1/threads/runs", Json($$"""{"assistant_id":"{{withStore.GetProperty("id").GetString()}}"}"""));
+        var error = await ErrorAssert.IsOpenAIErrorAsync(refused, HttpStatusCode.BadRequest, param: "tools");
+        Assert.Contains("file_search", error.GetProperty("message").GetString()!, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/v1/assistants", """{"model":"scripted","tools":[{"type":"code_interpreter"}]}""", HttpStatusCode.BadRequest, "tools[0].type")]
     [InlineData("/v1/assistants", """{"model":"scripted","tool_resources":{"code_interpreter":{"file_ids":[]}}}""", HttpStatusCode.BadRequest, "tool_resources.code_interpreter")]

@@ -115,11 +115,11 @@ public abstract class AssistantStoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Run_events_are_appended_in_order_and_read_after_a_sequence()
+    public async Task Run_events_are_numbered_after_the_last_and_read_after_a_sequence()
     {
         var store = await StartAsync();
         await store.WriteAsync(new AssistantWrite { Events = [new StoredEvent(0, "{\"n\":0}"), new StoredEvent(1, "{\"n\":1}")], EventsRunId = "run_1" }, Ct);
-        await store.WriteAsync(new AssistantWrite { Events = [new StoredEvent(2, "{\"n\":\"中\"}")], EventsRunId = "run_1" }, Ct);
+        await store.WriteAsync(new AssistantWrite { Events = [new StoredEvent(0, "{\"n\":\"中\"}")], EventsRunId = "run_1" }, Ct);
         Assert.Equal(2, await store.GetLastRunEventSequenceAsync("run_1", Ct));
         Assert.Equal(["{\"n\":1}", "{\"n\":\"中\"}"], (await store.GetRunEventsAsync("run_1", 0, Ct)).Select(e => e.Json));
         Assert.Empty(await store.GetRunEventsAsync("run_2", -1, Ct));
