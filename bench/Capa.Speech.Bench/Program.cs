@@ -151,7 +151,7 @@ report.Append(Narrative);
 await File.WriteAllTextAsync(output, report.ToString());
 Console.WriteLine($"Wrote {output}");
 
-partial class Program
+internal partial class Program
 {
     private const string Narrative = """
 

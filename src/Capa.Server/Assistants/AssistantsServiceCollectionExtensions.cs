@@ -1,3 +1,4 @@
+using Capa.Server.Hosting;
 using Capa.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -9,9 +10,10 @@ namespace Capa.Server.Assistants;
 /// <summary>Registration of the Assistants API (v2): assistants, threads, messages, runs and run steps.</summary>
 internal static class AssistantsServiceCollectionExtensions
 {
-    /// <summary>Registers the endpoints and the run executor (the store is the Responses API's).</summary>
+    /// <summary>Registers the endpoints, mapped as an API area, and the run executor (the store is the Responses API's).</summary>
     public static IServiceCollection AddAssistants(this IServiceCollection services)
     {
+        services.AddApiArea("assistants", static app => app.MapAssistants());
         services.AddSingleton<RunPlanner>();
         services.AddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());

@@ -28,7 +28,8 @@ public static class CapaServer
 {
     /// <summary>
     /// Builds the server (not started). <paramref name="configure"/> runs before the application is built: register
-    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>) and adjust logging.
+    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>), further API areas
+    /// (<see cref="ApiAreaServiceCollectionExtensions.AddApiArea"/>) and adjust logging.
     /// </summary>
     /// <exception cref="CapaConfigException">The options, config file or environment are invalid.</exception>
     public static WebApplication Build(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -68,7 +69,7 @@ public static class CapaServer
             return settings.Upstreams.Select(u => new UpstreamChatProvider(u, client, settings.UpstreamTimeout, logger)).ToArray();
         });
         services.AddSingleton(sp => new ModelRouter(
-            sp.GetServices<IChatProvider>(),
+            sp.GetServices<IChatProvider>().Concat(sp.GetServices<IModelProvider>()),
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
@@ -157,7 +158,10 @@ public static class CapaServer
         app.MapResponses();
         app.MapFiles();
         app.MapEmbeddings();
-        app.MapAssistants();
+        foreach (var area in app.Services.GetServices<ApiArea>())
+        {
+            area.Map(app);
+        }
     }
 }
 
