@@ -77,13 +77,13 @@ internal sealed class RunPlanner(ServerSettings settings, ModelRouter router)
             return (null, ApiError.ModelNotFound(run.Model));
         }
 
-        if (route.Model is { } model && (model.Capabilities & ModelCapabilities.Chat) == 0)
+        if (route.Provider is not IChatProvider provider || (route.Model is { } model && (model.Capabilities & ModelCapabilities.Chat) == 0))
         {
             return (null, ApiError.InvalidRequest($"The model `{run.Model}` does not support assistants.", "model", "model_not_supported"));
         }
 
         var call = new ChatCall { Request = chat, Body = chatBody, TargetModel = route.TargetModel, ResponseModel = route.RequestedModel, RequestId = requestId };
-        return (new RunPlan(route.Provider, call, request), null);
+        return (new RunPlan(provider, call, request), null);
     }
 
     /// <summary>The run's function tools, in order (other tool types have no place in the chat call).</summary>
