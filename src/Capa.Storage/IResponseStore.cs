@@ -14,6 +14,9 @@ namespace Capa.Storage;
 /// </remarks>
 public interface IResponseStore : IAsyncDisposable
 {
+    /// <summary>The Assistants API's objects, in the same database.</summary>
+    IAssistantStore Assistants { get; }
+
     /// <summary>Creates or upgrades the schema; call once before anything else. Safe to call from several servers at once.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Capa.Server.Assistants;
 using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
@@ -79,6 +80,7 @@ public static class CapaServer
         services.AddFiles();
         services.AddEmbeddings();
         services.AddVectorStores();
+        services.AddAssistants();
         services.AddPassthrough();
         services.AddPlayground();
         services.AddRouting();

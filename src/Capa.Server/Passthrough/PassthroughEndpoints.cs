@@ -19,8 +19,6 @@ public static class PassthroughEndpoints
     {
         ["images"] = "Image generation",
         ["uploads"] = "Uploads",
-        ["assistants"] = "Assistants",
-        ["threads"] = "Threads and runs",
         ["batches"] = "Batches",
         ["moderations"] = "Moderations",
         ["fine_tuning"] = "Fine-tuning",

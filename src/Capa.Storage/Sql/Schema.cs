@@ -126,5 +126,32 @@ internal static class Schema
                 PRIMARY KEY (vector_store_id, file_id, position))
             """,
         ],
+        [
+            // Assistants API v2: every object in one table, ordered by a store-wide counter (ids are random).
+            """
+            CREATE TABLE assistant_objects (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                parent_id TEXT NULL,
+                position BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                status TEXT NULL,
+                owner TEXT NULL,
+                lease_expires_at BIGINT NULL,
+                json TEXT NOT NULL)
+            """,
+            "CREATE INDEX assistant_objects_list ON assistant_objects (kind, parent_id, position)",
+            "CREATE INDEX assistant_objects_parent ON assistant_objects (parent_id)",
+            "CREATE INDEX assistant_objects_executing ON assistant_objects (status) WHERE kind = 'run' AND status IN ('queued', 'in_progress', 'cancelling')",
+            """
+            CREATE TABLE assistant_run_events (
+                run_id TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                json TEXT NOT NULL,
+                PRIMARY KEY (run_id, sequence))
+            """,
+            "CREATE TABLE assistant_positions (next_position BIGINT NOT NULL)",
+            "INSERT INTO assistant_positions (next_position) VALUES (0)",
+        ],
     ];
 }

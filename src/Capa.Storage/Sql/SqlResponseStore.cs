@@ -8,7 +8,7 @@ namespace Capa.Storage.Sql;
 /// The store over ADO.NET, shared by SQLite and PostgreSQL: one schema, one set of statements (the SQL both accept),
 /// and a few dialect hooks (opening, the migration lock, constraint errors).
 /// </summary>
-internal abstract partial class SqlResponseStore : IResponseStore
+internal abstract partial class SqlResponseStore : IResponseStore, IAssistantStore
 {
     private const string UnfinishedStatuses = "('queued', 'in_progress')";
 

@@ -55,7 +55,8 @@ public sealed class ServeCrashTests : IDisposable
         Assert.Equal("server_error", interrupted.GetProperty("error").GetProperty("code").GetString());
     }
 
-    private sealed class ServeProcess : IDisposable
+    /// <summary><c>capa serve</c> as a child process on a free port, with its state and models under a root folder.</summary>
+    internal sealed class ServeProcess : IDisposable
     {
         private readonly Process _process;
         private readonly HttpClient _http;
@@ -114,9 +115,11 @@ public sealed class ServeCrashTests : IDisposable
             throw new InvalidOperationException("capa serve did not become healthy in 60 s.");
         }
 
-        public async Task<string> PostAsync(string json)
+        public Task<string> PostAsync(string json) => PostAsync("/v1/responses", json);
+
+        public async Task<string> PostAsync(string path, string json)
         {
-            using var response = await _http.PostAsync("/v1/responses", new StringContent(json, Encoding.UTF8, "application/json"));
+            using var response = await _http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
             var body = await response.Content.ReadAsStringAsync();
             Assert.True(response.IsSuccessStatusCode, body);
             return body;

@@ -12,6 +12,8 @@ public class CapaJsonContextTests
         typeof(ToolChoiceMode), // in-memory only: ToolChoice writes its own wire form
         typeof(TranscriptionRequest), typeof(TranscriptionResponseFormat), // read from multipart forms, never JSON
         typeof(Capa.Protocol.Responses.CreateResponseRequest), typeof(Capa.Protocol.Responses.ResponseFunctionTool), // read by hand, never written
+        typeof(Capa.Protocol.Assistants.AssistantRequest), typeof(Capa.Protocol.Assistants.ThreadRequest), typeof(Capa.Protocol.Assistants.MessageRequest),
+        typeof(Capa.Protocol.Assistants.RunRequest), typeof(Capa.Protocol.Assistants.SubmitToolOutputsRequest), typeof(Capa.Protocol.Assistants.ToolOutput), // read by hand, never written
     ];
 
     /// <summary>Every source-generated context of the assembly: <see cref="CapaJsonContext"/> and one per API area.</summary>

@@ -96,7 +96,6 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
             ("POST", "/v1/moderations", "Moderations"),
             ("POST", "/v1/uploads", "Uploads"),
             ("GET", "/v1/batches", "Batches"),
-            ("POST", "/v1/assistants", "Assistants"),
         })
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path);

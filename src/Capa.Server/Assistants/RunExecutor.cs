@@ -1,0 +1,431 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Capa.Protocol;
+using Capa.Protocol.Assistants;
+using Capa.Protocol.Responses;
+using Capa.Server.Responses;
+using Capa.Server.Routing;
+using Capa.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using static Capa.Server.Assistants.AssistantsHttp;
+
+namespace Capa.Server.Assistants;
+
+/// <summary>
+/// Executes runs in the background, each model turn as a response of the Responses machinery (<see cref="RunPlanner"/>,
+/// <see cref="ResponseStreamBuilder"/>), writing the run, its steps, its message and its events to the store as it goes,
+/// each chunk in one transaction guarded on the run still being <c>in_progress</c> (so a cancel always wins). A run
+/// holds a lease while it executes; runs nobody executes any more (their server crashed) end as failed: on start for
+/// SQLite, by expired lease for PostgreSQL. A run waiting for tool outputs survives a restart: it is state, not a task.
+/// </summary>
+internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
+{
+    /// <summary>How long a run waits for tool outputs before it expires.</summary>
+    public static readonly TimeSpan ToolOutputsTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly ResponseStoreAccessor _stores;
+    private readonly RunPlanner _planner;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _tasks = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private ITimer? _sweeper;
+
+    public RunExecutor(ResponseStoreAccessor stores, RunPlanner planner, TimeProvider time, ILogger<RunExecutor> logger)
+    {
+        _stores = stores;
+        _planner = planner;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>This server instance, as the owner of the runs it executes.</summary>
+    public string Owner { get; } = StoreIds.New("srv_");
+
+    public long LeaseUntil() => (_time.GetUtcNow() + BackgroundResponses.Lease).ToUnixTimeMilliseconds();
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!_stores.HasState)
+        {
+            return;
+        }
+
+        var store = await _stores.GetAsync(cancellationToken).ConfigureAwait(false);
+        await SweepAsync(store.Assistants, everything: !_stores.IsShared, cancellationToken).ConfigureAwait(false);
+        if (_stores.IsShared)
+        {
+            _sweeper = _time.CreateTimer(_ => _ = SweepSafelyAsync(), null, BackgroundResponses.Lease, BackgroundResponses.Lease);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_sweeper is not null)
+        {
+            await _sweeper.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_tasks.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    /// <summary>Starts executing a stored, queued run.</summary>
+    public void Start(IAssistantStore store, string runId, string requestId)
+    {
+        var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        _running[runId] = cancel;
+        var task = Task.Run(() => ExecuteAsync(store, runId, requestId, cancel.Token), CancellationToken.None);
+        _tasks[task] = 0;
+        _ = task.ContinueWith(
+            t =>
+            {
+                _tasks.TryRemove(t, out _);
+                if (_running.TryRemove(runId, out var source))
+                {
+                    source.Dispose();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Stops a run this server executes; it then ends as cancelled.</summary>
+    public void StopLocal(string runId)
+    {
+        if (_running.TryGetValue(runId, out var cancel))
+        {
+            try
+            {
+                cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It finished meanwhile.
+            }
+        }
+    }
+
+    private async Task<bool> WriteAsync(IAssistantStore store, RunExecution execution, string guardStatus, bool release, CancellationToken cancellationToken)
+    {
+        var (objects, events) = execution.Drain();
+        var final = release || RunStatuses.IsFinal(execution.Run.Status) || execution.Run.Status == RunStatuses.RequiresAction;
+        return await store.WriteAsync(
+            new AssistantWrite
+            {
+                Guard = Stored(execution.Run, final ? null : Owner, final ? null : LeaseUntil()),
+                GuardStatuses = [guardStatus],
+                Objects = objects,
+                Events = events,
+                EventsRunId = execution.Run.Id,
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ExecuteAsync(IAssistantStore store, string runId, string requestId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = await store.GetObjectAsync(AssistantObjectKinds.Run, runId, null, cancellationToken).ConfigureAwait(false);
+            if (stored is null || stored.Status != RunStatuses.Queued)
+            {
+                return;
+            }
+
+            var run = Parse(stored, AssistantsJsonContext.Default.RunObject);
+            var execution = new RunExecution(run, await store.GetLastRunEventSequenceAsync(runId, cancellationToken).ConfigureAwait(false) + 1, Now);
+            execution.SetRun(run with { Status = RunStatuses.InProgress, StartedAt = run.StartedAt ?? Now() }, "thread.run.in_progress");
+            if (!await WriteAsync(store, execution, RunStatuses.Queued, release: false, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await TurnAsync(store, execution, requestId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            var shutdown = _stopping.IsCancellationRequested;
+            await FinishSafelyAsync(store, runId, shutdown ? RunStatuses.Failed : RunStatuses.Cancelled,
+                shutdown ? new RunError { Code = "server_error", Message = "The server shut down before the run finished." } : null).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogRunFailed(_logger, runId, e);
+            await FinishSafelyAsync(store, runId, RunStatuses.Failed, new RunError { Code = "server_error", Message = "The server had an error while processing your request." }).ConfigureAwait(false);
+        }
+    }
+
+    private async Task TurnAsync(IAssistantStore store, RunExecution execution, string requestId, CancellationToken cancellationToken)
+    {
+        var run = execution.Run;
+        var turns = await BuildTurnsAsync(store, run, cancellationToken).ConfigureAwait(false);
+        var used = run.Usage ?? new RunUsage();
+        int? maxOutput = run.MaxCompletionTokens is { } maxCompletion ? maxCompletion - used.CompletionTokens : null;
+        var exhausted = run.MaxPromptTokens is { } maxPrompt && used.PromptTokens >= maxPrompt ? "max_prompt_tokens"
+            : maxOutput is <= 0 ? "max_completion_tokens" : null;
+        if (exhausted is not null)
+        {
+            execution.SetRun(run with { Status = RunStatuses.Incomplete, IncompleteDetails = JsonElement.Parse($$"""{"reason":"{{exhausted}}"}""") }, "thread.run.incomplete");
+            await WriteAsync(store, execution, RunStatuses.InProgress, release: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var (plan, error) = await _planner.PlanAsync(run, turns, maxOutput, requestId, cancellationToken).ConfigureAwait(false);
+        if (plan is null)
+        {
+            execution.Fail(ToRunError(error!), null);
+            await WriteAsync(store, execution, RunStatuses.InProgress, release: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var builder = new ResponseStreamBuilder(
+            new ResponseObject { Id = StoreIds.NewResponseId(), CreatedAt = Now(), Status = ResponseStatuses.InProgress, Model = run.Model }, logprobs: false);
+        builder.Start();
+        var nextWrite = _time.GetUtcNow() + BackgroundResponses.Lease / 3;
+        try
+        {
+            await foreach (var chunk in plan.Provider.StreamAsync(plan.Call, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                execution.Add(builder.Add(ResponsesEndpoint.ReadChunk(chunk)));
+                var pending = execution.Drain();
+                if (pending.Objects.Count == 0 && pending.Events.Count == 0 && _time.GetUtcNow() < nextWrite)
+                {
+                    continue;
+                }
+
+                nextWrite = _time.GetUtcNow() + BackgroundResponses.Lease / 3;
+                if (!await store.WriteAsync(
+                    new AssistantWrite
+                    {
+                        Guard = Stored(execution.Run, Owner, LeaseUntil()),
+                        GuardStatuses = [RunStatuses.InProgress],
+                        Objects = pending.Objects,
+                        Events = pending.Events,
+                        EventsRunId = run.Id,
+                    },
+                    cancellationToken).ConfigureAwait(false))
+                {
+                    await LostAsync(store, run.Id).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            execution.Add(builder.Finish(Now()));
+            execution.Finish(builder.Response);
+        }
+        catch (ChatProviderException e)
+        {
+            builder.Fail(ResponsesChatRequest.ToResponsesError(e.Error));
+            execution.Fail(ToRunError(e.Error), builder.Response);
+        }
+
+        if (!await WriteAsync(store, execution, RunStatuses.InProgress, release: true, cancellationToken).ConfigureAwait(false))
+        {
+            await LostAsync(store, run.Id).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The run stopped being <c>in_progress</c> under us: a cancel (finished here as cancelled), or a delete.</summary>
+    private async Task LostAsync(IAssistantStore store, string runId)
+    {
+        var current = await store.GetObjectAsync(AssistantObjectKinds.Run, runId, null, CancellationToken.None).ConfigureAwait(false);
+        if (current?.Status == RunStatuses.Cancelling)
+        {
+            await FinishSafelyAsync(store, runId, RunStatuses.Cancelled, null).ConfigureAwait(false);
+        }
+    }
+
+    private static RunError ToRunError(ApiError error) => new()
+    {
+        Code = error.Status == 429 ? "rate_limit_exceeded" : error.Status is >= 400 and < 500 ? "invalid_prompt" : "server_error",
+        Message = error.Message,
+    };
+
+    /// <summary>The run's conversation: the thread's messages (truncated as the run says), then the run's own steps.</summary>
+    private static async Task<List<RunPlanner.Turn>> BuildTurnsAsync(IAssistantStore store, RunObject run, CancellationToken cancellationToken)
+    {
+        var messages = (await store.GetChildrenAsync(AssistantObjectKinds.Message, run.ThreadId, cancellationToken).ConfigureAwait(false))
+            .Select(m => Parse(m, AssistantsJsonContext.Default.MessageObject))
+            .ToList();
+        var thread = messages.Where(m => m.RunId != run.Id).Select(m => new RunPlanner.Turn(m.Role, m.GetText(), null)).ToList();
+        if (run.TruncationStrategy.TryGetProperty("last_messages"u8, out var last) && last.ValueKind == JsonValueKind.Number && last.GetInt32() < thread.Count)
+        {
+            thread = thread.TakeLast(last.GetInt32()).ToList();
+        }
+
+        var own = messages.Where(m => m.RunId == run.Id).ToDictionary(m => m.Id, StringComparer.Ordinal);
+        foreach (var stored in await store.GetChildrenAsync(AssistantObjectKinds.RunStep, run.Id, cancellationToken).ConfigureAwait(false))
+        {
+            var step = Parse(stored, AssistantsJsonContext.Default.RunStepObject);
+            if (step.Type == "message_creation")
+            {
+                var id = step.StepDetails.GetProperty("message_creation"u8).GetProperty("message_id"u8).GetString()!;
+                if (own.TryGetValue(id, out var message) && message.GetText() is { Length: > 0 } text)
+                {
+                    thread.Add(new RunPlanner.Turn("assistant", text, null));
+                }
+
+                continue;
+            }
+
+            var calls = new List<RunPlanner.ToolCallTurn>();
+            foreach (var call in step.StepDetails.GetProperty("tool_calls"u8).EnumerateArray())
+            {
+                if (!call.GetProperty("type"u8).ValueEquals("function"u8))
+                {
+                    continue;
+                }
+
+                var function = call.GetProperty("function"u8);
+                var output = function.TryGetProperty("output"u8, out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null;
+                calls.Add(new RunPlanner.ToolCallTurn(call.GetProperty("id"u8).GetString()!, function.GetProperty("name"u8).GetString()!, function.GetProperty("arguments"u8).GetString()!, output));
+            }
+
+            if (calls.Count > 0)
+            {
+                thread.Add(new RunPlanner.Turn("assistant", null, calls));
+            }
+        }
+
+        return thread;
+    }
+
+    private async Task FinishSafelyAsync(IAssistantStore store, string runId, string status, RunError? error)
+    {
+        try
+        {
+            await FinishAsync(store, runId, status, error, Now(), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or StoreConflictException)
+        {
+            LogRunFailed(_logger, runId, e);
+        }
+    }
+
+    /// <summary>
+    /// Ends a run that is not final with <paramref name="status"/> (cancelled, failed, expired): its open steps end the
+    /// same way, its open messages are incomplete, each with its event. Returns the run as stored, or null when gone.
+    /// </summary>
+    public static async Task<StoredAssistantObject?> FinishAsync(IAssistantStore store, string runId, string status, RunError? error, long now, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            var stored = await store.GetObjectAsync(AssistantObjectKinds.Run, runId, null, cancellationToken).ConfigureAwait(false);
+            if (stored is null || RunStatuses.IsFinal(stored.Status!))
+            {
+                return stored;
+            }
+
+            var run = Parse(stored, AssistantsJsonContext.Default.RunObject);
+            var execution = new RunExecution(run, await store.GetLastRunEventSequenceAsync(runId, cancellationToken).ConfigureAwait(false) + 1, () => now);
+            var objects = new List<StoredAssistantObject>();
+            var stepStatus = status == RunStatuses.Failed ? "failed" : status;
+            foreach (var stepObject in await store.GetChildrenAsync(AssistantObjectKinds.RunStep, runId, cancellationToken).ConfigureAwait(false))
+            {
+                if (stepObject.Status != "in_progress")
+                {
+                    continue;
+                }
+
+                var step = Parse(stepObject, AssistantsJsonContext.Default.RunStepObject) with
+                {
+                    Status = stepStatus,
+                    CancelledAt = stepStatus == "cancelled" ? now : null,
+                    FailedAt = stepStatus == "failed" ? now : null,
+                    ExpiredAt = stepStatus == "expired" ? now : null,
+                    LastError = stepStatus == "failed" ? error : null,
+                };
+                objects.Add(Stored(step));
+                execution.Emit("thread.run.step." + stepStatus, Json(step, AssistantsJsonContext.Default.RunStepObject));
+            }
+
+            foreach (var messageObject in await store.GetChildrenAsync(AssistantObjectKinds.Message, run.ThreadId, cancellationToken).ConfigureAwait(false))
+            {
+                if (messageObject.Status != "in_progress")
+                {
+                    continue;
+                }
+
+                var message = Parse(messageObject, AssistantsJsonContext.Default.MessageObject);
+                if (message.RunId != runId)
+                {
+                    continue;
+                }
+
+                var reason = status switch { RunStatuses.Cancelled => "run_cancelled", RunStatuses.Expired => "run_expired", _ => "run_failed" };
+                message = message with { Status = "incomplete", IncompleteAt = now, IncompleteDetails = JsonElement.Parse($$"""{"reason":"{{reason}}"}""") };
+                objects.Add(Stored(message));
+                execution.Emit("thread.message.incomplete", Json(message, AssistantsJsonContext.Default.MessageObject));
+            }
+
+            execution.SetRun(run with
+            {
+                Status = status,
+                RequiredAction = null,
+                CancelledAt = status == RunStatuses.Cancelled ? now : run.CancelledAt,
+                FailedAt = status == RunStatuses.Failed ? now : run.FailedAt,
+                LastError = error ?? run.LastError,
+                Usage = run.Usage ?? new RunUsage(),
+            }, "thread.run." + status);
+            var (_, events) = execution.Drain();
+            var final = Stored(execution.Run, null, null);
+            if (await store.WriteAsync(new AssistantWrite { Guard = final, GuardStatuses = [stored.Status!], Objects = objects, Events = events, EventsRunId = runId }, cancellationToken).ConfigureAwait(false))
+            {
+                return final;
+            }
+        }
+
+        return await store.GetObjectAsync(AssistantObjectKinds.Run, runId, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SweepSafelyAsync()
+    {
+        try
+        {
+            var store = await _stores.GetAsync(_stopping.Token).ConfigureAwait(false);
+            await SweepAsync(store.Assistants, everything: false, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or OperationCanceledException)
+        {
+            // The next sweep retries.
+        }
+    }
+
+    private async Task SweepAsync(IAssistantStore store, bool everything, CancellationToken cancellationToken)
+    {
+        var now = everything ? long.MaxValue : _time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var abandoned in await store.ListAbandonedRunsAsync(Owner, now, cancellationToken).ConfigureAwait(false))
+        {
+            if (_running.ContainsKey(abandoned.Id))
+            {
+                continue;
+            }
+
+            LogAbandoned(_logger, abandoned.Id);
+            var cancelling = abandoned.Status == RunStatuses.Cancelling;
+            await FinishAsync(store, abandoned.Id, cancelling ? RunStatuses.Cancelled : RunStatuses.Failed,
+                cancelling ? null : new RunError { Code = "server_error", Message = "The server executing this run stopped before it finished." }, Now(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(45, LogLevel.Error, "Run {RunId} failed")]
+    private static partial void LogRunFailed(ILogger logger, string runId, Exception exception);
+
+    [LoggerMessage(46, LogLevel.Warning, "Run {RunId} was left unfinished by a stopped server: ended")]
+    private static partial void LogAbandoned(ILogger logger, string runId);
+}
