@@ -124,7 +124,7 @@ public sealed class PlaygroundEndpointsTests(BrowserFixture fixture) : IClassFix
         Assert.Equal("none", alone.Areas["speech"]);
         Assert.Equal("local", forwarding.Areas["chat"]);
         Assert.Equal("upstream", forwarding.Areas["images"]);
-        Assert.Equal("upstream", forwarding.Areas["embeddings"]);
+        Assert.Equal("none", forwarding.Areas["embeddings"]); // embeddings has its own area now, so a catch-all no longer stands for it
         Assert.Equal("none", forwarding.Areas["speech"]);
     }
 

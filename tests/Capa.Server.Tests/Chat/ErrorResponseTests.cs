@@ -58,7 +58,7 @@ public sealed class ErrorResponseTests(ServerFixture fixture)
     [Theory]
     [InlineData("GET", "/v1/nope")]
     [InlineData("POST", "/v1/completions/extra")]
-    [InlineData("GET", "/")]
+    [InlineData("GET", "/v2")]
     [InlineData("DELETE", "/v2/chat/completions")]
     public async Task UnknownUrl_Is404_InvalidUrl(string method, string path)
     {
