@@ -12,6 +12,8 @@ public class CapaJsonContextTests
         typeof(ToolChoiceMode), // in-memory only: ToolChoice writes its own wire form
         typeof(TranscriptionRequest), typeof(TranscriptionResponseFormat), // read from multipart forms, never JSON
         typeof(Capa.Protocol.Responses.CreateResponseRequest), typeof(Capa.Protocol.Responses.ResponseFunctionTool), // read by hand, never written
+        typeof(Capa.Protocol.Images.ImageGenerationRequest), typeof(Capa.Protocol.Images.ImageEditRequest), typeof(Capa.Protocol.Images.ImageUpload), // read by hand or from forms
+        typeof(Capa.Protocol.Images.ImageModelFamily), typeof(Capa.Protocol.Images.ImageResponseFormat), typeof(Capa.Protocol.Images.ImageFileKind), // in-memory only
     ];
 
     /// <summary>Every source-generated context of the assembly: <see cref="CapaJsonContext"/> and one per API area.</summary>
