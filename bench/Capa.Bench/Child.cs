@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
+using Capa.Models;
 
 namespace Capa.Bench;
 

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Capa.Engine.Constraints;
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
+using Capa.Models;
 
 namespace Capa.Bench;
 

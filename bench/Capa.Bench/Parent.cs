@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Capa.Engine.Models.TestModels;
+using Capa.TestModels;
 
 namespace Capa.Bench;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Capa.Engine.Models.TestModels.Whisper;
+using Capa.TestModels.Whisper;
 using Capa.Engine.Whisper;
 
 // Real-time factor and peak memory of Whisper transcription: Capa against transformers.js' automatic-speech-recognition

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Capa.Engine.Models;
-using Capa.Engine.Models.Config;
+using Capa.Models;
+using Capa.Models.Config;
 using Capa.Tokenizers;
 
 namespace Capa.Engine.Whisper;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Capa.Engine.Models.Config;
+using Capa.Models.Config;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

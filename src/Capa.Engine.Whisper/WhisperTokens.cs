@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Capa.Engine.Models.Config;
+using Capa.Models.Config;
 using Capa.Tokenizers;
 
 namespace Capa.Engine.Whisper;

@@ -1,4 +1,4 @@
-using Capa.Engine.Models.TestModels.Whisper;
+using Capa.TestModels.Whisper;
 
 namespace Capa.Engine.Whisper.Tests;
 

@@ -1,6 +1,6 @@
-using Capa.Engine.Models;
-using Capa.Engine.Models.Config;
-using Capa.Engine.Models.TestModels.Whisper;
+using Capa.Models;
+using Capa.Models.Config;
+using Capa.TestModels.Whisper;
 
 namespace Capa.Engine.Whisper.Tests;
 

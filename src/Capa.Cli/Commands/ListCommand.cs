@@ -1,6 +1,6 @@
 using System.CommandLine;
-using Capa.Engine.Models;
-using Capa.Engine.Models.Store;
+using Capa.Models;
+using Capa.Models.Store;
 using Capa.Server.Providers.Local;
 using Spectre.Console;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using Capa.Engine.Models;
-using Capa.Engine.Models.Hub;
-using Capa.Engine.Models.Store;
+using Capa.Models;
+using Capa.Models.Hub;
+using Capa.Models.Store;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 

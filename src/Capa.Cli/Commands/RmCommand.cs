@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Capa.Engine.Models.Store;
+using Capa.Models.Store;
 
 namespace Capa.Cli.Commands;
 

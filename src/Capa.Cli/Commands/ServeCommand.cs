@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.Store;
+using Capa.Models.Store;
 using Capa.Media.Decoding;
 using Capa.Server.Audio;
 using Capa.Server.Configuration;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Capa.Engine.Models.TestModels;
-using Capa.Engine.Models.TestModels.Whisper;
+using Capa.TestModels;
+using Capa.TestModels.Whisper;
 
 namespace Capa.Cli.Commands;
 

@@ -1,5 +1,5 @@
-using Capa.Engine.Models;
-using Capa.Engine.Models.Config;
+using Capa.Models;
+using Capa.Models.Config;
 using Capa.Templates;
 using Capa.Tokenizers;
 

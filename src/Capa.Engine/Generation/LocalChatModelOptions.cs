@@ -1,4 +1,4 @@
-using Capa.Engine.Models;
+using Capa.Models;
 
 namespace Capa.Engine.Generation;
 

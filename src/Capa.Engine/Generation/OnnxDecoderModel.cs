@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using Capa.Engine.Models;
-using Capa.Engine.Models.Config;
+using Capa.Models;
+using Capa.Models.Config;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
-using Capa.Engine.Models;
+using Capa.Models;
 
 namespace Capa.Engine.Generation;
 

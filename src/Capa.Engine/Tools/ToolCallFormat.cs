@@ -1,7 +1,7 @@
 using Capa.Constraints.Grammars;
 using System.Runtime.CompilerServices;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.Config;
+using Capa.Models.Config;
 using Capa.Templates;
 
 namespace Capa.Engine.Tools;

@@ -1,5 +1,5 @@
-using Capa.Engine.Models.Store;
-using Capa.Engine.Models.TestModels.Whisper;
+using Capa.Models.Store;
+using Capa.TestModels.Whisper;
 
 namespace Capa.Server.Audio;
 

@@ -1,4 +1,4 @@
-using Capa.Engine.Models.Store;
+using Capa.Models.Store;
 using Capa.Engine.Whisper;
 using Capa.Protocol;
 using Microsoft.Extensions.Logging;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Capa.Engine.Constraints;
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
-using Capa.Engine.Models.TestModels;
+using Capa.Models;
+using Capa.TestModels;
 using Capa.Engine.Tests.Generation;
 using Capa.Tokenizers;
 

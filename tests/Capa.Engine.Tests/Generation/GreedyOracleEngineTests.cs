@@ -1,7 +1,7 @@
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
-using Capa.Engine.Models.TestModels;
-using Capa.Engine.Tests.Models.TestModels;
+using Capa.Models;
+using Capa.TestModels;
+using Capa.TestModels.Tests;
 
 namespace Capa.Engine.Tests.Generation;
 

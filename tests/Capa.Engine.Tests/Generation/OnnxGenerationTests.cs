@@ -1,6 +1,6 @@
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
-using Capa.Engine.Models.TestModels;
+using Capa.Models;
+using Capa.TestModels;
 
 namespace Capa.Engine.Tests.Generation;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.TestModels;
+using Capa.TestModels;
 
 namespace Capa.Engine.Tests.Generation;
 

@@ -1,4 +1,4 @@
-using Capa.Engine.Models.TestModels;
+using Capa.TestModels;
 
 namespace Capa.Engine.Tests.Generation;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Capa.Constraints.Grammars;
 using Capa.Engine.Constraints;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.Config;
+using Capa.Models.Config;
 using Capa.Engine.Tests.Constraints;
 using Capa.Engine.Tools;
 using Capa.Tokenizers;

@@ -84,9 +84,9 @@ public sealed class ToolCallParserTests
     [Fact]
     public void Detect_PicksTheTemplatesFormat()
     {
-        Assert.Same(ToolCallFormat.Hermes, ToolCallFormat.Detect("{% if tools %}<tool_call>{% endif %}", Capa.Engine.Models.Config.ModelFamily.Llama));
-        Assert.Same(ToolCallFormat.Llama3Json, ToolCallFormat.Detect("Respond in the format {\"name\": function name, \"parameters\": ...} <|python_tag|>", Capa.Engine.Models.Config.ModelFamily.Llama));
-        Assert.Same(ToolCallFormat.Hermes, ToolCallFormat.Detect("{{ messages }}", Capa.Engine.Models.Config.ModelFamily.Qwen3));
-        Assert.Same(ToolCallFormat.Generic, ToolCallFormat.Detect("{{ messages }}", Capa.Engine.Models.Config.ModelFamily.Phi3));
+        Assert.Same(ToolCallFormat.Hermes, ToolCallFormat.Detect("{% if tools %}<tool_call>{% endif %}", Capa.Models.Config.ModelFamily.Llama));
+        Assert.Same(ToolCallFormat.Llama3Json, ToolCallFormat.Detect("Respond in the format {\"name\": function name, \"parameters\": ...} <|python_tag|>", Capa.Models.Config.ModelFamily.Llama));
+        Assert.Same(ToolCallFormat.Hermes, ToolCallFormat.Detect("{{ messages }}", Capa.Models.Config.ModelFamily.Qwen3));
+        Assert.Same(ToolCallFormat.Generic, ToolCallFormat.Detect("{{ messages }}", Capa.Models.Config.ModelFamily.Phi3));
     }
 }

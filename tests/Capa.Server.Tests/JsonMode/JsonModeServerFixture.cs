@@ -1,6 +1,6 @@
 using System.ClientModel;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.TestModels;
+using Capa.TestModels;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Capa.Server.Routing;

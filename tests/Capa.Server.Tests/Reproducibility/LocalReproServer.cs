@@ -3,7 +3,7 @@ using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Text;
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
+using Capa.Models;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Capa.Server.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using System.Text;
-using Capa.Engine.Models;
-using Capa.Engine.Models.Store;
-using Capa.Engine.Models.TestModels;
+using Capa.Models;
+using Capa.Models.Store;
+using Capa.TestModels;
 using OpenAI.Chat;
 
 namespace Capa.Server.Tests.Reproducibility;

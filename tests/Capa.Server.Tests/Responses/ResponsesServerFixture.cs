@@ -1,7 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.TestModels;
+using Capa.TestModels;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Capa.Server.Routing;

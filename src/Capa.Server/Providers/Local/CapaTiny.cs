@@ -1,5 +1,5 @@
-using Capa.Engine.Models.Store;
-using Capa.Engine.Models.TestModels;
+using Capa.Models.Store;
+using Capa.TestModels;
 
 namespace Capa.Server.Providers.Local;
 
@@ -54,7 +54,7 @@ public static class CapaTiny
     public static bool StoreHasChatModel(ModelStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return store.List().Any(m => m.Capabilities.Contains(Engine.Models.Store.ModelCapabilities.Chat));
+        return store.List().Any(m => m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Chat));
     }
 
     /// <summary>

@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using Capa.Engine.Generation;
-using Capa.Engine.Models;
-using Capa.Engine.Models.Config;
-using Capa.Engine.Models.Store;
+using Capa.Models;
+using Capa.Models.Config;
+using Capa.Models.Store;
 using Capa.Protocol;
 using Capa.Server.Routing;
 using Microsoft.Extensions.Logging;
@@ -126,7 +126,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
             }
         }
 
-        var stored = _store.List().Where(m => m.Capabilities.Contains(Engine.Models.Store.ModelCapabilities.Chat)).ToList();
+        var stored = _store.List().Where(m => m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Chat)).ToList();
         var list = new List<(ProviderModel, string)>();
         if (stored.Count > 0)
         {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Capa.Engine.Generation;
-using Capa.Engine.Models.TestModels;
+using Capa.TestModels;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Capa.Server.Tests.Infrastructure;

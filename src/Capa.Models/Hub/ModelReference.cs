@@ -1,0 +1,44 @@
+using Capa.Models.Store;
+
+namespace Capa.Models.Hub;
+
+/// <summary>A hub model reference, <c>ORG/NAME[@REV]</c> (revision: a branch, tag or commit; default <c>main</c>).</summary>
+/// <param name="RepoId">The repository id, <c>ORG/NAME</c>.</param>
+/// <param name="Revision">The revision, or <see langword="null"/> for the default branch.</param>
+public sealed record ModelReference(string RepoId, string? Revision)
+{
+    /// <summary>The revision pulled when none is given.</summary>
+    public const string DefaultRevision = "main";
+
+    /// <summary>Parses <c>ORG/NAME</c> or <c>ORG/NAME@REV</c>.</summary>
+    /// <exception cref="HubException"><see cref="HubErrorKind.InvalidReference"/> with a message saying what is wrong.</exception>
+    public static ModelReference Parse(string text)
+    {
+        var trimmed = text?.Trim() ?? string.Empty;
+        var at = trimmed.IndexOf('@', StringComparison.Ordinal);
+        var id = at < 0 ? trimmed : trimmed[..at];
+        string? revision = at < 0 ? null : trimmed[(at + 1)..];
+        if (!ModelId.IsValid(id, out var error))
+        {
+            throw new HubException(HubErrorKind.InvalidReference, error!);
+        }
+
+        if (revision is not null && !IsValidRevision(revision))
+        {
+            throw new HubException(HubErrorKind.InvalidReference,
+                $"Invalid revision '{revision}' in '{trimmed}': expected ORG/NAME@REV with REV a branch, tag or commit.");
+        }
+
+        return new ModelReference(id, revision);
+    }
+
+    /// <summary>Whether <paramref name="revision"/> can name a branch, tag or commit (no spaces, control characters or '..').</summary>
+    internal static bool IsValidRevision(string revision) =>
+        revision.Length is > 0 and <= 256
+        && !revision.Contains("..", StringComparison.Ordinal)
+        && !revision.StartsWith('/') && !revision.EndsWith('/')
+        && revision.All(c => c > ' ' && c < 127 && c is not ('\\' or '?' or '#' or '%' or '@'));
+
+    /// <inheritdoc/>
+    public override string ToString() => Revision is null ? RepoId : $"{RepoId}@{Revision}";
+}

@@ -1,0 +1,30 @@
+namespace Capa.Models.Store;
+
+/// <summary>
+/// An exclusive lock on one model's download folder (<c>.partial/{org}--{name}.lock</c>), held while a pull writes
+/// there, so that two pulls of the same model (or a pull and a removal) never write the same files.
+/// </summary>
+internal sealed class PullLock : IDisposable
+{
+    private readonly FileStream _stream;
+
+    private PullLock(FileStream stream) => _stream = stream;
+
+    /// <summary>Takes the lock, or returns <see langword="null"/> when another process or pull holds it.</summary>
+    public static PullLock? TryAcquire(ModelStore store, string id)
+    {
+        Directory.CreateDirectory(store.PartialRoot);
+        var path = store.PartialPathFor(id) + ".lock";
+        try
+        {
+            // FileShare.None is an OS lock (flock on Unix): it is released when the process dies, so no stale locks.
+            return new PullLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _stream.Dispose();
+}
