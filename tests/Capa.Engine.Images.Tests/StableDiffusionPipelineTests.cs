@@ -1,5 +1,5 @@
 using Capa.Engine.Images.Encoding;
-using Capa.Engine.Models.TestModels.Images;
+using Capa.TestModels.Images;
 
 namespace Capa.Engine.Images.Tests;
 

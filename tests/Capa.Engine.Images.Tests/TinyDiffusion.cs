@@ -1,4 +1,4 @@
-using Capa.Engine.Models.TestModels.Images;
+using Capa.TestModels.Images;
 
 namespace Capa.Engine.Images.Tests;
 

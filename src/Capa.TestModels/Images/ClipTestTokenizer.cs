@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Capa.Engine.Models.TestModels.Images;
+namespace Capa.TestModels.Images;
 
 /// <summary>
 /// A CLIP tokenizer in the files Stable Diffusion folders ship (<c>vocab.json</c>, <c>merges.txt</c>,
@@ -183,7 +183,7 @@ internal sealed partial class ClipTestTokenizer
     private static string LoadCorpus()
     {
         Assembly assembly = typeof(ClipTestTokenizer).Assembly;
-        const string Resource = "Capa.Engine.Models.TestModels.Corpus.txt";
+        const string Resource = "Capa.TestModels.Corpus.txt";
         using Stream stream = assembly.GetManifestResourceStream(Resource)
             ?? throw new InvalidOperationException($"The embedded corpus '{Resource}' is missing from {assembly.GetName().Name}.");
         using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -1,6 +1,6 @@
-using Capa.Engine.Onnx;
+using Capa.Models.Onnx;
 
-namespace Capa.Engine.Models.TestModels.Images;
+namespace Capa.TestModels.Images;
 
 /// <summary>Sizes of random-weight diffusion folders.</summary>
 public enum DiffusionTestSize

@@ -1,6 +1,6 @@
-using Capa.Engine.Onnx;
+using Capa.Models.Onnx;
 
-namespace Capa.Engine.Models.TestModels.Images;
+namespace Capa.TestModels.Images;
 
 /// <summary>
 /// The four graphs of a random-weight Stable Diffusion folder, with the real input and output contract of diffusers' ONNX
