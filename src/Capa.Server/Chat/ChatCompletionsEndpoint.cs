@@ -109,11 +109,11 @@ internal sealed class ChatCompletionsEndpoint
 
         if (request.IsStreaming)
         {
-            await StreamAsync(context, route.Provider, call).ConfigureAwait(false);
+            await StreamAsync(context, (IChatProvider)route.Provider, call).ConfigureAwait(false);
         }
         else
         {
-            await CompleteAsync(context, route.Provider, call).ConfigureAwait(false);
+            await CompleteAsync(context, (IChatProvider)route.Provider, call).ConfigureAwait(false);
         }
     }
 

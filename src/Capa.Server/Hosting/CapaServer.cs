@@ -26,7 +26,8 @@ public static class CapaServer
 {
     /// <summary>
     /// Builds the server (not started). <paramref name="configure"/> runs before the application is built: register
-    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>) and adjust logging.
+    /// chat providers there (<see cref="CapaServiceCollectionExtensions.AddChatProvider{T}"/>), further API areas
+    /// (<see cref="ApiAreaServiceCollectionExtensions.AddApiArea"/>) and adjust logging.
     /// </summary>
     /// <exception cref="CapaConfigException">The options, config file or environment are invalid.</exception>
     public static WebApplication Build(CapaServerOptions options, Action<WebApplicationBuilder>? configure = null)
@@ -66,7 +67,7 @@ public static class CapaServer
             return settings.Upstreams.Select(u => new UpstreamChatProvider(u, client, settings.UpstreamTimeout, logger)).ToArray();
         });
         services.AddSingleton(sp => new ModelRouter(
-            sp.GetServices<IChatProvider>(),
+            sp.GetServices<IChatProvider>().Concat(sp.GetServices<IModelProvider>()),
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
@@ -151,6 +152,10 @@ public static class CapaServer
         app.MapImages();
         app.MapPassthrough();
         app.MapResponses();
+        foreach (var area in app.Services.GetServices<ApiArea>())
+        {
+            area.Map(app);
+        }
     }
 }
 

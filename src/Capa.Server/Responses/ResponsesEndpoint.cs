@@ -125,7 +125,7 @@ internal sealed class ResponsesEndpoint
                 Json = Encoding.UTF8.GetString(CapaJsonContext.ToWireBytes(queued, ResponsesJsonContext.Default.ResponseObject)),
             };
             await store.CreateResponseAsync(stored, input.Select(ToStored).ToList(), null, aborted).ConfigureAwait(false);
-            _background.Start(store, stored, request, input, route.Provider, call, builder);
+            _background.Start(store, stored, request, input, (IChatProvider)route.Provider, call, builder);
             if (request.Stream)
             {
                 await ReplayAsync(context, store, queued.Id, -1).ConfigureAwait(false);
@@ -138,7 +138,7 @@ internal sealed class ResponsesEndpoint
             return;
         }
 
-        await RunAsync(context, store, request, input, route.Provider, call, builder).ConfigureAwait(false);
+        await RunAsync(context, store, request, input, (IChatProvider)route.Provider, call, builder).ConfigureAwait(false);
     }
 
     public async Task GetAsync(HttpContext context, string id)

@@ -15,17 +15,8 @@ namespace Capa.Server.Routing;
 /// model cannot honour, 503 when overloaded). Any other exception becomes a 500 without details.</para>
 /// <para>Cancellation: the token fires when the client disconnects; stop the work behind the request promptly.</para>
 /// </remarks>
-public interface IChatProvider
+public interface IChatProvider : IModelProvider
 {
-    /// <summary>A short name for logs, e.g. <c>local</c>.</summary>
-    string Name { get; }
-
-    /// <summary>
-    /// The models this provider serves now. Called per request while routing, so keep it cheap (cache, and refresh
-    /// when the store changes).
-    /// </summary>
-    ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken);
-
     /// <summary>Runs a non-streaming completion.</summary>
     Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken);
 

@@ -9,31 +9,42 @@ namespace Capa.Server.Routing;
 /// </summary>
 public sealed class ModelRouter
 {
-    private readonly IReadOnlyList<IChatProvider> _local;
+    private readonly IReadOnlyList<IModelProvider> _local;
     private readonly IReadOnlyList<UpstreamChatProvider> _upstreams;
     private readonly IReadOnlyDictionary<string, string> _aliases;
 
-    internal ModelRouter(IEnumerable<IChatProvider> localProviders, IReadOnlyList<UpstreamChatProvider> upstreams, IReadOnlyDictionary<string, string> aliases)
+    internal ModelRouter(IEnumerable<IModelProvider> localProviders, IReadOnlyList<UpstreamChatProvider> upstreams, IReadOnlyDictionary<string, string> aliases)
     {
-        _local = localProviders.Where(p => p is not UpstreamChatProvider).ToArray();
+        _local = localProviders.Where(p => p is not UpstreamChatProvider).Distinct().ToArray();
         _upstreams = upstreams;
         _aliases = aliases;
     }
 
-    /// <summary>Resolves a model id; <see langword="null"/> when nothing serves it (answer 404).</summary>
+    /// <summary>Resolves a model id for chat; <see langword="null"/> when nothing serves it (answer 404).</summary>
     public ValueTask<ModelRoute?> ResolveAsync(string modelId, CancellationToken cancellationToken) =>
-        ResolveAsync(modelId, ModelCapabilities.None, cancellationToken);
+        ResolveAsync<IChatProvider>(modelId, ModelCapabilities.None, cancellationToken);
+
+    /// <summary>Resolves a model id for chat, needing <paramref name="needed"/>; see <see cref="ResolveAsync{TProvider}"/>.</summary>
+    public ValueTask<ModelRoute?> ResolveAsync(string modelId, ModelCapabilities needed, CancellationToken cancellationToken) =>
+        ResolveAsync<IChatProvider>(modelId, needed, cancellationToken);
 
     /// <summary>
-    /// Resolves a model id for a request that needs <paramref name="needed"/> beyond what the id stands for (e.g. chat with
-    /// an image needs <see cref="ModelCapabilities.Vision"/>). A local model without them gives way to an upstream that
-    /// serves the id; with none, its route is returned and the caller answers OpenAI's 400 for the missing capability.
-    /// A built-in alias resolves only to a local model that has them.
+    /// Resolves a model id among the local providers of one API area (<typeparamref name="TProvider"/>, e.g.
+    /// <see cref="IChatProvider"/>), then the upstreams, for a request that needs <paramref name="needed"/> beyond what
+    /// the id stands for (e.g. chat with an image needs <see cref="ModelCapabilities.Vision"/>). A local model without
+    /// them gives way to an upstream that serves the id; with none, its route is returned and the caller answers
+    /// OpenAI's 400 for the missing capability. A built-in alias resolves only to a local model that has them.
     /// </summary>
-    public async ValueTask<ModelRoute?> ResolveAsync(string modelId, ModelCapabilities needed, CancellationToken cancellationToken)
+    /// <returns>
+    /// The route, whose provider is a <typeparamref name="TProvider"/> or an <see cref="UpstreamChatProvider"/> (forward
+    /// the request to it); <see langword="null"/> when nothing serves the id (answer 404).
+    /// </returns>
+    public async ValueTask<ModelRoute?> ResolveAsync<TProvider>(string modelId, ModelCapabilities needed, CancellationToken cancellationToken)
+        where TProvider : class, IModelProvider
     {
         ArgumentNullException.ThrowIfNull(modelId);
-        var route = await ResolveCoreAsync(modelId, needed, cancellationToken).ConfigureAwait(false);
+        var local = _local.OfType<TProvider>().ToArray();
+        var route = await ResolveCoreAsync(local, modelId, needed, cancellationToken).ConfigureAwait(false);
         if (route is null || needed == ModelCapabilities.None || route.Provider is UpstreamChatProvider
             || route.Model is not { } model || (model.Capabilities & needed) == needed)
         {
@@ -71,9 +82,9 @@ public sealed class ModelRouter
         return ResolveWildcard(requested, requested);
     }
 
-    private async ValueTask<ModelRoute?> ResolveCoreAsync(string modelId, ModelCapabilities needed, CancellationToken cancellationToken)
+    private async ValueTask<ModelRoute?> ResolveCoreAsync(IReadOnlyList<IModelProvider> local, string modelId, ModelCapabilities needed, CancellationToken cancellationToken)
     {
-        var direct = await ResolveDirectAsync(modelId, modelId, cancellationToken).ConfigureAwait(false);
+        var direct = await ResolveDirectAsync(local, modelId, modelId, cancellationToken).ConfigureAwait(false);
         if (direct is not null)
         {
             return direct;
@@ -81,7 +92,7 @@ public sealed class ModelRouter
 
         if (_aliases.TryGetValue(modelId, out var target))
         {
-            var aliased = await ResolveDirectAsync(modelId, target, cancellationToken).ConfigureAwait(false)
+            var aliased = await ResolveDirectAsync(local, modelId, target, cancellationToken).ConfigureAwait(false)
                 ?? ResolveWildcard(modelId, target);
             if (aliased is not null)
             {
@@ -101,7 +112,7 @@ public sealed class ModelRouter
         if (ModelAliases.BuiltIn.TryGetValue(modelId, out var aliasNeeds))
         {
             var all = aliasNeeds | needed;
-            foreach (var provider in _local)
+            foreach (var provider in local)
             {
                 var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
                 var match = FirstWith(models, all);
@@ -125,7 +136,7 @@ public sealed class ModelRouter
     private static ProviderModel? FirstWith(IReadOnlyList<ProviderModel> models, ModelCapabilities capabilities) =>
         models.Where(m => (m.Capabilities & capabilities) == capabilities).OrderBy(m => m.Id, StringComparer.Ordinal).FirstOrDefault();
 
-    /// <summary>The models to list: every local model, upstream models named in configuration, and aliases that resolve.</summary>
+    /// <summary>The models to list: every local model of every area, upstream models named in configuration, and aliases that resolve.</summary>
     public async ValueTask<IReadOnlyList<ProviderModel>> ListAsync(CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -159,7 +170,7 @@ public sealed class ModelRouter
                 continue;
             }
 
-            var route = await ResolveAsync(alias, cancellationToken).ConfigureAwait(false);
+            var route = await ResolveAsync<IModelProvider>(alias, ModelCapabilities.None, cancellationToken).ConfigureAwait(false);
 
             // An alias that only a wildcard upstream would take is not listed: nothing is known about it.
             if (route?.Model is { } model)
@@ -172,9 +183,9 @@ public sealed class ModelRouter
         return list;
     }
 
-    private async ValueTask<ModelRoute?> ResolveDirectAsync(string requested, string target, CancellationToken cancellationToken)
+    private async ValueTask<ModelRoute?> ResolveDirectAsync(IReadOnlyList<IModelProvider> local, string requested, string target, CancellationToken cancellationToken)
     {
-        foreach (var provider in _local)
+        foreach (var provider in local)
         {
             var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
             foreach (var model in models)
