@@ -3,7 +3,6 @@ using Capa.Server.Audio;
 using Capa.Server.Auth;
 using Capa.Server.Chat;
 using Capa.Server.Configuration;
-using Capa.Server.Images;
 using Capa.Server.Limits;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
@@ -149,7 +148,6 @@ public static class CapaServer
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
         app.MapSpeech();
         app.MapTranscription();
-        app.MapImages();
         app.MapPassthrough();
         app.MapResponses();
         foreach (var area in app.Services.GetServices<ApiArea>())

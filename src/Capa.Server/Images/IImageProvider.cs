@@ -1,5 +1,6 @@
 using Capa.Engine.Images;
 using Capa.Protocol.Images;
+using Capa.Server.Routing;
 
 namespace Capa.Server.Images;
 
@@ -34,12 +35,12 @@ public sealed class ImageQueueFullException(int retryAfterSeconds) : Exception("
     public int RetryAfterSeconds { get; } = retryAfterSeconds;
 }
 
-/// <summary>A source of images for the image endpoints (the local diffusion pipelines).</summary>
-public interface IImageProvider
+/// <summary>
+/// A source of images for the image endpoints (the local diffusion pipelines). Its models carry
+/// <see cref="ModelCapabilities.Image"/>, so the router resolves OpenAI's image ids to them.
+/// </summary>
+public interface IImageProvider : IModelProvider
 {
-    /// <summary>A short name for logs.</summary>
-    string Name { get; }
-
     /// <summary>Whether this provider serves <paramref name="model"/> (an OpenAI alias or a model's own id).</summary>
     Task<bool> ServesAsync(string model, CancellationToken cancellationToken);
 

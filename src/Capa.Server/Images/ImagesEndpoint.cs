@@ -10,6 +10,7 @@ using Capa.Server.Chat;
 using Capa.Server.Errors;
 using Capa.Server.Limits;
 using Capa.Server.Passthrough;
+using Capa.Server.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -32,16 +33,16 @@ internal sealed partial class ImagesEndpoint
     /// <summary>Largest multipart body of an edit or variation.</summary>
     public const long MaxFormBytes = 64L * 1024 * 1024;
 
-    private readonly IEnumerable<IImageProvider> _providers;
+    private readonly ModelRouter _router;
     private readonly ImageFileStore _files;
     private readonly ImageOptions _options;
     private readonly UpstreamForwarder _forwarder;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public ImagesEndpoint(IEnumerable<IImageProvider> providers, ImageFileStore files, ImageOptions options, UpstreamForwarder forwarder, TimeProvider time, ILogger<ImagesEndpoint> logger)
+    public ImagesEndpoint(ModelRouter router, ImageFileStore files, ImageOptions options, UpstreamForwarder forwarder, TimeProvider time, ILogger<ImagesEndpoint> logger)
     {
-        _providers = providers;
+        _router = router;
         _files = files;
         _options = options;
         _forwarder = forwarder;
@@ -237,21 +238,14 @@ internal sealed partial class ImagesEndpoint
         await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>The local provider of <paramref name="model"/> (an OpenAI image id, a configured alias or the model's own id), or null: an upstream's or nobody's.</summary>
     private async Task<IImageProvider?> FindProviderAsync(string model, CancellationToken cancellationToken)
     {
-        foreach (IImageProvider candidate in _providers)
-        {
-            if (await candidate.ServesAsync(model, cancellationToken).ConfigureAwait(false))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
+        ModelRoute? route = await _router.ResolveAsync<IImageProvider>(model, ModelCapabilities.Image, cancellationToken).ConfigureAwait(false);
+        return route?.Provider as IImageProvider;
     }
 
-    private ApiError NoProvider(string model) =>
-        _providers.Any() ? ApiError.ModelNotFound(model) : PassthroughEndpoints.NotServed("Image generation");
+    private static ApiError NoProvider(string model) => ApiError.ModelNotFound(model);
 
     private async Task RunAsync(HttpContext context, IImageProvider provider, ImageGenerationRequest request, RgbImage? image, RgbImage? mask, bool edit)
     {

@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Capa.Server.Hosting;
+using Capa.Server.Routing;
 
 namespace Capa.Server.Images;
 
@@ -20,13 +22,18 @@ public static class ImagesServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddSingleton(sp => new LocalImageProvider(options, sp.GetRequiredService<ILogger<LocalImageProvider>>()));
         services.AddSingleton<IImageProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
+        services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
         services.TryAddSingleton<ImageFileStore>();
         services.AddSingleton<IHostedService, ImageFileCleanup>();
         services.TryAddSingleton<ImagesEndpoint>();
+        services.AddApiArea("images", static endpoints => endpoints.MapImages());
         return services;
     }
 
-    /// <summary>Maps <c>POST /v1/images/generations</c>, <c>/edits</c>, <c>/variations</c> and <c>GET /images/{name}</c>.</summary>
+    /// <summary>
+    /// Maps <c>POST /v1/images/generations</c>, <c>/edits</c>, <c>/variations</c> and <c>GET /images/{name}</c> (done by
+    /// <see cref="AddImages"/> through its API area; without it those paths stay with the upstream pass-through).
+    /// </summary>
     public static IEndpointRouteBuilder MapImages(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -41,17 +48,5 @@ public static class ImagesServiceCollectionExtensions
         return endpoints;
     }
 
-    // Without AddImages no provider serves any model: requests are forwarded upstream or answered 501, as before.
-    private static ImagesEndpoint Endpoint(HttpContext context) =>
-        context.RequestServices.GetService<ImagesEndpoint>()
-        ?? ActivatorUtilities.CreateInstance<ImagesEndpoint>(
-            context.RequestServices,
-            Enumerable.Empty<IImageProvider>(),
-            DefaultFiles(context),
-            new ImageOptions(),
-            context.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System);
-
-    private static ImageFileStore DefaultFiles(HttpContext context) =>
-        context.RequestServices.GetService<ImageFileStore>() ?? new ImageFileStore(
-            new ImageOptions(), TimeProvider.System, context.RequestServices.GetRequiredService<ILogger<ImageFileStore>>());
+    private static ImagesEndpoint Endpoint(HttpContext context) => context.RequestServices.GetRequiredService<ImagesEndpoint>();
 }

@@ -1,6 +1,8 @@
 using Capa.Engine.Images;
 using Capa.Models.Store;
 using Capa.Protocol.Images;
+using Capa.Server.Routing;
+using StoreCapabilities = Capa.Models.Store.ModelCapabilities;
 using Microsoft.Extensions.Logging;
 
 namespace Capa.Server.Images;
@@ -47,6 +49,10 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
         string? id = Model().Id;
         return Task.FromResult(id is not null && (ImageModels.Aliases.Contains(model, StringComparer.Ordinal) || string.Equals(model, id, StringComparison.Ordinal)));
     }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ProviderModel>>(Model().Id is { } id ? [new ProviderModel(id, Capa.Server.Routing.ModelCapabilities.Image)] : []);
 
     /// <inheritdoc />
     public bool CanEdit(string model) => Pipeline().CanEncodeImages;
@@ -143,7 +149,7 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
 
             ModelStore store = ModelStore.Open(_options.ModelsDirectory);
             StoredModel? found = store.List()
-                .Where(m => m.Capabilities.Contains(ModelCapabilities.Image) && !string.Equals(m.Id, CapaSdTiny.StoreId, StringComparison.OrdinalIgnoreCase))
+                .Where(m => m.Capabilities.Contains(StoreCapabilities.Image) && !string.Equals(m.Id, CapaSdTiny.StoreId, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(m => m.Id, StringComparer.Ordinal)
                 .FirstOrDefault();
             if (found is not null)

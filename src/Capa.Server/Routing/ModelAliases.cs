@@ -16,7 +16,13 @@ public static class ModelAliases
         ["gpt-4o"] = ModelCapabilities.Chat,
         ["gpt-4o-mini"] = ModelCapabilities.Chat,
         ["gpt-4-vision-preview"] = ModelCapabilities.Chat | ModelCapabilities.Vision,
+        ["dall-e-2"] = ModelCapabilities.Image,
         ["dall-e-3"] = ModelCapabilities.Image,
+        ["gpt-image-1"] = ModelCapabilities.Image,
+        ["gpt-image-1-mini"] = ModelCapabilities.Image,
+        ["gpt-image-1.5"] = ModelCapabilities.Image,
+        ["gpt-image-2"] = ModelCapabilities.Image,
+        ["chatgpt-image-latest"] = ModelCapabilities.Image,
         ["whisper-1"] = ModelCapabilities.Transcription,
         ["tts-1"] = ModelCapabilities.Speech,
     };
