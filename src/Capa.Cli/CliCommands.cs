@@ -17,6 +17,7 @@ internal static class CliCommands
         yield return Commands.JsonCommand.Create();
         yield return Commands.SpeakCommand.Create();
         yield return Commands.TranscribeCommand.Create();
+        yield return Commands.ImageCommand.Create();
         yield return Commands.RespondCommand.Create();
     }
 }

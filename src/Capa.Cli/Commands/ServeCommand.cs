@@ -5,6 +5,7 @@ using Capa.Media.Decoding;
 using Capa.Server.Audio;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
+using Capa.Server.Images;
 using Capa.Server.Providers.Local;
 using Capa.Server.Routing;
 using Microsoft.AspNetCore.Builder;
@@ -94,6 +95,7 @@ internal static class ServeCommand
                 builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
                 builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
                 builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = options.ModelsDirectory });
+                builder.Services.AddImages(new ImageOptions { ModelsDirectory = options.ModelsDirectory });
             });
         }
         catch (CapaConfigException e)
@@ -110,6 +112,11 @@ internal static class ServeCommand
                 if (app.Services.GetRequiredService<LocalTranscriptionProvider>().Prepare() is { } speechBanner)
                 {
                     banner = banner is null ? speechBanner : banner + Environment.NewLine + speechBanner;
+                }
+
+                if (app.Services.GetRequiredService<LocalImageProvider>().Prepare() is { } imageBanner)
+                {
+                    banner = banner is null ? imageBanner : banner + Environment.NewLine + imageBanner;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

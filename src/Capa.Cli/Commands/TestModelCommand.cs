@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Capa.TestModels;
+using Capa.TestModels.Images;
 using Capa.TestModels.Speech;
 using Capa.TestModels.Whisper;
 
@@ -18,7 +19,7 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), bert (sentence embeddings), kokoro or piper (voices).",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), bert (sentence embeddings), kokoro or piper (voices), or sd (Stable Diffusion image generation).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
@@ -50,6 +51,11 @@ internal static class TestModelCommand
             if (string.Equals(parse.GetValue(arch)?.Trim(), "bert", StringComparison.OrdinalIgnoreCase))
             {
                 return WriteBert(parse, directory, size, seed, force, ct);
+            }
+
+            if (string.Equals(parse.GetValue(arch)?.Trim(), "sd", StringComparison.OrdinalIgnoreCase))
+            {
+                return WriteDiffusion(parse, directory, size, seed, force, ct);
             }
 
             if (parse.GetValue(arch)?.Trim().ToLowerInvariant() is "kokoro" or "piper")
@@ -126,6 +132,26 @@ internal static class TestModelCommand
         return Task.CompletedTask;
     }
 
+    private static Task WriteDiffusion(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    {
+        DiffusionTestModelSpec spec;
+        try
+        {
+            spec = new DiffusionTestModelSpec { Size = DiffusionTestModelSpec.ParseSize(parse.GetValue(size)!), Seed = parse.GetValue(seed) };
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        TestModelResult result = DiffusionTestModelWriter.Write(spec, target);
+        Report(result, target, stopwatch, "sd", "the images are noise");
+        return Task.CompletedTask;
+    }
+
     private static Task WriteVoice(ParseResult parse, Argument<string> directory, Option<string> arch, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
     {
         var kind = parse.GetValue(arch)!.Trim().ToLowerInvariant();
@@ -160,7 +186,7 @@ internal static class TestModelCommand
         return target;
     }
 
-    private static void Report(TestModelResult result, string target, Stopwatch stopwatch, string arch)
+    private static void Report(TestModelResult result, string target, Stopwatch stopwatch, string arch, string meaning = "the output is not meaningful text")
     {
         foreach (string file in result.Files)
         {
@@ -170,7 +196,7 @@ internal static class TestModelCommand
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Wrote {FormatBytes(result.TotalBytes)} to {target} in {stopwatch.Elapsed.TotalSeconds:F1} s "
-            + $"({arch}, tokenizer {result.TokenizerSize} tokens). The weights are random: the output is not meaningful text."));
+            + $"({arch}, tokenizer {result.TokenizerSize} tokens). The weights are random: {meaning}."));
     }
 
     private static string FormatBytes(long bytes) => bytes switch

@@ -1,0 +1,506 @@
+using Capa.Engine.Images.Noise;
+using Capa.Engine.Images.Schedulers;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Capa.Engine.Images;
+
+/// <summary>Options for loading a <see cref="StableDiffusionPipeline"/>.</summary>
+public sealed record DiffusionSessionOptions
+{
+    /// <summary>Threads ONNX Runtime uses inside one operator (fixed, so results repeat bit for bit).</summary>
+    public int IntraOpThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+}
+
+/// <summary>One generation: a prompt, a size, a seed; optionally an image to start from and a mask of what to repaint.</summary>
+public sealed record DiffusionRequest
+{
+    /// <summary>The prompt, in English (CLIP reads no other language well).</summary>
+    public required string Prompt { get; init; }
+
+    /// <summary>What the image should not show; empty for none.</summary>
+    public string NegativePrompt { get; init; } = "";
+
+    /// <summary>Width of the image returned (it is generated at the model's native area and resized).</summary>
+    public required int Width { get; init; }
+
+    /// <summary>Height of the image returned.</summary>
+    public required int Height { get; init; }
+
+    /// <summary>The seed of the initial noise (torch.manual_seed compatible) and of any noise drawn between steps.</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Steps; null for the model's default for <see cref="HighQuality"/>.</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Whether the model's high-quality step count applies.</summary>
+    public bool HighQuality { get; init; }
+
+    /// <summary>Guidance scale; null for the model's default.</summary>
+    public float? GuidanceScale { get; init; }
+
+    /// <summary>An image to start from (edits, variations), any size; null to start from noise.</summary>
+    public RgbImage? InitImage { get; init; }
+
+    /// <summary>With <see cref="InitImage"/>: an RGBA mask whose transparent pixels are repainted (others are kept).</summary>
+    public RgbImage? Mask { get; init; }
+
+    /// <summary>With <see cref="InitImage"/> and no mask: how much of the image is re-imagined (0–1).</summary>
+    public double Strength { get; init; } = 0.75;
+
+    /// <summary>Previews to decode from intermediate latents (0–3).</summary>
+    public int Previews { get; init; }
+}
+
+/// <summary>Progress of a generation: after each step, with a preview image at the steps previews were asked for.</summary>
+public sealed record DiffusionProgress(int Step, int TotalSteps, RgbImage? Preview, int PreviewIndex);
+
+/// <summary>A generated image and what it took.</summary>
+public sealed record DiffusionResult(RgbImage Image, int TextTokens, int Steps, int GenerationWidth, int GenerationHeight);
+
+/// <summary>
+/// A Stable Diffusion pipeline on ONNX Runtime: CLIP text encoder, UNet denoising loop with classifier-free guidance, VAE
+/// decoder (and encoder for img2img and inpainting). Input names, element types and shapes come from the sessions
+/// (int64 or float timesteps, float16 exports, dynamic or fixed batch). The sessions are loaded once and shared; any number
+/// of generations may run at once. The same request and seed give the same pixels.
+/// </summary>
+public sealed class StableDiffusionPipeline : IDisposable
+{
+    private readonly InferenceSession _textEncoder;
+    private readonly InferenceSession _unet;
+    private readonly InferenceSession _vaeDecoder;
+    private readonly InferenceSession? _vaeEncoder;
+    private readonly string _idsInput;
+    private readonly string _hiddenOutput;
+    private readonly NodeMetadata _sampleMeta;
+    private readonly NodeMetadata _timestepMeta;
+    private readonly NodeMetadata _hiddenMeta;
+    private readonly NodeMetadata? _timestepCondMeta;
+    private readonly string _unetOutput;
+    private readonly string _latentInput;
+    private readonly NodeMetadata _latentMeta;
+    private readonly bool _batchedGuidance;
+
+    private StableDiffusionPipeline(DiffusionModelFolder folder, InferenceSession textEncoder, InferenceSession unet, InferenceSession vaeDecoder, InferenceSession? vaeEncoder)
+    {
+        Folder = folder;
+        _textEncoder = textEncoder;
+        _unet = unet;
+        _vaeDecoder = vaeDecoder;
+        _vaeEncoder = vaeEncoder;
+        _idsInput = textEncoder.InputMetadata.ContainsKey("input_ids") ? "input_ids" : textEncoder.InputMetadata.Keys.First();
+        _hiddenOutput = textEncoder.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : textEncoder.OutputMetadata.Keys.First();
+        foreach (string name in new[] { "sample", "timestep", "encoder_hidden_states" })
+        {
+            if (!unet.InputMetadata.ContainsKey(name))
+            {
+                throw new DiffusionModelException($"'{folder.UnetPath}' has no '{name}' input; it is not a Stable Diffusion UNet.");
+            }
+        }
+
+        if (unet.InputMetadata.ContainsKey("text_embeds") || unet.InputMetadata.ContainsKey("time_ids"))
+        {
+            throw new DiffusionModelException($"'{folder.UnetPath}' is an SDXL UNet (text_embeds, time_ids); SDXL pipelines are not supported yet.");
+        }
+
+        _sampleMeta = unet.InputMetadata["sample"];
+        _timestepMeta = unet.InputMetadata["timestep"];
+        _hiddenMeta = unet.InputMetadata["encoder_hidden_states"];
+        _timestepCondMeta = unet.InputMetadata.TryGetValue("timestep_cond", out var cond) ? cond : null;
+        _unetOutput = unet.OutputMetadata.ContainsKey("out_sample") ? "out_sample" : unet.OutputMetadata.Keys.First();
+        _latentInput = vaeDecoder.InputMetadata.ContainsKey("latent_sample") ? "latent_sample" : vaeDecoder.InputMetadata.Keys.First();
+        _latentMeta = vaeDecoder.InputMetadata[_latentInput];
+        if (_sampleMeta.Dimensions.Length == 4 && _sampleMeta.Dimensions[1] > 0 && _sampleMeta.Dimensions[1] != folder.LatentChannels)
+        {
+            throw new DiffusionModelException(
+                $"'{folder.UnetPath}' takes {_sampleMeta.Dimensions[1]} latent channels; an inpainting UNet (9 channels) is not supported, {folder.LatentChannels} are expected.");
+        }
+
+        // Guidance runs the unconditional and conditional passes as one batch of two when the batch dimension is free.
+        _batchedGuidance = _sampleMeta.Dimensions.Length > 0 && _sampleMeta.Dimensions[0] <= 0;
+    }
+
+    /// <summary>The folder the sessions were loaded from.</summary>
+    public DiffusionModelFolder Folder { get; }
+
+    /// <summary>Whether edits and variations can run (the folder has a VAE encoder).</summary>
+    public bool CanEncodeImages => _vaeEncoder is not null;
+
+    /// <summary>Loads the sessions of <paramref name="folder"/>.</summary>
+    /// <exception cref="DiffusionModelException">ONNX Runtime rejects a file, or a graph lacks the pipeline's inputs.</exception>
+    public static StableDiffusionPipeline Load(DiffusionModelFolder folder, DiffusionSessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        options ??= new DiffusionSessionOptions();
+        using var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        var opened = new List<InferenceSession>();
+        InferenceSession Open(string path)
+        {
+            try
+            {
+                var session = new InferenceSession(path, sessionOptions);
+                opened.Add(session);
+                return session;
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new DiffusionModelException($"ONNX Runtime cannot load '{path}': {e.Message}", e);
+            }
+        }
+
+        try
+        {
+            return new StableDiffusionPipeline(
+                folder,
+                Open(folder.TextEncoderPath),
+                Open(folder.UnetPath),
+                Open(folder.VaeDecoderPath),
+                folder.VaeEncoderPath is { } encoder ? Open(encoder) : null);
+        }
+        catch
+        {
+            foreach (InferenceSession session in opened)
+            {
+                session.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Generates one image.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled (checked between steps and inside ONNX Runtime runs).</exception>
+    public DiffusionResult Generate(DiffusionRequest request, Action<DiffusionProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using var runOptions = new RunOptions();
+        using CancellationTokenRegistration registration = cancellationToken.Register(() => runOptions.Terminate = true);
+        try
+        {
+            return GenerateCore(request, progress, runOptions, cancellationToken);
+        }
+        catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+    }
+
+    /// <summary>The number of prompt tokens the text encoder reads (the prompt truncated to its length).</summary>
+    public int CountPromptTokens(string prompt)
+    {
+        Folder.Tokenizer.EncodePadded(prompt, out int tokens);
+        return tokens;
+    }
+
+    private DiffusionResult GenerateCore(DiffusionRequest request, Action<DiffusionProgress>? progress, RunOptions runOptions, CancellationToken ct)
+    {
+        DiffusionModelFolder folder = Folder;
+        int steps = request.Steps ?? (request.HighQuality ? folder.Defaults.HighQualitySteps : folder.Defaults.Steps);
+        float guidance = request.GuidanceScale ?? folder.Defaults.GuidanceScale;
+        bool guided = guidance > 1 && _timestepCondMeta is null;
+        var (genWidth, genHeight) = folder.GenerationSize(request.Width, request.Height);
+        int latentW = genWidth / folder.VaeScaleFactor, latentH = genHeight / folder.VaeScaleFactor;
+        int channels = folder.LatentChannels;
+        int latentSize = channels * latentH * latentW;
+
+        int[] ids = folder.Tokenizer.EncodePadded(request.Prompt, out int textTokens);
+        float[] condition = EncodeText(ids, runOptions, out long[] hiddenShape);
+        float[]? unconditional = guided ? EncodeText(folder.Tokenizer.EncodePadded(request.NegativePrompt, out _), runOptions, out _) : null;
+        ct.ThrowIfCancellationRequested();
+
+        DiffusionScheduler scheduler = DiffusionScheduler.Create(folder.Scheduler, steps);
+        var generator = new TorchGenerator(request.Seed);
+        float[] latents = generator.Randn(latentSize);
+        int firstStep = 0;
+        float[]? originalLatents = null;
+        float[]? noise = null;
+        float[]? keep = null;
+        if (request.InitImage is { } init)
+        {
+            originalLatents = EncodeImage(init, genWidth, genHeight, runOptions);
+            noise = latents;
+            if (request.Mask is { } mask)
+            {
+                keep = LatentKeepMask(mask, latentW, latentH, channels);
+            }
+            else
+            {
+                firstStep = scheduler.FirstStepFor(request.Strength);
+            }
+
+            latents = (float[])originalLatents.Clone();
+            if (keep is null)
+            {
+                scheduler.AddNoise(latents, noise, firstStep);
+            }
+            else
+            {
+                // Inpainting starts from pure noise where the mask repaints, the noised original elsewhere.
+                float[] noised = (float[])originalLatents.Clone();
+                scheduler.AddNoise(noised, noise, 0);
+                for (int i = 0; i < latentSize; i++)
+                {
+                    latents[i] = keep[i] > 0 ? noised[i] : noise[i] * scheduler.InitNoiseSigma;
+                }
+            }
+        }
+        else
+        {
+            float sigma = scheduler.InitNoiseSigma;
+            for (int i = 0; i < latentSize; i++)
+            {
+                latents[i] *= sigma;
+            }
+        }
+
+        long[] sampleShape = [1, channels, latentH, latentW];
+        float[] denoised = new float[latentSize];
+        float[]? timestepCond = _timestepCondMeta is not null ? GuidanceEmbedding(guidance, _timestepCondMeta) : null;
+        int total = scheduler.Timesteps.Count - firstStep;
+        int[] previewAfter = PreviewSteps(request.Previews, total);
+        int previewIndex = 0;
+        for (int step = firstStep; step < scheduler.Timesteps.Count; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            float t = scheduler.Timesteps[step];
+            float scale = scheduler.InputScale(step);
+            var input = new float[latentSize];
+            for (int i = 0; i < latentSize; i++)
+            {
+                input[i] = latents[i] * scale;
+            }
+
+            float[] output = guided
+                ? Guided(input, t, unconditional!, condition, hiddenShape, sampleShape, guidance, runOptions)
+                : RunUnet(input, t, condition, hiddenShape, sampleShape, 1, timestepCond, runOptions);
+            scheduler.Step(output, step, latents, denoised, generator);
+            if (keep is not null)
+            {
+                // Outside the mask the latents follow the original, noised to the next step's level (the last step: clean).
+                float[] reference = (float[])originalLatents!.Clone();
+                if (step + 1 < scheduler.Timesteps.Count)
+                {
+                    scheduler.AddNoise(reference, noise!, step + 1);
+                }
+
+                for (int i = 0; i < latentSize; i++)
+                {
+                    latents[i] = (keep[i] * reference[i]) + ((1 - keep[i]) * latents[i]);
+                }
+            }
+
+            int done = step - firstStep + 1;
+            RgbImage? preview = null;
+            if (previewIndex < previewAfter.Length && previewAfter[previewIndex] == done)
+            {
+                preview = Resize(Decode(denoised, sampleShape, runOptions), request);
+            }
+
+            progress?.Invoke(new DiffusionProgress(done, total, preview, preview is null ? -1 : previewIndex));
+            if (preview is not null)
+            {
+                previewIndex++;
+            }
+        }
+
+        ct.ThrowIfCancellationRequested();
+        RgbImage image = Resize(Decode(latents, sampleShape, runOptions), request);
+        return new DiffusionResult(image, textTokens, total, genWidth, genHeight);
+    }
+
+    private static RgbImage Resize(RgbImage image, DiffusionRequest request) => Encoding.ImageCodec.Resize(image, request.Width, request.Height);
+
+    /// <summary>After which completed steps previews are decoded: spread over the steps, never after the last.</summary>
+    internal static int[] PreviewSteps(int previews, int total)
+    {
+        int count = Math.Min(previews, total - 1);
+        if (count <= 0)
+        {
+            return [];
+        }
+
+        var steps = new SortedSet<int>();
+        for (int i = 1; i <= count; i++)
+        {
+            steps.Add(Math.Clamp((int)Math.Round((double)i * total / (count + 1), MidpointRounding.AwayFromZero), 1, total - 1));
+        }
+
+        return [.. steps];
+    }
+
+    private float[] EncodeText(int[] ids, RunOptions runOptions, out long[] shape)
+    {
+        using OrtValue input = OnnxTensors.Ids(_textEncoder.InputMetadata[_idsInput], ids, [1, ids.Length]);
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _textEncoder.Run(runOptions, [_idsInput], [input], [_hiddenOutput]);
+        (float[] data, shape) = OnnxTensors.Read(outputs[0]);
+        return data;
+    }
+
+    private float[] Guided(float[] input, float t, float[] unconditional, float[] condition, long[] hiddenShape, long[] sampleShape, float guidance, RunOptions runOptions)
+    {
+        float[] uncond, cond;
+        if (_batchedGuidance)
+        {
+            float[] both = RunUnet([.. input, .. input], t, [.. unconditional, .. condition], [2, .. hiddenShape[1..]], [2, .. sampleShape[1..]], 2, null, runOptions);
+            uncond = both[..input.Length];
+            cond = both[input.Length..];
+        }
+        else
+        {
+            uncond = RunUnet(input, t, unconditional, hiddenShape, sampleShape, 1, null, runOptions);
+            cond = RunUnet(input, t, condition, hiddenShape, sampleShape, 1, null, runOptions);
+        }
+
+        var result = new float[input.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = uncond[i] + (guidance * (cond[i] - uncond[i]));
+        }
+
+        return result;
+    }
+
+    private float[] RunUnet(float[] sample, float t, float[] hidden, long[] hiddenShape, long[] sampleShape, int batch, float[]? timestepCond, RunOptions runOptions)
+    {
+        var names = new List<string> { "sample", "timestep", "encoder_hidden_states" };
+        var values = new List<OrtValue>();
+        try
+        {
+            values.Add(OnnxTensors.Floats(_sampleMeta, sample, sampleShape));
+            values.Add(OnnxTensors.Timestep(_timestepMeta, t, batch));
+            values.Add(OnnxTensors.Floats(_hiddenMeta, hidden, hiddenShape));
+            if (timestepCond is not null)
+            {
+                names.Add("timestep_cond");
+                values.Add(OnnxTensors.Floats(_timestepCondMeta!, timestepCond, [1, timestepCond.Length]));
+            }
+
+            using IDisposableReadOnlyCollection<OrtValue> outputs = _unet.Run(runOptions, names, values, [_unetOutput]);
+            return OnnxTensors.Read(outputs[0]).Data;
+        }
+        finally
+        {
+            foreach (OrtValue value in values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    private RgbImage Decode(float[] latents, long[] shape, RunOptions runOptions)
+    {
+        float inverse = 1 / Folder.ScalingFactor;
+        float[] scaled = [.. latents.Select(x => x * inverse)];
+        using OrtValue input = OnnxTensors.Floats(_latentMeta, scaled, shape);
+        string output = _vaeDecoder.OutputMetadata.ContainsKey("sample") ? "sample" : _vaeDecoder.OutputMetadata.Keys.First();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _vaeDecoder.Run(runOptions, [_latentInput], [input], [output]);
+        (float[] data, long[] outShape) = OnnxTensors.Read(outputs[0]);
+        int height = (int)outShape[2], width = (int)outShape[3];
+        int plane = height * width;
+        var pixels = new byte[plane * 3];
+        for (int c = 0; c < 3; c++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                // diffusers: (x / 2 + 0.5).clamp(0, 1), then (x * 255).round().
+                float v = Math.Clamp((data[(c * plane) + i] / 2) + 0.5f, 0, 1);
+                pixels[(i * 3) + c] = (byte)MathF.Round(v * 255, MidpointRounding.ToEven);
+            }
+        }
+
+        return new RgbImage(width, height, 3, pixels);
+    }
+
+    private float[] EncodeImage(RgbImage image, int width, int height, RunOptions runOptions)
+    {
+        if (_vaeEncoder is null)
+        {
+            throw new DiffusionModelException($"'{Folder.Directory}' has no vae_encoder; it cannot edit images.");
+        }
+
+        RgbImage resized = Encoding.ImageCodec.Resize(image, width, height);
+        int plane = width * height, stride = resized.Channels;
+        var pixels = new float[3 * plane];
+        for (int i = 0; i < plane; i++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                pixels[(c * plane) + i] = (resized.Pixels[(i * stride) + c] / 127.5f) - 1;
+            }
+        }
+
+        string inputName = _vaeEncoder.InputMetadata.ContainsKey("sample") ? "sample" : _vaeEncoder.InputMetadata.Keys.First();
+        string outputName = _vaeEncoder.OutputMetadata.Keys.First();
+        using OrtValue input = OnnxTensors.Floats(_vaeEncoder.InputMetadata[inputName], pixels, [1, 3, height, width]);
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _vaeEncoder.Run(runOptions, [inputName], [input], [outputName]);
+        (float[] data, long[] shape) = OnnxTensors.Read(outputs[0]);
+        int channels = Folder.LatentChannels;
+        int size = channels * (int)shape[2] * (int)shape[3];
+
+        // Exports that return the distribution's parameters (mean, log-variance) give twice the channels: the mean is used.
+        var latents = new float[size];
+        for (int i = 0; i < size; i++)
+        {
+            latents[i] = data[i] * Folder.ScalingFactor;
+        }
+
+        return latents;
+    }
+
+    /// <summary>1 where the latents keep the original (mask opaque), 0 where they are repainted (mask transparent).</summary>
+    private static float[] LatentKeepMask(RgbImage mask, int latentW, int latentH, int channels)
+    {
+        RgbImage small = Encoding.ImageCodec.Resize(mask, latentW, latentH);
+        int plane = latentW * latentH;
+        var keep = new float[channels * plane];
+        for (int i = 0; i < plane; i++)
+        {
+            float alpha = small.Channels == 4 ? small.Pixels[(i * 4) + 3] / 255f : 1f;
+            float value = alpha >= 0.5f ? 1f : 0f;
+            for (int c = 0; c < channels; c++)
+            {
+                keep[(c * plane) + i] = value;
+            }
+        }
+
+        return keep;
+    }
+
+    /// <summary>LCM's guidance embedding: sinusoids of w = (guidance − 1) × 1000 (diffusers' get_guidance_scale_embedding).</summary>
+    internal static float[] GuidanceEmbedding(float guidance, NodeMetadata meta)
+    {
+        int dim = meta.Dimensions.Length == 2 && meta.Dimensions[1] > 0 ? meta.Dimensions[1] : 256;
+        return GuidanceEmbedding(guidance, dim);
+    }
+
+    internal static float[] GuidanceEmbedding(float guidance, int dim)
+    {
+        float w = (guidance - 1) * 1000;
+        int half = dim / 2;
+        double step = Math.Log(10000.0) / (half - 1);
+        var result = new float[dim];
+        for (int i = 0; i < half; i++)
+        {
+            float frequency = (float)Math.Exp(i * -step);
+            result[i] = MathF.Sin(w * frequency);
+            result[half + i] = MathF.Cos(w * frequency);
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _textEncoder.Dispose();
+        _unet.Dispose();
+        _vaeDecoder.Dispose();
+        _vaeEncoder?.Dispose();
+    }
+}

@@ -1,0 +1,205 @@
+using Capa.Engine.Images;
+using Capa.Models.Store;
+using Capa.Protocol.Images;
+using Capa.Server.Routing;
+using StoreCapabilities = Capa.Models.Store.ModelCapabilities;
+using Microsoft.Extensions.Logging;
+
+namespace Capa.Server.Images;
+
+/// <summary>
+/// Serves Stable Diffusion ONNX pipelines from the store (or one folder). Every OpenAI image model id (dall-e-2, dall-e-3,
+/// the gpt-image models) resolves to the first image model installed, as does the model's own id; with none installed,
+/// <c>capa-sd-tiny</c> is written and served. The pipeline's sessions load once and are kept. Jobs run one at a time by
+/// default (each uses every core) behind a bounded queue; a full queue is refused at once.
+/// </summary>
+public sealed partial class LocalImageProvider : IImageProvider, IDisposable
+{
+    private readonly ImageOptions _options;
+    private readonly ILogger<LocalImageProvider> _logger;
+    private readonly SemaphoreSlim _run;
+    private readonly Lock _loadLock = new();
+    private int _waiting;
+    private (string Id, string Directory)? _model;
+    private StableDiffusionPipeline? _pipeline;
+
+    /// <summary>Creates the provider; nothing is read until <see cref="Prepare"/> or the first request.</summary>
+    public LocalImageProvider(ImageOptions options, ILogger<LocalImageProvider> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options;
+        _logger = logger;
+        _run = new SemaphoreSlim(Math.Max(1, options.MaxConcurrentJobs));
+    }
+
+    /// <inheritdoc />
+    public string Name => "local";
+
+    /// <summary>The id of the model served, or null when there is none.</summary>
+    public string? ModelId => Model().Id;
+
+    /// <summary>Finds the model to serve (creating <c>capa-sd-tiny</c> when the store has none); returns a banner when the tiny one is served.</summary>
+    public string? Prepare() => Model().Id == CapaSdTiny.ModelId ? CapaSdTiny.Banner : null;
+
+    /// <inheritdoc />
+    public Task<bool> ServesAsync(string model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        string? id = Model().Id;
+        return Task.FromResult(id is not null && (ImageModels.Aliases.Contains(model, StringComparer.Ordinal) || string.Equals(model, id, StringComparison.Ordinal)));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<ProviderModel>>(Model().Id is { } id ? [new ProviderModel(id, Capa.Server.Routing.ModelCapabilities.Image)] : []);
+
+    /// <inheritdoc />
+    public bool CanEdit(string model) => Pipeline().CanEncodeImages;
+
+    /// <inheritdoc />
+    public async Task<ImageOutcome> GenerateAsync(ImageCall call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        StableDiffusionPipeline pipeline = Pipeline();
+        if (Interlocked.Increment(ref _waiting) > _options.QueueLength + _options.MaxConcurrentJobs)
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw new ImageQueueFullException(Math.Max(1, (int)Math.Ceiling(_options.QueueLength * 0.5)));
+        }
+
+        try
+        {
+            await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await Task.Run(() => Generate(pipeline, call, cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _run.Release();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    private ImageOutcome Generate(StableDiffusionPipeline pipeline, ImageCall call, CancellationToken cancellationToken)
+    {
+        ImageGenerationRequest request = call.Request;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var images = new List<RgbImage>(request.N);
+        int textTokens = 0;
+        for (int i = 0; i < request.N; i++)
+        {
+            int imageIndex = i;
+            var diffusion = new DiffusionRequest
+            {
+                Prompt = request.Prompt,
+                NegativePrompt = request.NegativePrompt ?? "",
+                Width = request.Width,
+                Height = request.Height,
+                Seed = call.Seed + (ulong)i,
+                HighQuality = ImageModels.IsHighQuality(request.Quality),
+                InitImage = call.InputImage,
+                Mask = call.Mask,
+                Previews = request.Stream ? request.PartialImages : 0,
+            };
+            Action<DiffusionProgress>? progress = call.Preview is { } preview
+                ? p =>
+                {
+                    if (p.Preview is { } image)
+                    {
+                        preview(new ImagePreview(imageIndex, p.PreviewIndex, image));
+                    }
+                }
+                : null;
+            DiffusionResult result = pipeline.Generate(diffusion, progress, cancellationToken);
+            images.Add(result.Image);
+            textTokens = result.TextTokens;
+        }
+
+        LogGenerated(_logger, Model().Id!, request.N, request.Width, request.Height, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return new ImageOutcome(Model().Id!, images, textTokens);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _pipeline?.Dispose();
+        _run.Dispose();
+    }
+
+    private (string? Id, string? Directory) Model()
+    {
+        lock (_loadLock)
+        {
+            if (_model is { } known)
+            {
+                return known;
+            }
+
+            if (_options.ModelDirectory is { } directory)
+            {
+                _model = (Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), directory);
+                return _model.Value;
+            }
+
+            ModelStore store = ModelStore.Open(_options.ModelsDirectory);
+            StoredModel? found = store.List()
+                .Where(m => m.Capabilities.Contains(StoreCapabilities.Image) && !string.Equals(m.Id, CapaSdTiny.StoreId, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(m => m.Id, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (found is not null)
+            {
+                _model = (found.Id, store.PathFor(found.Id));
+            }
+            else if (_options.CreateTinyWhenEmpty)
+            {
+                _model = (CapaSdTiny.ModelId, CapaSdTiny.Ensure(store));
+            }
+            else
+            {
+                return (null, null);
+            }
+
+            return _model.Value;
+        }
+    }
+
+    private StableDiffusionPipeline Pipeline()
+    {
+        lock (_loadLock)
+        {
+            if (_pipeline is not null)
+            {
+                return _pipeline;
+            }
+        }
+
+        var (id, directory) = Model();
+        if (directory is null)
+        {
+            throw new InvalidOperationException("No image model is available.");
+        }
+
+        lock (_loadLock)
+        {
+            if (_pipeline is null)
+            {
+                _pipeline = StableDiffusionPipeline.Load(DiffusionModelFolder.Open(directory), new DiffusionSessionOptions { IntraOpThreads = _options.IntraOpThreads });
+                LogLoaded(_logger, id!, directory);
+            }
+
+            return _pipeline;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded image model {Model} from {Directory}.")]
+    private static partial void LogLoaded(ILogger logger, string model, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generated {Count} image(s) of {Width}x{Height} with {Model} in {Seconds:F2} s.")]
+    private static partial void LogGenerated(ILogger logger, string model, int count, int width, int height, double seconds);
+}
