@@ -47,11 +47,12 @@ public sealed class ServeRunCrashTests : IDisposable
         {
             assistantJson = await first.PostAsync("/v1/assistants", """
                 {"model":"capa-tiny","name":"英雄联盟","instructions":"你是英雄联盟的助手。",
-                 "tools":[{"type":"function","function":{"name":"get_rank","parameters":{"type":"object","properties":{"team":{"type":"string"}},"required":["team"]}}}]}
+                 "tools":[{"type":"function","function":{"name":"get_rank","parameters":{"type":"object","properties":{"team":{"type":"string","enum":["DRX","T1"]}},"required":["team"],"additionalProperties":false}}}]}
                 """);
             var assistant = JsonElement.Parse(assistantJson).GetProperty("id").GetString();
 
             // A run that stops for tool outputs: the call is forced, the engine's constrained decoding writes its arguments.
+            // The argument is an enum so that the random-weight model cannot wander in an open string past the token budget.
             var waiting = JsonElement.Parse(await first.PostAsync("/v1/threads/runs", $$$"""
                 {"assistant_id":"{{{assistant}}}","tool_choice":{"type":"function","function":{"name":"get_rank"}},
                  "thread":{"messages":[{"role":"user","content":"DRX 排第几？"}]},"max_completion_tokens":256}
