@@ -80,6 +80,11 @@ internal sealed class ImageFetcher : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             MaxResponseHeadersLength = 64,
+
+            // A body cut at the cap must not be drained (read on to keep the connection) but closed. The smallest
+            // limit does that: the handler's drain stops at its buffered bytes (0 would mean no limit for a chunked body).
+            MaxResponseDrainSize = 1,
+            ResponseDrainTimeout = TimeSpan.Zero,
             ConnectCallback = ConnectAsync,
         };
 

@@ -137,9 +137,9 @@ public sealed class ChatImageLoaderTests(ImageServerFixture fixture) : IClassFix
         Assert.Equal("image_too_large", error.Code);
         Assert.Equal("The image is larger than 1 MiB, the most this server accepts per image.", error.Message);
 
-        // The server saw the connection go away long before it could send everything.
+        // The server saw the connection go away after the cap plus what socket buffers hold, not after draining.
         var written = await Server.Cut(tag).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(written < ImageServer.BigTotal, $"The server wrote {written} bytes.");
+        Assert.True(written < 32L << 20, $"The server wrote {written} bytes.");
     }
 
     [Fact]

@@ -161,6 +161,25 @@ public sealed class ImageFetchSafetyTests(ImageServerFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task TheConnectTimeout_CoversResolvingAndConnecting()
+    {
+        // A name that never resolves: the connect timeout, not the request's, ends the wait.
+        var options = DefaultsWithHttp with
+        {
+            ConnectTimeout = TimeSpan.FromMilliseconds(300),
+            Timeout = TimeSpan.FromMinutes(5),
+            ResolveHost = async (_, cancellationToken) =>
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+                return [];
+            },
+        };
+        Assert.Equal(FetchFailure.Timeout, (await FetchAsync(options, "http://stuck.test/image.png")).Failure);
+        var error = await ChatImageLoaderTests.RefusedAsync(options, "http://stuck.test/image.png");
+        Assert.Equal("Timeout while downloading http://stuck.test/image.png.", error.Message);
+    }
+
+    [Fact]
     public async Task AnUnresolvableName_IsANetworkError()
     {
         var result = await FetchAsync(DefaultsWithHttp, $"http://nowhere.test:{Server.Port}/image.png");
