@@ -81,9 +81,8 @@ internal sealed class ImageFetcher : IDisposable
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             MaxResponseHeadersLength = 64,
 
-            // A body cut at the cap must not be drained (read on to keep the connection) but closed. The smallest
-            // limit does that: the handler's drain stops at its buffered bytes (0 would mean no limit for a chunked body).
-            MaxResponseDrainSize = 1,
+            // A body cut at the cap is not drained (read on to keep the connection for reuse): it is closed.
+            MaxResponseDrainSize = 0,
             ResponseDrainTimeout = TimeSpan.Zero,
             ConnectCallback = ConnectAsync,
         };

@@ -132,7 +132,7 @@ public sealed class ChatImageLoaderTests(ImageServerFixture fixture) : IClassFix
     {
         var tag = Guid.NewGuid().ToString("N");
         var options = Loopback with { MaxImageBytes = 1L << 20 };
-        var error = await RefusedAsync(options, $"{Server.BaseUrl}/big?tag={tag}");
+        var error = await RefusedAsync(options, $"{Server.BigUrl}?tag={tag}");
 
         Assert.Equal("image_too_large", error.Code);
         Assert.Equal("The image is larger than 1 MiB, the most this server accepts per image.", error.Message);

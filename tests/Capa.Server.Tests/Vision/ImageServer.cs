@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using Capa.Media.Tests.Images;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,6 +22,8 @@ public sealed class ImageServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<long>> _cut = new();
+    private readonly TcpListener _raw = new(IPAddress.Loopback, 0);
+    private Task _rawLoop = Task.CompletedTask;
 
     private ImageServer(WebApplication app)
     {
@@ -31,6 +36,9 @@ public sealed class ImageServer : IAsyncDisposable
     public string BaseUrl { get; private set; } = "";
 
     public int Port { get; private set; }
+
+    /// <summary>The oversized, close-delimited body (add <c>?tag=…</c>); served from a raw socket.</summary>
+    public string BigUrl { get; private set; } = "";
 
     /// <summary>Requests received, by path and query.</summary>
     public ConcurrentDictionary<string, int> Hits { get; } = new();
@@ -79,12 +87,14 @@ public sealed class ImageServer : IAsyncDisposable
             c.Response.Headers.Location = c.Request.Query["to"].ToString();
             return Task.CompletedTask;
         });
-        app.MapGet("/big", server.BigAsync);
         app.MapGet("/big-declared", server.BigDeclaredAsync);
         app.MapGet("/slow", server.SlowAsync);
         await app.StartAsync();
         server.BaseUrl = app.Urls.Single();
         server.Port = new Uri(server.BaseUrl).Port;
+        server._raw.Start();
+        server.BigUrl = $"http://127.0.0.1:{((IPEndPoint)server._raw.LocalEndpoint).Port}/big";
+        server._rawLoop = server.ServeBigAsync(server._raw);
         return server;
     }
 
@@ -96,6 +106,8 @@ public sealed class ImageServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _raw.Stop();
+        await _rawLoop;
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
@@ -107,33 +119,68 @@ public sealed class ImageServer : IAsyncDisposable
         return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
-    /// <summary>A PNG signature, then zeros, chunk after chunk, up to <see cref="BigTotal"/>, with no length declared.</summary>
-    private async Task BigAsync(HttpContext context)
+    /// <summary>
+    /// <c>/big</c> on a raw socket (Kestrel completes writes to a reset connection silently, so it cannot count what
+    /// really left): a PNG signature, then zeros, up to <see cref="BigTotal"/>, in HTTP chunks.
+    /// The count is what the kernel accepted before the client's close made sending fail.
+    /// </summary>
+    private async Task ServeBigAsync(TcpListener listener)
     {
-        var tag = context.Request.Query["tag"].ToString();
-        context.Response.ContentType = "image/png";
-        var chunk = new byte[64 * 1024];
-        Png.AsSpan(0, 8).CopyTo(chunk);
-        long written = 0;
-        try
+        while (true)
         {
-            // Kestrel may complete writes on a connection the client reset without an error, so the abort token is
-            // checked on every chunk too.
-            while (written < BigTotal && !context.RequestAborted.IsCancellationRequested)
+            Socket socket;
+            try
             {
-                await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
-                written += chunk.Length;
+                socket = await listener.AcceptSocketAsync();
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // The client went away mid-write.
-        }
-        finally
-        {
-            // Everything sent means nothing was cut: the test then sees BigTotal and fails.
-            _cut.GetOrAdd(tag, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(written);
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                using (socket)
+                {
+                    var request = new byte[8192];
+                    var length = 0;
+                    while (length < request.Length && request.AsSpan(0, length).IndexOf("\r\n\r\n"u8) < 0)
+                    {
+                        var read = await socket.ReceiveAsync(request.AsMemory(length));
+                        if (read == 0)
+                        {
+                            return;
+                        }
+
+                        length += read;
+                    }
+
+                    var line = Encoding.ASCII.GetString(request, 0, length).Split("\r\n")[0];
+                    var tag = line.Split(' ')[1].Split("tag=").Last();
+                    Hits.AddOrUpdate(line.Split(' ')[1], 1, (_, n) => n + 1);
+                    long written = 0;
+                    try
+                    {
+                        await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n"u8.ToArray());
+
+                        // HTTP chunks of 64 KiB ("10000" in hex): a body a client could drain to reuse the connection.
+                        var chunk = new byte[7 + (64 * 1024) + 2];
+                        "10000\r\n"u8.CopyTo(chunk);
+                        Png.AsSpan(0, 8).CopyTo(chunk.AsSpan(7));
+                        "\r\n"u8.CopyTo(chunk.AsSpan(chunk.Length - 2));
+                        while (written < BigTotal)
+                        {
+                            written += await socket.SendAsync(chunk);
+                        }
+                    }
+                    catch (SocketException)
+                    {
+                        // The client closed the connection.
+                    }
+
+                    _cut.GetOrAdd(tag, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(written);
+                }
+            });
         }
     }
 
