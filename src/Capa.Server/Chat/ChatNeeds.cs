@@ -51,9 +51,10 @@ internal static class ChatNeeds
                 };
                 if (lacking)
                 {
-                    // OpenAI's text and param for a content part the model cannot read.
+                    // OpenAI's text and param for a content part the model cannot read, naming the model (a local
+                    // server's models are the operator's choice, so say which one lacks the input).
                     return ApiError.InvalidRequest(
-                        $"Invalid content type. {parts[j].Type} is only supported by certain models.",
+                        $"Invalid content type. {parts[j].Type} is only supported by certain models; the model `{request.Model}` does not accept it.",
                         $"messages.[{i}].content.[{j}].type");
                 }
             }

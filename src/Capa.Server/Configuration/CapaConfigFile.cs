@@ -55,6 +55,10 @@ public sealed record CapaConfigFile
     [JsonPropertyName("speech")]
     public SpeechConfig? Speech { get; init; }
 
+    /// <summary>Images in chat requests: fetching (https, private networks, domains), limits, timeouts.</summary>
+    [JsonPropertyName("vision")]
+    public VisionConfig? Vision { get; init; }
+
     /// <summary>Reads and validates a configuration file.</summary>
     /// <exception cref="CapaConfigException">The file is missing, unreadable, not valid JSON, or has invalid values.</exception>
     public static CapaConfigFile Load(string path)
@@ -149,6 +153,7 @@ public sealed record CapaConfigFile
 
         Limits?.Validate(source);
         Speech?.Validate(source);
+        Vision?.Validate(source);
     }
 }
 

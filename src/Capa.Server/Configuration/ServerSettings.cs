@@ -42,6 +42,9 @@ internal sealed record ServerSettings
     /// <summary>The config file's <c>speech</c> object, or null.</summary>
     public SpeechConfig? Speech { get; init; }
 
+    /// <summary>The config file's <c>vision</c> object, or null.</summary>
+    public VisionConfig? Vision { get; init; }
+
     public static ServerSettings Resolve(CapaServerOptions options)
     {
         var file = options.ConfigFile is null ? new CapaConfigFile() : CapaConfigFile.Load(options.ConfigFile);
@@ -124,6 +127,7 @@ internal sealed record ServerSettings
             // Unlike the limits, an explicit option wins over the file: it is the command line's, given for this run.
             Q4Accuracy = options.Q4Accuracy ?? file.Q4Accuracy ?? Q4Accuracy.Default,
             Speech = file.Speech,
+            Vision = file.Vision,
         };
         settings.Validate();
         return settings;

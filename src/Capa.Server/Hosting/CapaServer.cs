@@ -14,6 +14,7 @@ using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
 using Capa.Server.VectorStores;
+using Capa.Server.Vision;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -76,6 +77,7 @@ public static class CapaServer
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSpeech();
+        services.AddVisionInput();
         services.AddResponses();
         services.AddFiles();
         services.AddEmbeddings();

@@ -23,7 +23,7 @@ public sealed class ChatNeedsRoutingTests(ServerFixture fixture)
         var tag = SseTestReader.Tag();
         using var response = await fixture.Server.Http.SendAsync(SseTestReader.Post(WithImage("local-chat", tag)));
         var error = await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadRequest, param: "messages.[0].content.[1].type");
-        Assert.Equal("Invalid content type. image_url is only supported by certain models.", error.GetProperty("message").GetString());
+        Assert.Equal("Invalid content type. image_url is only supported by certain models; the model `local-chat` does not accept it.", error.GetProperty("message").GetString());
         Assert.False(fixture.Local.Calls.ContainsKey(tag));
     }
 

@@ -267,7 +267,7 @@ public sealed class LocalChatProviderTests : IAsyncLifetime
         });
         Assert.Equal(HttpStatusCode.BadRequest, status);
         // OpenAI's own text for a content part the model cannot read (the router answers it before the provider runs).
-        Assert.Equal("Invalid content type. image_url is only supported by certain models.", body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("Invalid content type. image_url is only supported by certain models; the model `capa-tiny` does not accept it.", body.GetProperty("error").GetProperty("message").GetString());
     }
 
     [Fact]
