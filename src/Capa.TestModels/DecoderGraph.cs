@@ -22,23 +22,62 @@ internal sealed class DecoderGraph
     private readonly TestModelShapes _s;
     private readonly TestModelQuant _quant;
     private readonly ulong _seed;
+    private readonly bool _embedsInput;
     private readonly OnnxGraphBuilder _g = new();
     private readonly Dictionary<string, (string Q, string Scale, string ZeroPoint)> _quantizedActivations = new(StringComparer.Ordinal);
 
-    private DecoderGraph(TestModelShapes shapes, TestModelQuant quant, ulong seed)
+    private DecoderGraph(TestModelShapes shapes, TestModelQuant quant, ulong seed, bool embedsInput)
     {
         _s = shapes;
         _quant = quant;
         _seed = seed;
+        _embedsInput = embedsInput;
     }
 
-    public static OnnxGraph Build(TestModelShapes shapes, TestModelQuant quant, ulong seed) =>
-        new DecoderGraph(shapes, quant, seed).Build();
+    /// <summary>
+    /// Builds the graph. With <paramref name="embedsInput"/> the graph takes <c>inputs_embeds</c> [batch, seq, hidden]
+    /// instead of <c>input_ids</c>, as vision-language decoders are exported (the embedding lives in its own
+    /// <c>embed_tokens</c> graph, see <see cref="EmbeddingGraph"/>).
+    /// </summary>
+    public static OnnxGraph Build(TestModelShapes shapes, TestModelQuant quant, ulong seed, bool embedsInput = false) =>
+        new DecoderGraph(shapes, quant, seed, embedsInput).Build();
+
+    /// <summary>
+    /// The standard deviation of the token embedding's random rows. Logits of about unit spread give clear greedy
+    /// choices; tied models use a smaller embedding so the residual stream is not dominated by the input token (which
+    /// would make greedy output repeat it).
+    /// </summary>
+    public static float EmbeddingStd(TestModelShapes shapes) => (shapes.TiedEmbeddings ? 1f : 3f) / MathF.Sqrt(shapes.Hidden);
+
+    /// <summary>
+    /// The <c>embed_tokens</c> graph of a vision-language export: <c>input_ids</c> → <c>inputs_embeds</c>, with the
+    /// same rows (name, seed, spread) the decoder graph would hold.
+    /// </summary>
+    public static OnnxGraph EmbeddingGraph(TestModelShapes shapes, ulong seed)
+    {
+        var g = new OnnxGraphBuilder();
+        int h = shapes.Hidden;
+        string ids = g.Input("input_ids", OnnxDataType.Int64, Batch, Sequence);
+        const string name = "model.embed_tokens.weight";
+        float std = EmbeddingStd(shapes);
+        g.Scope = "/model/embed_tokens";
+        g.Initializer(name, OnnxDataType.Float, [shapes.VocabSize, h], () => WeightGenerator.NormalBytes(seed, name, (long)shapes.VocabSize * h, 0f, std));
+        string x = g.Op("Gather", [name, ids]);
+        if (shapes.IsGemma)
+        {
+            x = g.Op("Mul", [x, g.ConstFloatScalar(MathF.Sqrt(h))]);
+        }
+
+        g.Output(x, "inputs_embeds", OnnxDataType.Float, Batch, Sequence, h);
+        return g.Build("main_graph");
+    }
 
     private OnnxGraph Build()
     {
         int h = _s.Hidden, kvh = _s.KvHeads, d = _s.HeadDim;
-        string inputIds = _g.Input("input_ids", OnnxDataType.Int64, Batch, Sequence);
+        string inputIds = _embedsInput
+            ? _g.Input("inputs_embeds", OnnxDataType.Float, Batch, Sequence, h)
+            : _g.Input("input_ids", OnnxDataType.Int64, Batch, Sequence);
         string attentionMask = _g.Input("attention_mask", OnnxDataType.Int64, Batch, Total);
         string positionIds = _g.Input("position_ids", OnnxDataType.Int64, Batch, Sequence);
         var pastKeys = new string[_s.Layers];
@@ -51,14 +90,25 @@ internal sealed class DecoderGraph
 
         _g.Scope = "/model/embed_tokens";
         string embedName = "model.embed_tokens.weight";
-        // Logits of about unit spread give clear greedy choices; tied models use a smaller embedding so the
-        // residual stream is not dominated by the input token (which would make greedy output repeat it).
-        float embedStd = (_s.TiedEmbeddings ? 1f : 3f) / MathF.Sqrt(h);
-        _g.Initializer(embedName, OnnxDataType.Float, [_s.VocabSize, h], () => WeightGenerator.NormalBytes(_seed, embedName, (long)_s.VocabSize * h, 0f, embedStd));
-        string x = _g.Op("Gather", [embedName, inputIds]);
-        if (_s.IsGemma)
+        float embedStd = EmbeddingStd(_s);
+        string x;
+        if (_embedsInput)
         {
-            x = _g.Op("Mul", [x, _g.ConstFloatScalar(MathF.Sqrt(h))]);
+            // The embeddings arrive computed (and scaled, for Gemma); a tied head still needs the matrix.
+            x = inputIds;
+            if (_s.TiedEmbeddings)
+            {
+                _g.Initializer(embedName, OnnxDataType.Float, [_s.VocabSize, h], () => WeightGenerator.NormalBytes(_seed, embedName, (long)_s.VocabSize * h, 0f, embedStd));
+            }
+        }
+        else
+        {
+            _g.Initializer(embedName, OnnxDataType.Float, [_s.VocabSize, h], () => WeightGenerator.NormalBytes(_seed, embedName, (long)_s.VocabSize * h, 0f, embedStd));
+            x = _g.Op("Gather", [embedName, inputIds]);
+            if (_s.IsGemma)
+            {
+                x = _g.Op("Mul", [x, _g.ConstFloatScalar(MathF.Sqrt(h))]);
+            }
         }
 
         _g.Scope = "/model";
@@ -270,7 +320,11 @@ internal sealed class DecoderGraph
         // Gemm with transB reads the tied [vocab, hidden] embedding in place instead of storing its transpose.
         string flat = _g.Op("Reshape", [x, _g.ConstInt64Vector(-1, h)]);
         string product = _g.Op("Gemm", [flat, embedName], OnnxAttribute.Int("transB", 1));
-        string shape = _g.Op("Concat", [_g.Op("Shape", [inputIds]), _g.ConstInt64Vector(vocab)], OnnxAttribute.Int("axis", 0));
+        // [batch, seq] of the input (input_ids, or the first two axes of inputs_embeds).
+        string leading = _embedsInput
+            ? _g.Op("Shape", [inputIds], OnnxAttribute.Int("start", 0), OnnxAttribute.Int("end", 2))
+            : _g.Op("Shape", [inputIds]);
+        string shape = _g.Op("Concat", [leading, _g.ConstInt64Vector(vocab)], OnnxAttribute.Int("axis", 0));
         return _g.Op("Reshape", [product, shape]);
     }
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using Capa.TestModels;
 using Capa.TestModels.Images;
 using Capa.TestModels.Speech;
+using Capa.TestModels.Vision;
 using Capa.TestModels.Whisper;
 
 namespace Capa.Cli.Commands;
@@ -19,7 +20,7 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), bert (sentence embeddings), kokoro or piper (voices), or sd (Stable Diffusion image generation).",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), smolvlm (SmolVLM vision-language), bert (sentence embeddings), kokoro or piper (voices), or sd (Stable Diffusion image generation).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
@@ -46,6 +47,11 @@ internal static class TestModelCommand
             if (string.Equals(parse.GetValue(arch)?.Trim(), "whisper", StringComparison.OrdinalIgnoreCase))
             {
                 return WriteWhisper(parse, directory, size, seed, force, ct);
+            }
+
+            if (string.Equals(parse.GetValue(arch)?.Trim(), "smolvlm", StringComparison.OrdinalIgnoreCase))
+            {
+                return WriteSmolVlm(parse, directory, size, seed, force, ct);
             }
 
             if (string.Equals(parse.GetValue(arch)?.Trim(), "bert", StringComparison.OrdinalIgnoreCase))
@@ -109,6 +115,26 @@ internal static class TestModelCommand
         var stopwatch = Stopwatch.StartNew();
         TestModelResult result = WhisperTestModelWriter.Write(spec, target);
         Report(result, target, stopwatch, "whisper");
+        return Task.CompletedTask;
+    }
+
+    private static Task WriteSmolVlm(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    {
+        try
+        {
+            SmolVlmTestModelSpec.ValidateSize(parse.GetValue(size));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        var spec = new SmolVlmTestModelSpec { Seed = parse.GetValue(seed) };
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        TestModelResult result = SmolVlmTestModelWriter.Write(spec, target);
+        Report(result, target, stopwatch, "smolvlm");
         return Task.CompletedTask;
     }
 

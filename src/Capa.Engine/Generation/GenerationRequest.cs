@@ -21,6 +21,13 @@ public sealed record GenerationRequest
     /// <summary>The seed; null draws a fresh one, reported in <see cref="GenerationStream.Seed"/>.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>
+    /// The prompt as input embeddings, row-major [<see cref="PromptTokens"/>.Count, hidden], for a decoder that takes
+    /// <c>inputs_embeds</c> (e.g. with image features in the image token positions); null feeds <see cref="PromptTokens"/>.
+    /// The ids still count the prompt's tokens and constrain nothing else.
+    /// </summary>
+    public float[]? PromptEmbeddings { get; init; }
+
     /// <summary>Creates a per-choice logits processor (e.g. a JSON grammar mask), given the choice index; null for none.</summary>
     public Func<int, ILogitsProcessor>? LogitsProcessorFactory { get; init; }
 }

@@ -25,6 +25,15 @@ public interface IDecoderSequence : IDisposable
     /// </summary>
     ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens);
 
+    /// <summary>
+    /// Feeds positions given as input embeddings (row-major [positions, hidden]; e.g. a prompt whose image positions
+    /// hold vision features) after those already fed, and returns the logits of the last position. Only decoders whose
+    /// graph takes <c>inputs_embeds</c> support it.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The decoder takes token ids only.</exception>
+    ReadOnlySpan<float> ForwardEmbeddings(ReadOnlySpan<float> embeddings) =>
+        throw new NotSupportedException("This decoder takes token ids only.");
+
     /// <summary>A copy of this sequence (same cache, independent from now on), used to share a prompt's prefill between choices.</summary>
     IDecoderSequence Fork();
 }

@@ -7,14 +7,18 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace Capa.Engine.Generation;
 
 /// <summary>
-/// An optimum/transformers.js decoder graph in one ONNX Runtime session: inputs <c>input_ids</c>, <c>attention_mask</c>,
-/// <c>position_ids</c> (when present), <c>past_key_values.N.key/value</c> [batch, kv_heads, past, head_dim]; outputs
-/// <c>logits</c> and <c>present.N.key/value</c>. The key/value cache stays in ONNX Runtime values: each step's presents
-/// are fed back as the next step's pasts, never copied into managed memory.
+/// An optimum/transformers.js decoder graph in one ONNX Runtime session: inputs <c>input_ids</c> (or
+/// <c>inputs_embeds</c>, as vision-language decoders are exported), <c>attention_mask</c>, <c>position_ids</c> (when
+/// present), <c>past_key_values.N.key/value</c> [batch, kv_heads, past, head_dim]; outputs <c>logits</c> and
+/// <c>present.N.key/value</c>. The key/value cache stays in ONNX Runtime values: each step's presents are fed back as the
+/// next step's pasts, never copied into managed memory. A graph that takes <c>inputs_embeds</c> gets its prompt as
+/// embeddings (<see cref="IDecoderSequence.ForwardEmbeddings"/>, e.g. with image features scattered in), and each later
+/// token embedded by its <see cref="ITokenEmbedder"/>.
 /// </summary>
 public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 {
     private const string InputIds = "input_ids";
+    private const string InputsEmbeds = "inputs_embeds";
     private const string AttentionMask = "attention_mask";
     private const string PositionIds = "position_ids";
     private const string Logits = "logits";
@@ -30,28 +34,55 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     private readonly string? _logitsToKeepName;
     private readonly bool _hasMask;
     private readonly bool _hasPositions;
+    private readonly ITokenEmbedder? _embedder;
 
-    private OnnxDecoderModel(InferenceSession session, ModelFolder folder, OnnxDecoderOptions options, string? accuracyLevel)
+    private OnnxDecoderModel(InferenceSession session, string onnxPath, ModelConfig config, OnnxDecoderOptions options, string? accuracyLevel, ITokenEmbedder? embedder)
     {
         _session = session;
         Options = options;
         MatMulNBitsAccuracyLevel = accuracyLevel;
         var inputs = session.InputMetadata;
         var outputs = session.OutputMetadata;
-        if (!inputs.TryGetValue(InputIds, out var ids))
-        {
-            throw new ModelFolderException($"'{folder.OnnxPath}' has no input_ids input: it is not an optimum decoder export.");
-        }
-
         if (!outputs.ContainsKey(Logits))
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}' has no logits output: it is not an optimum decoder export.");
+            throw new ModelFolderException($"'{onnxPath}' has no logits output: it is not an optimum decoder export.");
         }
 
-        _idType = ids.ElementDataType;
-        if (_idType is not (TensorElementType.Int64 or TensorElementType.Int32))
+        var known = new HashSet<string>([AttentionMask, PositionIds, .. LogitsToKeepNames]);
+        if (inputs.TryGetValue(InputIds, out var ids))
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}': input_ids has element type {_idType}; int64 or int32 expected.");
+            _idType = ids.ElementDataType;
+            if (_idType is not (TensorElementType.Int64 or TensorElementType.Int32))
+            {
+                throw new ModelFolderException($"'{onnxPath}': input_ids has element type {_idType}; int64 or int32 expected.");
+            }
+
+            known.Add(InputIds);
+        }
+        else if (inputs.TryGetValue(InputsEmbeds, out var embeds))
+        {
+            // Vision-language exports embed tokens in a graph of their own (embed_tokens), so that image features can
+            // replace some rows before the decoder sees them.
+            _embedder = embedder ?? throw new ModelFolderException(
+                $"'{onnxPath}' takes inputs_embeds instead of input_ids: it needs its embed_tokens graph (onnx/embed_tokens*.onnx) to run.");
+            EmbeddingsElementType = embeds.ElementDataType;
+            if (EmbeddingsElementType is not (TensorElementType.Float or TensorElementType.Float16))
+            {
+                throw new ModelFolderException($"'{onnxPath}': inputs_embeds has element type {EmbeddingsElementType}; float or float16 expected.");
+            }
+
+            var width = embeds.Dimensions.Length == 3 ? embeds.Dimensions[2] : -1;
+            if (width > 0 && width != embedder.HiddenSize)
+            {
+                throw new ModelFolderException($"'{onnxPath}': inputs_embeds is {width} wide but the embed_tokens graph gives {embedder.HiddenSize}.");
+            }
+
+            HiddenSize = embedder.HiddenSize;
+            known.Add(InputsEmbeds);
+        }
+        else
+        {
+            throw new ModelFolderException($"'{onnxPath}' has neither an input_ids nor an inputs_embeds input: it is not an optimum decoder export.");
         }
 
         _hasMask = inputs.ContainsKey(AttentionMask);
@@ -66,49 +97,48 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
         if (layers == 0)
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}' has no past_key_values.0.key input: export the model with its key/value cache (optimum's 'text-generation-with-past').");
+            throw new ModelFolderException($"'{onnxPath}' has no past_key_values.0.key input: export the model with its key/value cache (optimum's 'text-generation-with-past').");
         }
 
-        var known = new HashSet<string>([InputIds, AttentionMask, PositionIds, .. LogitsToKeepNames]);
         for (var i = 0; i < layers; i++)
         {
             known.Add($"past_key_values.{i}.key");
             known.Add($"past_key_values.{i}.value");
             if (!inputs.ContainsKey($"past_key_values.{i}.value") || !outputs.ContainsKey($"present.{i}.key") || !outputs.ContainsKey($"present.{i}.value"))
             {
-                throw new ModelFolderException($"'{folder.OnnxPath}': layer {i} lacks past_key_values.{i}.value, present.{i}.key or present.{i}.value.");
+                throw new ModelFolderException($"'{onnxPath}': layer {i} lacks past_key_values.{i}.value, present.{i}.key or present.{i}.value.");
             }
         }
 
         var unknown = inputs.Keys.Where(k => !known.Contains(k)).ToList();
         if (unknown.Count > 0)
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}' has graph inputs the engine does not know how to feed: {string.Join(", ", unknown)}.");
+            throw new ModelFolderException($"'{onnxPath}' has graph inputs no role feeds: {string.Join(", ", unknown)}.");
         }
 
         var kv = inputs["past_key_values.0.key"];
         KvElementType = kv.ElementDataType;
         if (KvElementType is not (TensorElementType.Float or TensorElementType.Float16))
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}': key/value cache element type {KvElementType} is not supported (float or float16).");
+            throw new ModelFolderException($"'{onnxPath}': key/value cache element type {KvElementType} is not supported (float or float16).");
         }
 
         var dims = kv.Dimensions;
         if (dims.Length != 4)
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}': past_key_values.0.key has {dims.Length} dimensions; [batch, kv_heads, past, head_dim] expected.");
+            throw new ModelFolderException($"'{onnxPath}': past_key_values.0.key has {dims.Length} dimensions; [batch, kv_heads, past, head_dim] expected.");
         }
 
-        KvHeads = dims[1] > 0 ? dims[1] : folder.Config.NumKeyValueHeads
-            ?? throw new ModelFolderException($"'{folder.OnnxPath}': the number of key/value heads is neither in the graph nor in config.json.");
-        HeadDim = dims[3] > 0 ? dims[3] : folder.Config.HeadDim
-            ?? throw new ModelFolderException($"'{folder.OnnxPath}': head_dim is neither in the graph nor in config.json.");
+        KvHeads = dims[1] > 0 ? dims[1] : config.NumKeyValueHeads
+            ?? throw new ModelFolderException($"'{onnxPath}': the number of key/value heads is neither in the graph nor in config.json.");
+        HeadDim = dims[3] > 0 ? dims[3] : config.HeadDim
+            ?? throw new ModelFolderException($"'{onnxPath}': head_dim is neither in the graph nor in config.json.");
         LayerCount = layers;
 
         var logitsDims = outputs[Logits].Dimensions;
-        LogitsWidth = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : folder.Config.VocabSize;
+        LogitsWidth = logitsDims.Length == 3 && logitsDims[2] > 0 ? logitsDims[2] : config.VocabSize;
         LogitsElementType = outputs[Logits].ElementDataType;
-        MaxContextLength = folder.Config.MaxContextLength;
+        MaxContextLength = config.MaxContextLength;
 
         _pastNames = new string[2 * layers];
         _outputNames = new string[1 + (2 * layers)];
@@ -154,6 +184,15 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     /// <summary>Element type of the logits.</summary>
     public TensorElementType LogitsElementType { get; }
 
+    /// <summary>Whether the graph takes <c>inputs_embeds</c> (its prompt may be given as embeddings) instead of <c>input_ids</c>.</summary>
+    public bool TakesEmbeddings => _embedder is not null;
+
+    /// <summary>Width of one embedding row when <see cref="TakesEmbeddings"/>; 0 otherwise.</summary>
+    public int HiddenSize { get; }
+
+    /// <summary>Element type of <c>inputs_embeds</c> when <see cref="TakesEmbeddings"/>.</summary>
+    public TensorElementType EmbeddingsElementType { get; }
+
     /// <summary>Prompt tokens fed per prefill step (bounded so that one step's logits stay small).</summary>
     public int PrefillChunkTokens { get; }
 
@@ -187,6 +226,19 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     public static OnnxDecoderModel Load(ModelFolder folder, OnnxDecoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        return Load(folder.OnnxPath, folder.Config, options, embedder: null);
+    }
+
+    /// <summary>
+    /// Creates the session for one decoder graph of a multi-part folder. <paramref name="config"/> fills in what the
+    /// graph's metadata leaves symbolic (key/value heads, head size, vocabulary, context length); <paramref name="embedder"/>
+    /// embeds tokens for a graph that takes <c>inputs_embeds</c> (it stays the caller's to dispose).
+    /// </summary>
+    /// <exception cref="ModelFolderException">The graph is not a decoder with a key/value cache the engine can feed.</exception>
+    public static OnnxDecoderModel Load(string onnxPath, ModelConfig config, OnnxDecoderOptions? options = null, ITokenEmbedder? embedder = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(onnxPath);
+        ArgumentNullException.ThrowIfNull(config);
         options ??= new OnnxDecoderOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.IntraOpThreads, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefillChunkTokens, 1);
@@ -204,7 +256,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         string? accuracy = null;
         try
         {
-            var bytes = File.ReadAllBytes(folder.OnnxPath);
+            var bytes = File.ReadAllBytes(onnxPath);
             var rewritten = false;
             if (bytes.AsSpan().IndexOf("MatMulNBits"u8) >= 0)
             {
@@ -225,27 +277,27 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             if (rewritten)
             {
                 // Loaded from memory, the session resolves external data files against the model's folder.
-                sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(folder.OnnxPath)!);
+                sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(onnxPath)!);
                 session = new InferenceSession(bytes, sessionOptions);
             }
             else
             {
                 bytes = [];
-                session = new InferenceSession(folder.OnnxPath, sessionOptions);
+                session = new InferenceSession(onnxPath, sessionOptions);
             }
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ModelFolderException($"ONNX Runtime cannot load '{folder.OnnxPath}': {ex.Message}", ex);
+            throw new ModelFolderException($"ONNX Runtime cannot load '{onnxPath}': {ex.Message}", ex);
         }
         catch (InvalidDataException ex)
         {
-            throw new ModelFolderException($"'{folder.OnnxPath}' is not a valid ONNX model: {ex.Message}", ex);
+            throw new ModelFolderException($"'{onnxPath}' is not a valid ONNX model: {ex.Message}", ex);
         }
 
         try
         {
-            return new OnnxDecoderModel(session, folder, options, accuracy);
+            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, embedder);
         }
         catch
         {
@@ -310,40 +362,100 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             for (var start = 0; start < tokens.Length; start += chunk)
             {
                 var part = tokens.Slice(start, Math.Min(chunk, tokens.Length - start));
-                Step(part, start + part.Length == tokens.Length);
+                if (_model._embedder is { } embedder)
+                {
+                    // A decoder fed embeddings: later tokens go through the embed_tokens graph first.
+                    var embeddings = new float[part.Length * embedder.HiddenSize];
+                    embedder.Embed(part, embeddings);
+                    Step(default, embeddings, part.Length, start + part.Length == tokens.Length);
+                }
+                else
+                {
+                    Step(part, default, part.Length, start + part.Length == tokens.Length);
+                }
             }
 
             return _logits;
         }
 
-        private void Step(ReadOnlySpan<int> tokens, bool keepLogits)
+        public ReadOnlySpan<float> ForwardEmbeddings(ReadOnlySpan<float> embeddings)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var hidden = _model.HiddenSize;
+            if (!_model.TakesEmbeddings)
+            {
+                throw new NotSupportedException("This decoder takes input_ids, not inputs_embeds.");
+            }
+
+            if (embeddings.IsEmpty || embeddings.Length % hidden != 0)
+            {
+                throw new ArgumentException($"Embeddings must be whole rows of {hidden} values, at least one.", nameof(embeddings));
+            }
+
+            var count = embeddings.Length / hidden;
+            if (Length + count > _model.MaxContextLength)
+            {
+                throw new InvalidOperationException($"The sequence would exceed the model's context of {_model.MaxContextLength} tokens.");
+            }
+
+            var chunk = _model.PrefillChunkTokens;
+            for (var start = 0; start < count; start += chunk)
+            {
+                var rows = Math.Min(chunk, count - start);
+                Step(default, embeddings.Slice(start * hidden, rows * hidden), rows, start + rows == count);
+            }
+
+            return _logits;
+        }
+
+        // Feeds n positions, given as token ids or (for an inputs_embeds graph) as n rows of embeddings.
+        private void Step(ReadOnlySpan<int> tokens, ReadOnlySpan<float> embeddings, int n, bool keepLogits)
         {
             var m = _model;
-            var n = tokens.Length;
             var names = new List<string>(4 + m._pastNames.Length);
             var values = new List<OrtValue>(4 + m._pastNames.Length);
             var owned = new List<OrtValue>(4);
             try
             {
-                names.Add(InputIds);
-                OrtValue ids;
-                if (m._idType == TensorElementType.Int64)
+                OrtValue first;
+                if (m._embedder is not null)
                 {
+                    names.Add(InputsEmbeds);
+                    long[] shape = [1, n, m.HiddenSize];
+                    if (m.EmbeddingsElementType == TensorElementType.Float16)
+                    {
+                        var half = new Float16[embeddings.Length];
+                        for (var i = 0; i < half.Length; i++)
+                        {
+                            half[i] = (Float16)embeddings[i];
+                        }
+
+                        first = OrtValue.CreateTensorValueFromMemory(half, shape);
+                    }
+                    else
+                    {
+                        first = OrtValue.CreateTensorValueFromMemory(embeddings.ToArray(), shape);
+                    }
+                }
+                else if (m._idType == TensorElementType.Int64)
+                {
+                    names.Add(InputIds);
                     var buffer = new long[n];
                     for (var i = 0; i < n; i++)
                     {
                         buffer[i] = tokens[i];
                     }
 
-                    ids = OrtValue.CreateTensorValueFromMemory(buffer, [1, n]);
+                    first = OrtValue.CreateTensorValueFromMemory(buffer, [1, n]);
                 }
                 else
                 {
-                    ids = OrtValue.CreateTensorValueFromMemory(tokens.ToArray(), [1, n]);
+                    names.Add(InputIds);
+                    first = OrtValue.CreateTensorValueFromMemory(tokens.ToArray(), [1, n]);
                 }
 
-                owned.Add(ids);
-                values.Add(ids);
+                owned.Add(first);
+                values.Add(first);
                 if (m._hasMask)
                 {
                     var mask = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, m._ones.AsMemory(0, Length + n), [1, Length + n]);

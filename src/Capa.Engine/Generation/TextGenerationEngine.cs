@@ -128,6 +128,11 @@ public sealed class TextGenerationEngine : IDisposable
             }
         }
 
+        if (request.PromptEmbeddings is { } embeddings && (embeddings.Length == 0 || embeddings.Length % request.PromptTokens.Count != 0))
+        {
+            throw new ArgumentException("PromptEmbeddings must hold one row per prompt token.", nameof(request));
+        }
+
         if (request.PromptTokens.Count >= _model.MaxContextLength)
         {
             throw new ContextLengthExceededException(_model.MaxContextLength, request.PromptTokens.Count);
@@ -157,7 +162,8 @@ public sealed class TextGenerationEngine : IDisposable
             var prompt = request.PromptTokens is int[] array ? array : [.. request.PromptTokens];
             var first = _model.CreateSequence();
             choices[0] = new ChoiceState(0, first, this, request, seed);
-            first.Forward(prompt).CopyTo(choices[0].Logits);
+            var logits = request.PromptEmbeddings is { } embeddings ? first.ForwardEmbeddings(embeddings) : first.Forward(prompt);
+            logits.CopyTo(choices[0].Logits);
             for (var c = 1; c < n; c++)
             {
                 ct.ThrowIfCancellationRequested();

@@ -1,0 +1,61 @@
+namespace Capa.TestModels.Vision;
+
+/// <summary>The vision tower and connector dimensions of a generated SmolVLM (Idefics3) model.</summary>
+internal sealed record SmolVlmTestShapes
+{
+    /// <summary>The text decoder (a Llama, as SmolVLM's SmolLM2).</summary>
+    public required TestModelShapes Text { get; init; }
+
+    /// <summary>Side of one tile in pixels (<c>vision_config.image_size</c> = <c>max_image_size.longest_edge</c>).</summary>
+    public required int ImageSize { get; init; }
+
+    /// <summary>Side of a patch in pixels.</summary>
+    public required int PatchSize { get; init; }
+
+    /// <summary>Vision hidden width.</summary>
+    public required int VisionHidden { get; init; }
+
+    /// <summary>Vision attention heads.</summary>
+    public required int VisionHeads { get; init; }
+
+    /// <summary>Vision encoder layers.</summary>
+    public required int VisionLayers { get; init; }
+
+    /// <summary>Vision MLP width.</summary>
+    public required int VisionIntermediate { get; init; }
+
+    /// <summary>The connector's pixel-shuffle factor (<c>scale_factor</c>).</summary>
+    public required int ScaleFactor { get; init; }
+
+    /// <summary>Images are resized so that their longest edge is this (<c>size.longest_edge</c>) before tiling.</summary>
+    public required int LongestEdge { get; init; }
+
+    /// <summary>Patches per tile side.</summary>
+    public int PatchesPerSide => ImageSize / PatchSize;
+
+    /// <summary>Patches per tile.</summary>
+    public int Patches => PatchesPerSide * PatchesPerSide;
+
+    /// <summary>Image tokens per tile: patches merged <see cref="ScaleFactor"/>² at a time (<c>image_seq_len</c>).</summary>
+    public int ImageSeqLen => Patches / (ScaleFactor * ScaleFactor);
+
+    /// <summary>Width of a pixel-shuffled row, the projection's input.</summary>
+    public int ShuffledWidth => VisionHidden * ScaleFactor * ScaleFactor;
+
+    /// <summary>
+    /// Tiny: 32-px tiles of 4-px patches (64 patches), pixel shuffle by 2 → 16 image tokens per tile; images resized to a
+    /// longest edge of 64, so a large image is 2×2 tiles plus the global one. Text: the tiny Llama decoder.
+    /// </summary>
+    public static SmolVlmTestShapes Tiny(int tokenizerSize) => new()
+    {
+        Text = TestModelShapes.Create(TestModelArch.Llama, TestModelSize.Tiny, tokenizerSize) with { RopeTheta = 100_000d },
+        ImageSize = 32,
+        PatchSize = 4,
+        VisionHidden = 32,
+        VisionHeads = 2,
+        VisionLayers = 2,
+        VisionIntermediate = 64,
+        ScaleFactor = 2,
+        LongestEdge = 64,
+    };
+}
