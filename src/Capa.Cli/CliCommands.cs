@@ -19,5 +19,6 @@ internal static class CliCommands
         yield return Commands.TranscribeCommand.Create();
         yield return Commands.ImageCommand.Create();
         yield return Commands.RespondCommand.Create();
+        yield return Commands.GptCommand.Create();
     }
 }

@@ -290,8 +290,8 @@ public static partial class AssistantRequestReader
         return parts;
     }
 
-    /// <summary>A stored text part: <c>{"type":"text","text":{"value":...,"annotations":[]}}</c>.</summary>
-    public static JsonElement TextPart(string text)
+    /// <summary>A stored text part: <c>{"type":"text","text":{"value":...,"annotations":[...]}}</c>.</summary>
+    public static JsonElement TextPart(string text, IReadOnlyList<JsonElement>? annotations = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CapaJsonContext.WireEncoder }))
@@ -301,6 +301,11 @@ public static partial class AssistantRequestReader
             w.WriteStartObject("text"u8);
             w.WriteString("value"u8, text);
             w.WriteStartArray("annotations"u8);
+            foreach (var annotation in annotations ?? [])
+            {
+                annotation.WriteTo(w);
+            }
+
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();

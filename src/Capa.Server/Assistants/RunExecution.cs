@@ -32,6 +32,9 @@ internal sealed class RunExecution
     private readonly List<JsonObject> _calls = [];
     private readonly Dictionary<string, int> _callIndexes = new(StringComparer.Ordinal);
 
+    // Files the turn's file search found: file_citation annotations on the message.
+    private IReadOnlyList<string> _citedFiles = [];
+
     public RunExecution(RunObject run, long nextSequence, Func<long> now)
     {
         Run = run;
@@ -180,6 +183,39 @@ internal sealed class RunExecution
         }, "thread.run.failed");
     }
 
+    /// <summary>
+    /// Records a <c>file_search</c> tool call that ran before the model: a <c>tool_calls</c> step, completed at once,
+    /// with the ranking options and the results (file, name, score; the text stays with the model).
+    /// </summary>
+    public void AddFileSearch(string ranker, double scoreThreshold, IEnumerable<(string FileId, string FileName, double Score)> results)
+    {
+        var now = _now();
+        var list = new JsonArray();
+        foreach (var (fileId, fileName, score) in results)
+        {
+            list.Add(new JsonObject { ["file_id"] = fileId, ["file_name"] = fileName, ["score"] = Math.Clamp(score, 0, 1) });
+        }
+
+        var call = new JsonObject
+        {
+            ["id"] = StoreIds.NewCallId(),
+            ["type"] = "file_search",
+            ["file_search"] = new JsonObject
+            {
+                ["ranking_options"] = new JsonObject { ["ranker"] = ranker, ["score_threshold"] = scoreThreshold },
+                ["results"] = list,
+            },
+        };
+        RunStepObject? step = NewStep("tool_calls", JsonElement.Parse(new JsonObject { ["type"] = "tool_calls", ["tool_calls"] = new JsonArray(call) }.ToJsonString()), now);
+        _objects.Add(Stored(step));
+        Emit("thread.run.step.created", Json(step, AssistantsJsonContext.Default.RunStepObject));
+        Emit("thread.run.step.in_progress", Json(step, AssistantsJsonContext.Default.RunStepObject));
+        FinishStep(ref step, "completed", now, null);
+    }
+
+    /// <summary>The files the answer draws on: each becomes a <c>file_citation</c> annotation on the message text.</summary>
+    public void CiteFiles(IReadOnlyList<string> fileIds) => _citedFiles = fileIds;
+
     private void OpenMessage()
     {
         var now = _now();
@@ -215,7 +251,7 @@ internal sealed class RunExecution
         _message = _message with
         {
             Status = incomplete ? "incomplete" : "completed",
-            Content = [AssistantRequestReader.TextPart(_text.ToString())],
+            Content = [AssistantRequestReader.TextPart(_text.ToString(), Citations(_text.Length))],
             CompletedAt = incomplete ? null : now,
             IncompleteAt = incomplete ? now : null,
             IncompleteDetails = incomplete ? JsonElement.Parse($$"""{"reason":"{{incompleteReason}}"}""") : null,
@@ -227,6 +263,21 @@ internal sealed class RunExecution
         _message = null;
         _messageStep = null;
     }
+
+    /// <summary>
+    /// The <c>file_citation</c> annotations of the message: the model's text carries no source markers, so each cites
+    /// the empty span at the end of the text (start = end = its length), the way the Responses API's citations sit.
+    /// </summary>
+    private List<JsonElement> Citations(int length) => _citedFiles
+        .Select(fileId => JsonElement.Parse(new JsonObject
+        {
+            ["type"] = "file_citation",
+            ["text"] = "",
+            ["file_citation"] = new JsonObject { ["file_id"] = fileId },
+            ["start_index"] = length,
+            ["end_index"] = length,
+        }.ToJsonString()))
+        .ToList();
 
     private void OpenCall(ResponseItem call)
     {

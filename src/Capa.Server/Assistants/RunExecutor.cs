@@ -26,6 +26,7 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
 
     private readonly ResponseStoreAccessor _stores;
     private readonly RunPlanner _planner;
+    private readonly VectorStores.FileSearchRunner? _fileSearch;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
@@ -33,16 +34,20 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private ITimer? _sweeper;
 
-    public RunExecutor(ResponseStoreAccessor stores, RunPlanner planner, TimeProvider time, ILogger<RunExecutor> logger)
+    public RunExecutor(ResponseStoreAccessor stores, RunPlanner planner, TimeProvider time, ILogger<RunExecutor> logger, VectorStores.FileSearchRunner? fileSearch = null)
     {
         _stores = stores;
         _planner = planner;
+        _fileSearch = fileSearch;
         _time = time;
         _logger = logger;
     }
 
     /// <summary>This server instance, as the owner of the runs it executes.</summary>
     public string Owner { get; } = StoreIds.New("srv_");
+
+    /// <summary>Whether runs can use the <c>file_search</c> tool (the vector store service is registered).</summary>
+    public bool CanSearchFiles => _fileSearch is not null;
 
     public long LeaseUntil() => (_time.GetUtcNow() + BackgroundResponses.Lease).ToUnixTimeMilliseconds();
 
@@ -173,7 +178,14 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
     private async Task TurnAsync(IAssistantStore store, RunExecution execution, string requestId, CancellationToken cancellationToken)
     {
         var run = execution.Run;
-        var turns = await BuildTurnsAsync(store, run, cancellationToken).ConfigureAwait(false);
+        var (turns, searched) = await BuildTurnsAsync(store, run, cancellationToken).ConfigureAwait(false);
+        if (await SearchFilesAsync(store, execution, turns, searched, cancellationToken).ConfigureAwait(false) is { } searchError)
+        {
+            execution.Fail(ToRunError(searchError), null);
+            await WriteAsync(store, execution, RunStatuses.InProgress, release: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var used = run.Usage ?? new RunUsage();
         int? maxOutput = run.MaxCompletionTokens is { } maxCompletion ? maxCompletion - used.CompletionTokens : null;
         var exhausted = run.MaxPromptTokens is { } maxPrompt && used.PromptTokens >= maxPrompt ? "max_prompt_tokens"
@@ -256,8 +268,82 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
         Message = error.Message,
     };
 
-    /// <summary>The run's conversation: the thread's messages (truncated as the run says), then the run's own steps.</summary>
-    private static async Task<List<RunPlanner.Turn>> BuildTurnsAsync(IAssistantStore store, RunObject run, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the <c>file_search</c> tool when the run has it and the assistant or thread has vector stores: the last user
+    /// message is the query, the excerpts join the conversation right after it (for this turn only, so they are searched
+    /// again on each turn and never stored as messages), the first turn records the search as a completed
+    /// <c>tool_calls</c> step, and the files found are cited on the answer. Returns the error that fails the run (a
+    /// vector store deleted since it was attached).
+    /// </summary>
+    private async Task<ApiError?> SearchFilesAsync(IAssistantStore store, RunExecution execution, List<RunPlanner.Turn> turns, bool searchedBefore, CancellationToken cancellationToken)
+    {
+        var run = execution.Run;
+        var tool = run.Tools.FirstOrDefault(t => t.GetProperty("type"u8).ValueEquals("file_search"u8));
+        if (_fileSearch is null || tool.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var vectorStoreIds = new List<string>();
+        foreach (var (kind, id) in new[] { (AssistantObjectKinds.Assistant, run.AssistantId), (AssistantObjectKinds.Thread, run.ThreadId) })
+        {
+            if (await store.GetObjectAsync(kind, id, null, cancellationToken).ConfigureAwait(false) is { } stored)
+            {
+                using var document = JsonDocument.Parse(stored.Json);
+                vectorStoreIds.AddRange(VectorStoreIds(document.RootElement.TryGetProperty("tool_resources"u8, out var resources) ? resources : default));
+            }
+        }
+
+        var question = turns.FindLastIndex(t => t.Role == "user" && t.Text is not null);
+        if (vectorStoreIds.Count == 0 || question < 0)
+        {
+            return null;
+        }
+
+        var settings = tool.TryGetProperty("file_search"u8, out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
+        var maxResults = settings.ValueKind == JsonValueKind.Object && settings.TryGetProperty("max_num_results"u8, out var max) && max.ValueKind == JsonValueKind.Number
+            ? max.GetInt32() : DefaultMaxNumResults;
+        var ranking = settings.ValueKind == JsonValueKind.Object && settings.TryGetProperty("ranking_options"u8, out var r) && r.ValueKind == JsonValueKind.Object ? r : default;
+        var ranker = ranking.ValueKind == JsonValueKind.Object && ranking.TryGetProperty("ranker"u8, out var rk) && rk.ValueKind == JsonValueKind.String ? rk.GetString()! : "auto";
+        var threshold = ranking.ValueKind == JsonValueKind.Object && ranking.TryGetProperty("score_threshold"u8, out var th) && th.ValueKind == JsonValueKind.Number ? th.GetDouble() : 0;
+
+        var query = VectorStores.FileSearchRunner.ToQuery(turns[question].Text);
+        var (results, error) = await _fileSearch.SearchAsync(
+            vectorStoreIds, query, maxResults, null, new Protocol.VectorStores.RankingOptions { ScoreThreshold = threshold }, "tool_resources.file_search.vector_store_ids", cancellationToken).ConfigureAwait(false);
+        if (results is null)
+        {
+            return error;
+        }
+
+        if (!searchedBefore)
+        {
+            execution.AddFileSearch(ranker, threshold, results.Select(x => (x.Hit.Chunk.FileId, x.File?.Filename ?? "", x.Hit.Score)));
+        }
+
+        if (results.Count > 0)
+        {
+            turns.Insert(question + 1, new RunPlanner.Turn("developer", VectorStores.FileSearchRunner.ContextText(query, results), null));
+            execution.CiteFiles(results.Select(x => x.Hit.Chunk.FileId).Distinct(StringComparer.Ordinal).ToList());
+        }
+
+        return null;
+    }
+
+    /// <summary>OpenAI's default number of file search results for an assistant's <c>file_search</c> tool.</summary>
+    private const int DefaultMaxNumResults = 20;
+
+    /// <summary>The vector store ids of a <c>tool_resources</c> object.</summary>
+    internal static IEnumerable<string> VectorStoreIds(JsonElement resources) =>
+        resources.ValueKind == JsonValueKind.Object && resources.TryGetProperty("file_search"u8, out var search) && search.ValueKind == JsonValueKind.Object
+        && search.TryGetProperty("vector_store_ids"u8, out var ids) && ids.ValueKind == JsonValueKind.Array
+            ? ids.EnumerateArray().Where(id => id.ValueKind == JsonValueKind.String).Select(id => id.GetString()!).ToList()
+            : [];
+
+    /// <summary>
+    /// The run's conversation: the thread's messages (truncated as the run says), then the run's own steps; and whether
+    /// the run already searched its files (a <c>file_search</c> step).
+    /// </summary>
+    private static async Task<(List<RunPlanner.Turn> Turns, bool Searched)> BuildTurnsAsync(IAssistantStore store, RunObject run, CancellationToken cancellationToken)
     {
         var messages = (await store.GetChildrenAsync(AssistantObjectKinds.Message, run.ThreadId, cancellationToken).ConfigureAwait(false))
             .Select(m => Parse(m, AssistantsJsonContext.Default.MessageObject))
@@ -269,6 +355,7 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
         }
 
         var own = messages.Where(m => m.RunId == run.Id).ToDictionary(m => m.Id, StringComparer.Ordinal);
+        var searched = false;
         foreach (var stored in await store.GetChildrenAsync(AssistantObjectKinds.RunStep, run.Id, cancellationToken).ConfigureAwait(false))
         {
             var step = Parse(stored, AssistantsJsonContext.Default.RunStepObject);
@@ -288,6 +375,7 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
             {
                 if (!call.GetProperty("type"u8).ValueEquals("function"u8))
                 {
+                    searched |= call.GetProperty("type"u8).ValueEquals("file_search"u8);
                     continue;
                 }
 
@@ -302,7 +390,7 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
             }
         }
 
-        return thread;
+        return (thread, searched);
     }
 
     private async Task FinishSafelyAsync(IAssistantStore store, string runId, string status, RunError? error)

@@ -115,11 +115,12 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
             ParallelToolCalls = request.ParallelToolCalls,
             ResponseFormat = request.ResponseFormat ?? assistant.ResponseFormat,
         };
-        if (run.Tools.Any(t => t.GetProperty("type"u8).ValueEquals("file_search"u8)) && (HasVectorStores(assistant.ToolResources) || HasVectorStores(threadResources)))
+        if (!executor.CanSearchFiles && run.Tools.Any(t => t.GetProperty("type"u8).ValueEquals("file_search"u8))
+            && (HasVectorStores(assistant.ToolResources) || HasVectorStores(threadResources)))
         {
-            // Searching needs vector stores, which this server does not hold yet: refused rather than answered without the files.
+            // Without the vector store service (no state store) the files cannot be searched: refused rather than answered without them.
             await RejectAsync(context, logger, ApiError.InvalidRequest(
-                "The 'file_search' tool cannot search vector stores on this server yet: remove 'file_search' from the run's tools or the vector stores from 'tool_resources'.",
+                "The 'file_search' tool needs vector stores, which this server keeps only with a state store: remove 'file_search' from the run's tools or the vector stores from 'tool_resources'.",
                 "tools", "unsupported_value")).ConfigureAwait(false);
             return;
         }
@@ -410,9 +411,7 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         }
     }
 
-    private static bool HasVectorStores(JsonElement resources) =>
-        resources.ValueKind == JsonValueKind.Object && resources.TryGetProperty("file_search"u8, out var search) && search.ValueKind == JsonValueKind.Object
-        && search.TryGetProperty("vector_store_ids"u8, out var ids) && ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() > 0;
+    private static bool HasVectorStores(JsonElement resources) => RunExecutor.VectorStoreIds(resources).Any();
 
     private static string Quote(IEnumerable<string> ids) => "[" + string.Join(", ", ids.Select(id => "'" + id + "'")) + "]";
 }

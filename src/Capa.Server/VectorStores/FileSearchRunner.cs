@@ -6,6 +6,7 @@ using Capa.Protocol;
 using Capa.Protocol.Responses;
 using Capa.Protocol.VectorStores;
 using Capa.Storage;
+using Capa.Storage.Files;
 using Capa.Storage.VectorStores;
 
 namespace Capa.Server.VectorStores;
@@ -27,27 +28,12 @@ internal sealed class FileSearchRunner(VectorStoreService service)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(tool);
-        var store = await service.GetStoreAsync(cancellationToken).ConfigureAwait(false);
-        var vectorStores = new List<StoredVectorStore>();
-        foreach (var id in tool.VectorStoreIds.Distinct(StringComparer.Ordinal))
-        {
-            var vectorStore = await store.GetVectorStoreAsync(id, cancellationToken).ConfigureAwait(false);
-            if (vectorStore is null)
-            {
-                return (null, new ApiError(404, $"Vector store with id '{VectorStoreRequestReader.Short(id)}' not found.", ApiError.InvalidRequestType, "tools.vector_store_ids"));
-            }
-
-            vectorStores.Add(vectorStore);
-        }
-
         var query = Query(request);
-        var results = await service.SearchAsync(vectorStores, new VectorStoreSearchRequest
+        var (results, error) = await SearchAsync(tool.VectorStoreIds, query, tool.MaxNumResults, tool.Filters, tool.RankingOptions, "tools.vector_store_ids", cancellationToken).ConfigureAwait(false);
+        if (results is null)
         {
-            Queries = [query],
-            MaxNumResults = tool.MaxNumResults,
-            Filters = tool.Filters,
-            RankingOptions = tool.RankingOptions,
-        }, cancellationToken).ConfigureAwait(false);
+            return (null, error);
+        }
 
         JsonElement? wireResults = null;
         if (request.Include.Contains("file_search_call.results"))
@@ -81,19 +67,12 @@ internal sealed class FileSearchRunner(VectorStoreService service)
             return (new FileSearchOutcome(call, null, []), null);
         }
 
-        var context = new StringBuilder("Excerpts from the user's files found by file search for \"").Append(query).Append("\":\n\n");
-        for (var i = 0; i < results.Count; i++)
-        {
-            context.Append(CultureInfo.InvariantCulture, $"[{i + 1}] {results[i].File?.Filename ?? results[i].Hit.Chunk.FileId}:\n{results[i].Hit.Chunk.Text}\n\n");
-        }
-
-        context.Append("Answer from these excerpts where they are relevant, and say which file you used.");
         var message = new ResponseItem
         {
             Id = StoreIds.NewMessageId(),
             Type = ResponseItemTypes.Message,
             Role = "developer",
-            Content = [ResponseContentPart.InputText(context.ToString())],
+            Content = [ResponseContentPart.InputText(ContextText(query, results))],
         };
 
         var citations = results
@@ -109,12 +88,61 @@ internal sealed class FileSearchRunner(VectorStoreService service)
         return (new FileSearchOutcome(call, message, citations), null);
     }
 
+    /// <summary>
+    /// Searches <paramref name="vectorStoreIds"/> for <paramref name="query"/>; a missing store is a 404 naming
+    /// <paramref name="param"/>.
+    /// </summary>
+    public async Task<(IReadOnlyList<(SearchHit Hit, StoredFile? File)>? Results, ApiError? Error)> SearchAsync(
+        IReadOnlyList<string> vectorStoreIds, string query, int maxNumResults, VectorStoreFilter? filters, RankingOptions rankingOptions, string param, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var store = await service.GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        var vectorStores = new List<StoredVectorStore>();
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            var vectorStore = await store.GetVectorStoreAsync(id, cancellationToken).ConfigureAwait(false);
+            if (vectorStore is null)
+            {
+                return (null, new ApiError(404, $"Vector store with id '{VectorStoreRequestReader.Short(id)}' not found.", ApiError.InvalidRequestType, param));
+            }
+
+            vectorStores.Add(vectorStore);
+        }
+
+        var results = await service.SearchAsync(vectorStores, new VectorStoreSearchRequest
+        {
+            Queries = [query],
+            MaxNumResults = maxNumResults,
+            Filters = filters,
+            RankingOptions = rankingOptions,
+        }, cancellationToken).ConfigureAwait(false);
+        return (results, null);
+    }
+
+    /// <summary>The excerpts as the model reads them: numbered, each with its file's name.</summary>
+    public static string ContextText(string query, IReadOnlyList<(SearchHit Hit, StoredFile? File)> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var context = new StringBuilder("Excerpts from the user's files found by file search for \"").Append(query).Append("\":\n\n");
+        for (var i = 0; i < results.Count; i++)
+        {
+            context.Append(CultureInfo.InvariantCulture, $"[{i + 1}] {results[i].File?.Filename ?? results[i].Hit.Chunk.FileId}:\n{results[i].Hit.Chunk.Text}\n\n");
+        }
+
+        return context.Append("Answer from these excerpts where they are relevant, and say which file you used.").ToString();
+    }
+
+    /// <summary>A search query from a question: trimmed, at most 2000 characters, never empty.</summary>
+    public static string ToQuery(string? text)
+    {
+        text = (text ?? "").Trim();
+        return text.Length > 2000 ? text[..2000] : text.Length == 0 ? "?" : text;
+    }
+
     /// <summary>The text of the last user message of the input (the question the files should answer).</summary>
     private static string Query(CreateResponseRequest request)
     {
         var user = request.Input.LastOrDefault(i => i.Type == ResponseItemTypes.Message && i.Role == "user");
-        var text = (user ?? request.Input.LastOrDefault())?.GetText() ?? "";
-        text = text.Trim();
-        return text.Length > 2000 ? text[..2000] : text.Length == 0 ? "?" : text;
+        return ToQuery((user ?? request.Input.LastOrDefault())?.GetText());
     }
 }

@@ -148,6 +148,103 @@ public sealed class FileSearchResponsesTests(FileSearchServerFixture fixture) : 
         Assert.Contains("\"type\":\"file_citation\"", citedText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_assistant_with_a_vector_store_searches_it_records_the_step_and_cites_the_file()
+    {
+        async Task<JsonElement> PostAsync(string path, object body)
+        {
+            using var response = await fixture.Server.Http.PostAsync(path, new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, text);
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+
+        var assistant = await PostAsync("/v1/assistants", new
+        {
+            model = "local-chat",
+            instructions = "Answer from the notes.",
+            tools = new object[] { new { type = "file_search", file_search = new { max_num_results = 3 } } },
+            tool_resources = new { file_search = new { vector_store_ids = new[] { fixture.VectorStoreId } } },
+        });
+        var run = await PostAsync("/v1/threads/runs", new
+        {
+            assistant_id = assistant.GetProperty("id").GetString(),
+            thread = new { messages = new[] { new { role = "user", content = "Which codeword goes with Baron Nashor? heliotrope" } } },
+        });
+        var threadId = run.GetProperty("thread_id").GetString();
+        var runId = run.GetProperty("id").GetString();
+        for (var i = 0; i < 300 && run.GetProperty("status").GetString() is "queued" or "in_progress"; i++)
+        {
+            await Task.Delay(50);
+            run = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync($"/v1/threads/{threadId}/runs/{runId}")).RootElement.Clone();
+        }
+
+        Assert.Equal("completed", run.GetProperty("status").GetString());
+
+        // The search is a completed tool_calls step before the message, with the ranking options and scored results.
+        using var steps = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync($"/v1/threads/{threadId}/runs/{runId}/steps?order=asc"));
+        var data = steps.RootElement.GetProperty("data");
+        Assert.Equal(2, data.GetArrayLength());
+        Assert.Equal("tool_calls", data[0].GetProperty("type").GetString());
+        Assert.Equal("completed", data[0].GetProperty("status").GetString());
+        var call = data[0].GetProperty("step_details").GetProperty("tool_calls")[0];
+        Assert.Equal("file_search", call.GetProperty("type").GetString());
+        Assert.Equal("auto", call.GetProperty("file_search").GetProperty("ranking_options").GetProperty("ranker").GetString());
+        var results = call.GetProperty("file_search").GetProperty("results");
+        Assert.Equal(fixture.FileIds["baron.md"], results[0].GetProperty("file_id").GetString());
+        Assert.Equal("baron.md", results[0].GetProperty("file_name").GetString());
+        Assert.InRange(results[0].GetProperty("score").GetDouble(), 0, 1);
+        Assert.False(results[0].TryGetProperty("content", out _));
+        Assert.Equal("message_creation", data[1].GetProperty("type").GetString());
+
+        // The model read the excerpts; the answer cites the file.
+        Assert.Contains("heliotrope", Encoding.UTF8.GetString(fixture.Local.Calls[""].Body.Span), StringComparison.Ordinal);
+        Assert.Contains("Baron Nashor spawns", Encoding.UTF8.GetString(fixture.Local.Calls[""].Body.Span), StringComparison.Ordinal);
+        using var messages = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync($"/v1/threads/{threadId}/messages"));
+        var text = messages.RootElement.GetProperty("data")[0].GetProperty("content")[0].GetProperty("text");
+        var value = text.GetProperty("value").GetString()!;
+        var annotations = text.GetProperty("annotations").EnumerateArray().ToList();
+        Assert.Contains(annotations, a => a.GetProperty("file_citation").GetProperty("file_id").GetString() == fixture.FileIds["baron.md"]);
+        Assert.All(annotations, a =>
+        {
+            Assert.Equal("file_citation", a.GetProperty("type").GetString());
+            Assert.Equal(value.Length, a.GetProperty("start_index").GetInt32());
+            Assert.Equal(value.Length, a.GetProperty("end_index").GetInt32());
+        });
+
+        // The excerpts were context for the run only: the thread holds the question and the answer.
+        Assert.Equal(2, messages.RootElement.GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_run_whose_vector_store_was_deleted_fails_naming_it()
+    {
+        using var created = await fixture.Server.Http.PostAsync("/v1/vector_stores", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var gone = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        using var deleted = await fixture.Server.Http.DeleteAsync("/v1/vector_stores/" + gone);
+        var body = JsonSerializer.Serialize(new
+        {
+            assistant_id = JsonDocument.Parse(await (await fixture.Server.Http.PostAsync("/v1/assistants", new StringContent(JsonSerializer.Serialize(new
+            {
+                model = "local-chat",
+                tools = new object[] { new { type = "file_search" } },
+                tool_resources = new { file_search = new { vector_store_ids = new[] { gone } } },
+            }), Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString(),
+            thread = new { messages = new[] { new { role = "user", content = "hi" } } },
+        });
+        using var started = await fixture.Server.Http.PostAsync("/v1/threads/runs", new StringContent(body, Encoding.UTF8, "application/json"));
+        var run = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.Clone();
+        var path = $"/v1/threads/{run.GetProperty("thread_id").GetString()}/runs/{run.GetProperty("id").GetString()}";
+        for (var i = 0; i < 300 && run.GetProperty("status").GetString() is "queued" or "in_progress"; i++)
+        {
+            await Task.Delay(50);
+            run = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync(path)).RootElement.Clone();
+        }
+
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Contains(gone, run.GetProperty("last_error").GetProperty("message").GetString()!, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"model":"local-chat","input":"x","tools":[{"type":"file_search"}]}""", 400, "tools[0].vector_store_ids")]
     [InlineData("""{"model":"local-chat","input":"x","tools":[{"type":"file_search","vector_store_ids":["vs_a","vs_b","vs_c"]}]}""", 400, "tools[0].vector_store_ids")]
