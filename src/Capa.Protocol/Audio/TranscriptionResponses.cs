@@ -12,6 +12,46 @@ public sealed record TranscriptionUsage
     public required double Seconds { get; init; }
 }
 
+/// <summary>
+/// <c>usage</c> of a streamed transcript's <c>transcript.text.done</c> event, which OpenAI's spec types as token usage
+/// (<c>TranscriptTextUsageTokens</c>). Audio tokens are the encoder positions of the audio (50 a second for Whisper);
+/// output tokens are the tokens decoded, timestamps included.
+/// </summary>
+public sealed record TranscriptionTokenUsage
+{
+    /// <summary>Always <c>tokens</c>.</summary>
+    public string Type { get; init; } = "tokens";
+
+    /// <summary>Tokens read: the audio's.</summary>
+    public required int InputTokens { get; init; }
+
+    /// <summary>What <see cref="InputTokens"/> is made of.</summary>
+    public required TranscriptionInputTokenDetails InputTokenDetails { get; init; }
+
+    /// <summary>Tokens decoded.</summary>
+    public required int OutputTokens { get; init; }
+
+    /// <summary>Input plus output.</summary>
+    public int TotalTokens => InputTokens + OutputTokens;
+
+    /// <summary>The usage of a transcript of <paramref name="seconds"/> of audio decoded into <paramref name="outputTokens"/> tokens.</summary>
+    public static TranscriptionTokenUsage For(double seconds, int outputTokens)
+    {
+        var audio = (int)Math.Ceiling(seconds * AudioTokensPerSecond);
+        return new TranscriptionTokenUsage { InputTokens = audio, InputTokenDetails = new TranscriptionInputTokenDetails { AudioTokens = audio }, OutputTokens = outputTokens };
+    }
+
+    /// <summary>Whisper's encoder: 100 mel frames a second, halved by its strided convolution.</summary>
+    public const int AudioTokensPerSecond = 50;
+}
+
+/// <summary><c>input_token_details</c> of <see cref="TranscriptionTokenUsage"/>.</summary>
+public sealed record TranscriptionInputTokenDetails
+{
+    /// <summary>Encoder positions of the audio.</summary>
+    public required int AudioTokens { get; init; }
+}
+
 /// <summary>One token's log-probability (<c>include[]=logprobs</c>).</summary>
 public sealed record TranscriptionLogprob
 {
@@ -123,7 +163,7 @@ public sealed record TranscriptTextDoneEvent
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<TranscriptionLogprob>? Logprobs { get; init; }
 
-    public required TranscriptionUsage Usage { get; init; }
+    public required TranscriptionTokenUsage Usage { get; init; }
 }
 
 /// <summary>Source-generated JSON for the audio transcription wire types (snake_case, as the spec).</summary>

@@ -48,6 +48,16 @@ public static class TranscriptionSubtitles
     private static IEnumerable<TranscriptionSegment> Cues(IEnumerable<TranscriptionSegment> segments) =>
         segments.Where(s => !string.IsNullOrWhiteSpace(s.Text));
 
-    // "-->" inside a cue would end it early in both formats.
-    private static string Clean(string text) => text.Trim().Replace("-->", "->", StringComparison.Ordinal);
+    // "-->" inside a cue would end it early in both formats, and so would a blank line: a decoded line break becomes a
+    // space, so each cue is one line of text whatever the model wrote.
+    private static string Clean(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (var c in text)
+        {
+            sb.Append(c is '\r' or '\n' or '\u0085' or '\u2028' or '\u2029' ? ' ' : c);
+        }
+
+        return sb.ToString().Trim().Replace("-->", "->", StringComparison.Ordinal);
+    }
 }

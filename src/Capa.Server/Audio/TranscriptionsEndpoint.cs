@@ -323,7 +323,7 @@ internal sealed partial class TranscriptionsEndpoint
             {
                 Text = outcome.Transcript.Text.Trim(),
                 Logprobs = outcome.Logprobs,
-                Usage = new TranscriptionUsage { Seconds = Math.Ceiling(outcome.Transcript.Duration) },
+                Usage = TranscriptionTokenUsage.For(outcome.Transcript.Duration, outcome.Transcript.Segments.Sum(s => s.Tokens.Count)),
             }, TranscriptionJsonContext.Default.TranscriptTextDoneEvent, aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)

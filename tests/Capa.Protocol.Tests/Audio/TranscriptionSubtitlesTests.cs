@@ -18,6 +18,14 @@ public sealed class TranscriptionSubtitlesTests
     }
 
     [Fact]
+    public void Line_breaks_in_a_segment_never_end_its_cue()
+    {
+        TranscriptionSegment[] segments = [Segment(0, 0, 1, " one\n\ntwo\r\nthree\u2028four"), Segment(1, 1, 2, "\n\n")];
+        Assert.Equal("1\n00:00:00,000 --> 00:00:01,000\none  two  three four\n\n", TranscriptionSubtitles.ToSrt(segments));
+        Assert.Equal("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\none  two  three four\n\n", TranscriptionSubtitles.ToVtt(segments));
+    }
+
+    [Fact]
     public void Timestamp_NeverNegative()
     {
         Assert.Equal("00:00:00,000", TranscriptionSubtitles.Timestamp(-1, ','));

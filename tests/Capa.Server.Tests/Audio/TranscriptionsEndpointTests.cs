@@ -107,7 +107,11 @@ public sealed partial class TranscriptionsEndpointTests(TranscriptionServerFixtu
         var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
         JsonElement done = events[^1];
         Assert.Equal("transcript.text.done", done.GetProperty("type").GetString());
-        Assert.Equal("duration", done.GetProperty("usage").GetProperty("type").GetString());
+        JsonElement usage = done.GetProperty("usage");
+        Assert.Equal("tokens", usage.GetProperty("type").GetString());
+        Assert.True(usage.GetProperty("input_token_details").GetProperty("audio_tokens").GetInt32() > 0);
+        Assert.True(usage.GetProperty("output_tokens").GetInt32() > 0);
+        Assert.Equal(usage.GetProperty("input_tokens").GetInt32() + usage.GetProperty("output_tokens").GetInt32(), usage.GetProperty("total_tokens").GetInt32());
         Assert.All(events[..^1], e => Assert.Equal("transcript.text.delta", e.GetProperty("type").GetString()));
         Assert.Equal(done.GetProperty("text").GetString(), string.Concat(events[..^1].Select(e => e.GetProperty("delta").GetString())).Trim());
     }
