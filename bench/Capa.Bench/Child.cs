@@ -11,7 +11,7 @@ internal static class Child
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        // args: DIR QUANT PROMPT DECODE THREADS
+        // args: DIR QUANT PROMPT DECODE THREADS [LOGITS_MIB MEMORY_PATTERN ACCURACY LAST_LOGITS_ONLY PREFILL_CHUNK]
         var dir = args[0];
         var variant = ModelVariants.Parse(args[1]) ?? throw new ArgumentException(args[1]);
         var promptTokens = int.Parse(args[2], CultureInfo.InvariantCulture);
@@ -31,6 +31,17 @@ internal static class Child
         if (args.Length > 7)
         {
             decoderOptions = decoderOptions with { MatMulNBitsAccuracyLevel = args[7] == "file" ? null : int.Parse(args[7], CultureInfo.InvariantCulture) };
+        }
+
+        if (args.Length > 8)
+        {
+            // 0 measures prefill as before the last-position rewrite (every position projected onto the vocabulary).
+            decoderOptions = decoderOptions with { ComputeLastLogitsOnly = args[8] == "1" };
+        }
+
+        if (args.Length > 9)
+        {
+            decoderOptions = decoderOptions with { PrefillChunkTokens = int.Parse(args[9], CultureInfo.InvariantCulture) };
         }
 
         var load = Stopwatch.StartNew();

@@ -1,6 +1,8 @@
 // Text to speech with espeak-ng: time to first audio byte and real-time factor through Capa's server, beside
 // espeak-ng itself on the same text in the same run.
 // Usage: dotnet run -c Release --project bench/Capa.Speech.Bench [-- <output.md> [repetitions]]
+//        dotnet run -c Release --project bench/Capa.Speech.Bench -- neural KOKORO_DIR PIPER_DIR [output.md] [repetitions]
+//        (neural voices beside kokoro-js: see bench/speech-neural.sh, which writes the voices first)
 // Each case is run interleaved (Capa pcm, Capa mp3, espeak-ng alone, then again) and reported as medians and ranges.
 using System.Diagnostics;
 using System.Globalization;
@@ -13,6 +15,12 @@ string repo = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(repo, "Capa.slnx")))
 {
     repo = Path.GetDirectoryName(repo) ?? throw new InvalidOperationException("Run from inside the repository.");
+}
+
+if (args.Length > 0 && args[0] == "neural")
+{
+    await NeuralBench.RunAsync(repo, args[1..]);
+    return;
 }
 
 if (!ExecutableLocator.TryFind("espeak-ng", out var espeak) || !ExecutableLocator.TryFind("ffmpeg", out _))
@@ -148,7 +156,9 @@ foreach (var row in rows)
 report.AppendLine();
 report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Load average at the end of the run: {load} (the machine is shared)."));
 report.Append(Narrative);
-await File.WriteAllTextAsync(output, report.ToString());
+// The neural voices' section comes from its own run (bench/speech-neural.sh): keep it.
+var neural = NeuralBench.ExistingSection(output);
+await File.WriteAllTextAsync(output, neural.Length == 0 ? report.ToString() : NeuralBench.WithSection(report.ToString(), neural));
 Console.WriteLine($"Wrote {output}");
 
 internal partial class Program

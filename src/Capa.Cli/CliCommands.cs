@@ -8,6 +8,7 @@ internal static class CliCommands
     public static IEnumerable<Command> All()
     {
         yield return Commands.ChatCommand.Create();
+        yield return Commands.VisionCommand.Create();
         yield return Commands.ServeCommand.Create();
         yield return Commands.TestModelCommand.Create();
         yield return Commands.PullCommand.Create();

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Text.Json;
+using Capa.Tokenizers;
 using Capa.Tokenizers.WordPiece;
 using Microsoft.ML.OnnxRuntime;
 
@@ -27,9 +28,11 @@ public sealed record SentenceEncoderOptions
 
 /// <summary>
 /// A BERT-style sentence encoder in ONNX, as sentence-transformers models are published (Xenova/all-MiniLM-L6-v2,
-/// bge-small): <c>onnx/model.onnx</c> (or <c>model.onnx</c>) taking <c>input_ids</c>, <c>attention_mask</c> and
-/// optionally <c>token_type_ids</c> and giving <c>last_hidden_state</c>; a WordPiece <c>tokenizer.json</c>; pooling
-/// from <c>1_Pooling/config.json</c> (mean unless it names the CLS token); vectors L2-normalised.
+/// bge-small, multilingual-e5): <c>onnx/model.onnx</c> (or <c>model.onnx</c>) taking <c>input_ids</c>,
+/// <c>attention_mask</c> and optionally <c>token_type_ids</c> and giving <c>last_hidden_state</c>; a WordPiece (BERT)
+/// or Unigram (XLM-RoBERTa) <c>tokenizer.json</c>; pooling from <c>1_Pooling/config.json</c> (mean unless it names the
+/// CLS token); vectors L2-normalised. Padding uses <c>pad_token_id</c>; RoBERTa-family models number positions from
+/// <c>pad_token_id + 1</c> inside the graph, so their longest input is <c>max_position_embeddings - pad_token_id - 1</c>.
 /// </summary>
 /// <remarks>Thread-safe: ONNX Runtime sessions run concurrently.</remarks>
 public sealed class SentenceEncoder : IDisposable
@@ -38,9 +41,11 @@ public sealed class SentenceEncoder : IDisposable
     private readonly bool _hasTokenTypes;
     private readonly string _output;
     private readonly int _maxBatch;
+    private readonly long _padId;
 
-    private SentenceEncoder(string directory, InferenceSession session, WordPieceTokenizer tokenizer, SentencePooling pooling, int dimensions, int maxTokens, int maxBatch)
+    private SentenceEncoder(string directory, InferenceSession session, IEncoderTokenizer tokenizer, SentencePooling pooling, int dimensions, int maxTokens, int maxBatch, long padId)
     {
+        _padId = padId;
         Directory = directory;
         _session = session;
         Tokenizer = tokenizer;
@@ -56,7 +61,7 @@ public sealed class SentenceEncoder : IDisposable
     public string Directory { get; }
 
     /// <summary>The tokenizer.</summary>
-    public WordPieceTokenizer Tokenizer { get; }
+    public IEncoderTokenizer Tokenizer { get; }
 
     /// <summary>The pooling.</summary>
     public SentencePooling Pooling { get; }
@@ -67,7 +72,7 @@ public sealed class SentenceEncoder : IDisposable
     /// <summary>The longest input in tokens (special tokens included): <c>max_position_embeddings</c>.</summary>
     public int MaxTokens { get; }
 
-    /// <summary>Whether a folder looks like a sentence encoder this class runs (a WordPiece tokenizer and a BERT-like config).</summary>
+    /// <summary>Whether a folder looks like a sentence encoder this class runs (a WordPiece or Unigram tokenizer and a BERT-like config).</summary>
     public static bool IsEncoderFolder(string directory)
     {
         if (FindModel(directory) is null || !File.Exists(Path.Combine(directory, "tokenizer.json")) || !File.Exists(Path.Combine(directory, "config.json")))
@@ -84,7 +89,7 @@ public sealed class SentenceEncoder : IDisposable
             }
 
             using var tokenizer = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "tokenizer.json")));
-            return WordPieceTokenizer.IsWordPiece(tokenizer.RootElement);
+            return WordPieceTokenizer.IsWordPiece(tokenizer.RootElement) || IsUnigram(tokenizer.RootElement);
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -99,10 +104,16 @@ public sealed class SentenceEncoder : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new SentenceEncoderOptions();
         var modelPath = FindModel(directory) ?? throw new InvalidDataException($"No onnx/model.onnx in '{directory}'.");
-        var tokenizer = WordPieceTokenizer.FromFolder(directory);
+        var tokenizer = LoadTokenizer(directory);
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "config.json")));
         var hidden = config.RootElement.GetProperty("hidden_size").GetInt32();
         var maxTokens = config.RootElement.TryGetProperty("max_position_embeddings", out var m) ? m.GetInt32() : 512;
+        var padId = config.RootElement.TryGetProperty("pad_token_id", out var pad) && pad.ValueKind == JsonValueKind.Number ? pad.GetInt32() : 0;
+        if (config.RootElement.TryGetProperty("model_type", out var type) && type.GetString() is "xlm-roberta" or "roberta")
+        {
+            // Position padding_idx + 1 is the first token's: the table holds padding_idx + 1 rows no token uses.
+            maxTokens -= padId + 1;
+        }
         var pooling = ReadPooling(directory);
         using var sessionOptions = new SessionOptions
         {
@@ -128,11 +139,44 @@ public sealed class SentenceEncoder : IDisposable
             throw new InvalidDataException($"'{modelPath}' lacks the inputs input_ids and attention_mask.");
         }
 
-        return new SentenceEncoder(Path.GetFullPath(directory), session, tokenizer, pooling, hidden, maxTokens, Math.Max(1, options.MaxBatchSize));
+        return new SentenceEncoder(Path.GetFullPath(directory), session, tokenizer, pooling, hidden, maxTokens, Math.Max(1, options.MaxBatchSize), padId);
     }
 
+    private static IEncoderTokenizer LoadTokenizer(string directory)
+    {
+        var json = File.ReadAllText(Path.Combine(directory, "tokenizer.json"));
+        using (var document = JsonDocument.Parse(json))
+        {
+            if (WordPieceTokenizer.IsWordPiece(document.RootElement))
+            {
+                return WordPieceTokenizer.FromJson(json);
+            }
+        }
+
+        try
+        {
+            return HfTokenizer.FromFolder(directory);
+        }
+        catch (Exception e) when (e is FormatException or NotSupportedException)
+        {
+            throw new InvalidDataException($"The tokenizer in '{directory}' cannot be read: {e.Message}", e);
+        }
+    }
+
+    private static bool IsUnigram(JsonElement root) =>
+        root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object
+        && model.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "Unigram";
+
     /// <summary>Tokenizes a text as the model sees it (special tokens included).</summary>
-    public int[] Tokenize(string text) => Tokenizer.Encode(text, addSpecialTokens: true);
+    public int[] Tokenize(string text) => Tokenizer.Encode(text, addSpecialTokens: true, int.MaxValue, out _);
+
+    /// <summary>
+    /// Tokenizes a text as <see cref="Tokenize(string)"/> does, stopping once it has more than
+    /// <paramref name="maxTokens"/> ids: then <paramref name="complete"/> is false and the ids are only the first ones.
+    /// A text far beyond the limit costs no more than one at the limit.
+    /// </summary>
+    public int[] Tokenize(string text, int maxTokens, out bool complete) =>
+        Tokenizer.Encode(text, addSpecialTokens: true, maxTokens, out complete);
 
     /// <summary>Encodes texts to unit vectors, running them in padded batches; inputs longer than <see cref="MaxTokens"/> are cut.</summary>
     public float[][] Encode(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
@@ -186,6 +230,7 @@ public sealed class SentenceEncoder : IDisposable
         var batch = sequences.Length;
         var length = sequences.Max(s => s.Length);
         var ids = new long[batch * length];
+        Array.Fill(ids, _padId);
         var mask = new long[batch * length];
         for (var b = 0; b < batch; b++)
         {

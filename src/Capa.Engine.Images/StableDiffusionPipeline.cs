@@ -55,7 +55,14 @@ public sealed record DiffusionRequest
 public sealed record DiffusionProgress(int Step, int TotalSteps, RgbImage? Preview, int PreviewIndex);
 
 /// <summary>A generated image and what it took.</summary>
-public sealed record DiffusionResult(RgbImage Image, int TextTokens, int Steps, int GenerationWidth, int GenerationHeight);
+public sealed record DiffusionResult(RgbImage Image, int TextTokens, int Steps, int GenerationWidth, int GenerationHeight)
+{
+    /// <summary>Where the time went.</summary>
+    public DiffusionTimings Timings { get; init; } = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+}
+
+/// <summary>Time spent in the text encoder, the UNet steps (with the scheduler between them) and the VAE (previews included).</summary>
+public sealed record DiffusionTimings(TimeSpan TextEncoder, TimeSpan Unet, TimeSpan Vae);
 
 /// <summary>
 /// A Stable Diffusion pipeline on ONNX Runtime: CLIP text encoder, UNet denoising loop with classifier-free guidance, VAE
@@ -79,6 +86,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     private readonly string _latentInput;
     private readonly NodeMetadata _latentMeta;
     private readonly bool _batchedGuidance;
+    private readonly bool _inpaintingUnet;
 
     private StableDiffusionPipeline(DiffusionModelFolder folder, InferenceSession textEncoder, InferenceSession unet, InferenceSession vaeDecoder, InferenceSession? vaeEncoder)
     {
@@ -109,10 +117,18 @@ public sealed class StableDiffusionPipeline : IDisposable
         _unetOutput = unet.OutputMetadata.ContainsKey("out_sample") ? "out_sample" : unet.OutputMetadata.Keys.First();
         _latentInput = vaeDecoder.InputMetadata.ContainsKey("latent_sample") ? "latent_sample" : vaeDecoder.InputMetadata.Keys.First();
         _latentMeta = vaeDecoder.InputMetadata[_latentInput];
-        if (_sampleMeta.Dimensions.Length == 4 && _sampleMeta.Dimensions[1] > 0 && _sampleMeta.Dimensions[1] != folder.LatentChannels)
+        // An inpainting UNet (SD inpainting models) reads the latents, the repaint mask and the masked image's latents.
+        long sampleChannels = _sampleMeta.Dimensions.Length == 4 ? _sampleMeta.Dimensions[1] : folder.LatentChannels;
+        _inpaintingUnet = sampleChannels == (2 * folder.LatentChannels) + 1;
+        if (sampleChannels > 0 && sampleChannels != folder.LatentChannels && !_inpaintingUnet)
         {
             throw new DiffusionModelException(
-                $"'{folder.UnetPath}' takes {_sampleMeta.Dimensions[1]} latent channels; an inpainting UNet (9 channels) is not supported, {folder.LatentChannels} are expected.");
+                $"'{folder.UnetPath}' takes {sampleChannels} input channels; {folder.LatentChannels} (a text-to-image UNet) or {(2 * folder.LatentChannels) + 1} (an inpainting UNet) are expected.");
+        }
+
+        if (_inpaintingUnet && vaeEncoder is null)
+        {
+            throw new DiffusionModelException($"'{folder.UnetPath}' is an inpainting UNet, which needs the folder's vae_encoder; it has none.");
         }
 
         // Guidance runs the unconditional and conditional passes as one batch of two when the batch dimension is free.
@@ -124,6 +140,9 @@ public sealed class StableDiffusionPipeline : IDisposable
 
     /// <summary>Whether edits and variations can run (the folder has a VAE encoder).</summary>
     public bool CanEncodeImages => _vaeEncoder is not null;
+
+    /// <summary>Whether the UNet is an inpainting one (latents, mask and masked image's latents in).</summary>
+    public bool IsInpainting => _inpaintingUnet;
 
     /// <summary>Loads the sessions of <paramref name="folder"/>.</summary>
     /// <exception cref="DiffusionModelException">ONNX Runtime rejects a file, or a graph lacks the pipeline's inputs.</exception>
@@ -209,9 +228,12 @@ public sealed class StableDiffusionPipeline : IDisposable
         int channels = folder.LatentChannels;
         int latentSize = channels * latentH * latentW;
 
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int[] ids = folder.Tokenizer.EncodePadded(request.Prompt, out int textTokens);
         float[] condition = EncodeText(ids, runOptions, out long[] hiddenShape);
         float[]? unconditional = guided ? EncodeText(folder.Tokenizer.EncodePadded(request.NegativePrompt, out _), runOptions, out _) : null;
+        TimeSpan textTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        TimeSpan vaeTime = TimeSpan.Zero;
         ct.ThrowIfCancellationRequested();
 
         DiffusionScheduler scheduler = DiffusionScheduler.Create(folder.Scheduler, steps);
@@ -221,11 +243,19 @@ public sealed class StableDiffusionPipeline : IDisposable
         float[]? originalLatents = null;
         float[]? noise = null;
         float[]? keep = null;
-        if (request.InitImage is { } init)
+        float[]? conditioning = null;
+        if (_inpaintingUnet)
         {
+            conditioning = InpaintingConditioning(request, genWidth, genHeight, latentW, latentH, runOptions);
+        }
+
+        if (request.InitImage is { } init && (!_inpaintingUnet || request.Mask is null))
+        {
+            // An inpainting UNet with no mask repaints everything from the image's noised latents (image-to-image); with a
+            // mask it starts from pure noise, as diffusers' inpainting pipeline at strength 1, and the mask channels guide it.
             originalLatents = EncodeImage(init, genWidth, genHeight, runOptions);
             noise = latents;
-            if (request.Mask is { } mask)
+            if (request.Mask is { } mask && !_inpaintingUnet)
             {
                 keep = LatentKeepMask(mask, latentW, latentH, channels);
             }
@@ -260,6 +290,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
 
         long[] sampleShape = [1, channels, latentH, latentW];
+        long[] unetShape = conditioning is null ? sampleShape : [1, channels + (conditioning.Length / (latentH * latentW)), latentH, latentW];
         float[] denoised = new float[latentSize];
         float[]? timestepCond = _timestepCondMeta is not null ? GuidanceEmbedding(guidance, _timestepCondMeta) : null;
         int total = scheduler.Timesteps.Count - firstStep;
@@ -270,15 +301,16 @@ public sealed class StableDiffusionPipeline : IDisposable
             ct.ThrowIfCancellationRequested();
             float t = scheduler.Timesteps[step];
             float scale = scheduler.InputScale(step);
-            var input = new float[latentSize];
+            var input = new float[latentSize + (conditioning?.Length ?? 0)];
             for (int i = 0; i < latentSize; i++)
             {
                 input[i] = latents[i] * scale;
             }
 
+            conditioning?.CopyTo(input, latentSize);
             float[] output = guided
-                ? Guided(input, t, unconditional!, condition, hiddenShape, sampleShape, guidance, runOptions)
-                : RunUnet(input, t, condition, hiddenShape, sampleShape, 1, timestepCond, runOptions);
+                ? Guided(input, t, unconditional!, condition, hiddenShape, unetShape, guidance, runOptions)
+                : RunUnet(input, t, condition, hiddenShape, unetShape, 1, timestepCond, runOptions);
             scheduler.Step(output, step, latents, denoised, generator);
             if (keep is not null)
             {
@@ -299,7 +331,9 @@ public sealed class StableDiffusionPipeline : IDisposable
             RgbImage? preview = null;
             if (previewIndex < previewAfter.Length && previewAfter[previewIndex] == done)
             {
+                long decodeStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 preview = Resize(Decode(denoised, sampleShape, runOptions), request);
+                vaeTime += System.Diagnostics.Stopwatch.GetElapsedTime(decodeStarted);
             }
 
             progress?.Invoke(new DiffusionProgress(done, total, preview, preview is null ? -1 : previewIndex));
@@ -310,8 +344,11 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
 
         ct.ThrowIfCancellationRequested();
+        long finalStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan unetTime = System.Diagnostics.Stopwatch.GetElapsedTime(started, finalStarted) - textTime - vaeTime;
         RgbImage image = Resize(Decode(latents, sampleShape, runOptions), request);
-        return new DiffusionResult(image, textTokens, total, genWidth, genHeight);
+        vaeTime += System.Diagnostics.Stopwatch.GetElapsedTime(finalStarted);
+        return new DiffusionResult(image, textTokens, total, genWidth, genHeight) { Timings = new DiffusionTimings(textTime, unetTime, vaeTime) };
     }
 
     private static RgbImage Resize(RgbImage image, DiffusionRequest request) => Encoding.ImageCodec.Resize(image, request.Width, request.Height);
@@ -348,8 +385,8 @@ public sealed class StableDiffusionPipeline : IDisposable
         if (_batchedGuidance)
         {
             float[] both = RunUnet([.. input, .. input], t, [.. unconditional, .. condition], [2, .. hiddenShape[1..]], [2, .. sampleShape[1..]], 2, null, runOptions);
-            uncond = both[..input.Length];
-            cond = both[input.Length..];
+            uncond = both[..(both.Length / 2)];
+            cond = both[(both.Length / 2)..];
         }
         else
         {
@@ -357,7 +394,8 @@ public sealed class StableDiffusionPipeline : IDisposable
             cond = RunUnet(input, t, condition, hiddenShape, sampleShape, 1, null, runOptions);
         }
 
-        var result = new float[input.Length];
+        // The output has the latents' channels, fewer than an inpainting UNet's input.
+        var result = new float[uncond.Length];
         for (int i = 0; i < result.Length; i++)
         {
             result[i] = uncond[i] + (guidance * (cond[i] - uncond[i]));
@@ -424,6 +462,12 @@ public sealed class StableDiffusionPipeline : IDisposable
             throw new DiffusionModelException($"'{Folder.Directory}' has no vae_encoder; it cannot edit images.");
         }
 
+        return EncodePixels(Pixels(image, width, height), width, height, runOptions);
+    }
+
+    /// <summary>The image resized to <paramref name="width"/>×<paramref name="height"/>, as planar RGB in [−1, 1].</summary>
+    private static float[] Pixels(RgbImage image, int width, int height)
+    {
         RgbImage resized = Encoding.ImageCodec.Resize(image, width, height);
         int plane = width * height, stride = resized.Channels;
         var pixels = new float[3 * plane];
@@ -433,6 +477,66 @@ public sealed class StableDiffusionPipeline : IDisposable
             {
                 pixels[(c * plane) + i] = (resized.Pixels[(i * stride) + c] / 127.5f) - 1;
             }
+        }
+
+        return pixels;
+    }
+
+    /// <summary>
+    /// What an inpainting UNet reads beside the latents (diffusers' StableDiffusionInpaintPipeline): the repaint mask at
+    /// latent resolution (1 = repaint: the request mask's transparent pixels; everything without a mask), then the latents
+    /// of the image with the repainted pixels blanked (0 in [−1, 1]; no image: all blank).
+    /// </summary>
+    private float[] InpaintingConditioning(DiffusionRequest request, int width, int height, int latentW, int latentH, RunOptions runOptions)
+    {
+        int plane = width * height;
+        var repaint = new float[plane];
+        if (request.Mask is { } mask)
+        {
+            RgbImage resized = Encoding.ImageCodec.Resize(mask, width, height);
+            for (int i = 0; i < plane; i++)
+            {
+                repaint[i] = resized.Channels == 4 && resized.Pixels[(i * 4) + 3] < 128 ? 1 : 0;
+            }
+        }
+        else
+        {
+            Array.Fill(repaint, 1f);
+        }
+
+        float[] pixels = request.InitImage is { } image ? Pixels(image, width, height) : new float[3 * plane];
+        for (int c = 0; c < 3; c++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                if (repaint[i] > 0)
+                {
+                    pixels[(c * plane) + i] = 0;
+                }
+            }
+        }
+
+        float[] maskedLatents = EncodePixels(pixels, width, height, runOptions);
+
+        // Nearest-neighbour down to the latents, as torch's interpolate in the reference pipeline.
+        var result = new float[(latentW * latentH) + maskedLatents.Length];
+        for (int y = 0; y < latentH; y++)
+        {
+            for (int x = 0; x < latentW; x++)
+            {
+                result[(y * latentW) + x] = repaint[((y * height / latentH) * width) + (x * width / latentW)];
+            }
+        }
+
+        maskedLatents.CopyTo(result, latentW * latentH);
+        return result;
+    }
+
+    private float[] EncodePixels(float[] pixels, int width, int height, RunOptions runOptions)
+    {
+        if (_vaeEncoder is null)
+        {
+            throw new DiffusionModelException($"'{Folder.Directory}' has no vae_encoder; it cannot edit images.");
         }
 
         string inputName = _vaeEncoder.InputMetadata.ContainsKey("sample") ? "sample" : _vaeEncoder.InputMetadata.Keys.First();

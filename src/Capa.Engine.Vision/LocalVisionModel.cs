@@ -1,4 +1,5 @@
 using Capa.Engine.Generation;
+using Capa.Engine.Vision.Qwen2VL;
 using Capa.Models;
 using Capa.Models.Config;
 using Capa.Templates;
@@ -10,7 +11,25 @@ namespace Capa.Engine.Vision;
 /// (the global tile last), <paramref name="PixelAttentionMask"/> [tiles, S, S]; <paramref name="CacheKey"/> names the
 /// image and its processing for the feature cache (null: not cached).
 /// </summary>
-public sealed record VisionImageInput(float[] PixelValues, bool[] PixelAttentionMask, int Tiles, int TileSize, string? CacheKey);
+public sealed record VisionImageInput(float[] PixelValues, bool[] PixelAttentionMask, int Tiles, int TileSize, string? CacheKey)
+{
+    /// <summary>Qwen2-VL: the patch grid (t, h, w) whose rows <see cref="PixelValues"/> holds; null for tiles.</summary>
+    public (int T, int H, int W)? Grid { get; init; }
+
+    /// <summary>Qwen2-VL: values per patch row (1176).</summary>
+    public int PatchWidth { get; init; }
+
+    /// <summary>The input of a Qwen2-VL image: its patch rows [t × h × w, patchWidth] and grid.</summary>
+    public static VisionImageInput FromPatches(float[] rows, int patchWidth, int t, int h, int w, string? cacheKey) =>
+        new(rows, [], 0, 0, cacheKey) { Grid = (t, h, w), PatchWidth = patchWidth };
+
+    /// <summary>The input of a processed Qwen2-VL image.</summary>
+    public static VisionImageInput FromPatches(Qwen2VLImageInputs inputs, string? cacheKey)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return FromPatches(inputs.PixelValues, inputs.PatchWidth, inputs.GridT, inputs.GridH, inputs.GridW, cacheKey);
+    }
+}
 
 /// <summary>How a <see cref="LocalVisionModel"/> is loaded and run.</summary>
 public sealed record LocalVisionModelOptions
@@ -41,18 +60,24 @@ public sealed record LocalVisionModelOptions
 }
 
 /// <summary>
-/// A SmolVLM (Idefics3) model ready to serve: the vision encoder, the token embedding and the decoder sessions, the
+/// A SmolVLM (Idefics3) or Qwen2-VL model ready to serve: the vision encoder, the token embedding and the decoder sessions, the
 /// tokenizer and chat template, and the text generation engine. A request's prompt is embedded, the images' features
 /// (from the bounded feature cache, or encoded) are written into the <c>&lt;image&gt;</c> positions, and the prefill runs
 /// on those embeddings; decoding then runs the text engine's usual loop (its sampler, seeds, stop sequences and
-/// scheduler), each new token embedded by <c>embed_tokens</c>. Thread-safe; one instance per model per process.
+/// scheduler), each new token embedded by <c>embed_tokens</c>. Qwen2-VL's decoder also gets the prompt's multimodal
+/// rotary positions (<see cref="Qwen2VLRopeIndex"/>), and later tokens go on from its delta. Thread-safe; one instance
+/// per model per process.
 /// </summary>
 public sealed class LocalVisionModel : IDisposable
 {
     /// <summary>Version of how images become decoder inputs here (scatter order, caching); part of the fingerprint.</summary>
     public const string RuntimeVersion = "smolvlm-runtime/v1";
 
-    private readonly OnnxVisionEncoder _encoder;
+    /// <summary>The same for Qwen2-VL (patch rows, grid, multimodal positions).</summary>
+    public const string Qwen2VLRuntimeVersion = "qwen2vl-runtime/v1";
+
+    private readonly OnnxVisionEncoder? _encoder;
+    private readonly OnnxQwen2VLVisionEncoder? _patchEncoder;
     private readonly OnnxTokenEmbedder _embedder;
     private readonly OnnxDecoderModel _decoder;
     private readonly ChatTemplate _template;
@@ -61,12 +86,13 @@ public sealed class LocalVisionModel : IDisposable
     // Encoding an image takes every intra-op thread; a few at a time keeps a burst of images from multiplying memory.
     private readonly SemaphoreSlim _encoding = new(Math.Max(1, Environment.ProcessorCount / 2));
 
-    private LocalVisionModel(string name, VisionModelFolder folder, OnnxVisionEncoder encoder, OnnxTokenEmbedder embedder, OnnxDecoderModel decoder,
+    private LocalVisionModel(string name, VisionModelFolder folder, IDisposable encoder, OnnxTokenEmbedder embedder, OnnxDecoderModel decoder,
         ChatTemplate template, TextGenerationEngine engine, VisionFeatureCache cache, IReadOnlyDictionary<string, string> fingerprintInputs)
     {
         Name = name;
         Folder = folder;
-        _encoder = encoder;
+        _encoder = encoder as OnnxVisionEncoder;
+        _patchEncoder = encoder as OnnxQwen2VLVisionEncoder;
         _embedder = embedder;
         _decoder = decoder;
         _template = template;
@@ -128,7 +154,9 @@ public sealed class LocalVisionModel : IDisposable
         var disposables = new List<IDisposable>(3);
         try
         {
-            var encoder = OnnxVisionEncoder.Load(folder.VisionEncoderPath, folder.TextHiddenSize, threads);
+            IDisposable encoder = folder.Family == VisionFamily.Qwen2VL
+                ? OnnxQwen2VLVisionEncoder.Load(folder.VisionEncoderPath, folder.TextHiddenSize, threads)
+                : OnnxVisionEncoder.Load(folder.VisionEncoderPath, folder.TextHiddenSize, threads);
             disposables.Add(encoder);
             var embedder = OnnxTokenEmbedder.Load(folder.EmbedTokensPath, folder.TextHiddenSize, threads);
             disposables.Add(embedder);
@@ -141,7 +169,12 @@ public sealed class LocalVisionModel : IDisposable
             disposables.Add(decoder);
             if (!decoder.TakesEmbeddings)
             {
-                throw new ModelFolderException($"'{folder.DecoderPath}' takes input_ids: a SmolVLM decoder takes inputs_embeds, so that image features can be fed.");
+                throw new ModelFolderException($"'{folder.DecoderPath}' takes input_ids: a vision-language decoder takes inputs_embeds, so that image features can be fed.");
+            }
+
+            if (folder.Family == VisionFamily.Qwen2VL && !decoder.MultimodalPositionRows)
+            {
+                throw new ModelFolderException($"'{folder.DecoderPath}' takes position_ids of one row: a Qwen2-VL decoder takes [3, batch, seq] (multimodal RoPE).");
             }
 
             var digests = new FileDigestCache(options.DigestCachePath ?? Path.Combine(folder.Directory, ".capa-digests.json"));
@@ -151,7 +184,8 @@ public sealed class LocalVisionModel : IDisposable
                 inputs[key] = value;
             }
 
-            var engine = new TextGenerationEngine(decoder, new HfGenerationTokenizer(folder.Tokenizer), folder.EosTokenIds, options.Scheduler);
+            // Prompts reach this decoder as embeddings (image features among them), which the prefix cache does not key.
+            var engine = new TextGenerationEngine(decoder, new HfGenerationTokenizer(folder.Tokenizer), folder.EosTokenIds, options.Scheduler, prefixCacheBytes: 0);
             var cache = new VisionFeatureCache(options.FeatureCacheEntries, options.FeatureCacheBytes);
             var name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
             return new LocalVisionModel(name, folder, encoder, embedder, decoder, template, engine, cache, inputs);
@@ -174,7 +208,7 @@ public sealed class LocalVisionModel : IDisposable
             ["engine.version"] = Generation.SystemFingerprint.EngineVersion,
             ["onnxruntime.version"] = Generation.SystemFingerprint.OnnxRuntimeVersion,
             ["sampler"] = Generation.SystemFingerprint.SamplerVersion,
-            ["vision.runtime"] = RuntimeVersion,
+            ["vision.runtime"] = folder.Family == VisionFamily.Qwen2VL ? Qwen2VLRuntimeVersion : RuntimeVersion,
             ["model.variant"] = folder.Variant.Name(),
             ["chat_template.source"] = folder.ChatTemplateSource,
         };
@@ -292,11 +326,39 @@ public sealed class LocalVisionModel : IDisposable
     }
 
     // The key names the processed pixels' shape too, so an image seen at another detail level is encoded again.
-    private static string CacheKeyOf(string key, VisionImageInput image) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key}/{image.Tiles}x{image.TileSize}");
+    private static string CacheKeyOf(string key, VisionImageInput image) => image.Grid is { } grid
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key}/{grid.T}x{grid.H}x{grid.W}")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key}/{image.Tiles}x{image.TileSize}");
+
+    /// <summary>The feature rows (image tokens) an image gives: tiles × image_seq_len, or t × h × w / merge².</summary>
+    public int FeatureRows(VisionImageInput image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return image.Grid is { } grid
+            ? grid.T * grid.H * grid.W / Math.Max(1, Folder.MergeSize * Folder.MergeSize)
+            : image.Tiles * Folder.ImageSeqLen;
+    }
 
     private float[] Encode(VisionImageInput image)
     {
+        if (_patchEncoder is { } patchEncoder)
+        {
+            if (image.Grid is not { } grid)
+            {
+                throw new ArgumentException("A Qwen2-VL model takes patch rows and a grid, not tiles.", nameof(image));
+            }
+
+            _encoding.Wait();
+            try
+            {
+                return patchEncoder.Encode(image.PixelValues, image.PatchWidth, grid.T, grid.H, grid.W);
+            }
+            finally
+            {
+                _encoding.Release();
+            }
+        }
+
         if (image.TileSize != Folder.TileSize)
         {
             throw new ArgumentException($"The model's tiles are {Folder.TileSize} pixels; the image was processed to {image.TileSize}.", nameof(image));
@@ -305,7 +367,7 @@ public sealed class LocalVisionModel : IDisposable
         _encoding.Wait();
         try
         {
-            return _encoder.Encode(image.PixelValues, image.PixelAttentionMask, image.Tiles, image.TileSize);
+            return _encoder!.Encode(image.PixelValues, image.PixelAttentionMask, image.Tiles, image.TileSize);
         }
         finally
         {
@@ -327,7 +389,7 @@ public sealed class LocalVisionModel : IDisposable
         var ids = promptIds as int[] ?? [.. promptIds];
         var imageToken = Folder.ImageTokenId;
         var positions = ids.Count(id => id == imageToken);
-        var expected = images.Sum(i => (long)i.Tiles * Folder.ImageSeqLen);
+        var expected = images.Sum(i => (long)FeatureRows(i));
         if (positions != expected)
         {
             throw new GenerationRequestException(
@@ -340,9 +402,9 @@ public sealed class LocalVisionModel : IDisposable
         foreach (var image in images)
         {
             var features = EncodeImage(image);
-            if (features.Length != image.Tiles * Folder.ImageSeqLen * hidden)
+            if (features.Length != (long)FeatureRows(image) * hidden)
             {
-                throw new InvalidOperationException($"The vision encoder gave {features.Length / hidden} feature rows for {image.Tiles} tiles; {image.Tiles * Folder.ImageSeqLen} expected (image_seq_len {Folder.ImageSeqLen}).");
+                throw new InvalidOperationException($"The vision encoder gave {features.Length / hidden} feature rows for an image; {FeatureRows(image)} expected.");
             }
 
             for (var row = 0; row < features.Length / hidden; row++)
@@ -382,7 +444,33 @@ public sealed class LocalVisionModel : IDisposable
         }
 
         var embeddings = await Task.Run(() => BuildPromptEmbeddings(request.PromptTokens, images), cancellationToken).ConfigureAwait(false);
-        return await Engine.StartAsync(request with { PromptEmbeddings = embeddings }, cancellationToken).ConfigureAwait(false);
+        return await Engine.StartAsync(request with { PromptEmbeddings = embeddings, PromptPositions = PromptPositions(request.PromptTokens, images) }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The prompt's multimodal rotary positions for a Qwen2-VL model (null for SmolVLM): text counts on, each image's
+    /// tokens get its merged grid's (frame, row, column), as <c>get_rope_index</c> computes them.
+    /// </summary>
+    /// <exception cref="GenerationRequestException">The prompt's images and the inputs disagree.</exception>
+    public MultimodalPositions? PromptPositions(IReadOnlyList<int> promptIds, IReadOnlyList<VisionImageInput> images)
+    {
+        ArgumentNullException.ThrowIfNull(promptIds);
+        ArgumentNullException.ThrowIfNull(images);
+        if (Folder.Family != VisionFamily.Qwen2VL)
+        {
+            return null;
+        }
+
+        try
+        {
+            var grids = images.Select(i => i.Grid ?? throw new ArgumentException("A Qwen2-VL model takes patch rows and a grid, not tiles.")).ToArray();
+            var rope = Qwen2VLRopeIndex.Compute(promptIds, Folder.ImageTokenId, Folder.VisionStartTokenId, grids, Folder.MergeSize);
+            return new MultimodalPositions(rope.Positions, rope.Length, rope.Delta);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new GenerationRequestException(ex.Message.Split(" (Parameter", 2)[0], "messages", null);
+        }
     }
 
     /// <inheritdoc/>
@@ -391,7 +479,8 @@ public sealed class LocalVisionModel : IDisposable
         Engine.Dispose();
         _decoder.Dispose();
         _embedder.Dispose();
-        _encoder.Dispose();
+        _encoder?.Dispose();
+        _patchEncoder?.Dispose();
         _encoding.Dispose();
     }
 }

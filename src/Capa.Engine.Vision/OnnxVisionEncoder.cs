@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Capa.Models.Config;
+using Capa.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -90,34 +91,7 @@ public sealed class OnnxVisionEncoder : IDisposable
     /// <exception cref="ModelFolderException">The file cannot be loaded or its I/O is not a vision encoder's.</exception>
     public static OnnxVisionEncoder Load(string path, int textHiddenSize, int intraOpThreads)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = Math.Max(1, intraOpThreads),
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        InferenceSession session;
-        try
-        {
-            session = new InferenceSession(path, options);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelFolderException($"ONNX Runtime cannot load '{path}': {ex.Message}", ex);
-        }
-
-        try
-        {
-            return new OnnxVisionEncoder(session, path, textHiddenSize);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return OnnxSessions.Open(path, intraOpThreads, session => new OnnxVisionEncoder(session, path, textHiddenSize));
     }
 
     /// <summary>

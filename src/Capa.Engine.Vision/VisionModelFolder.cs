@@ -5,13 +5,25 @@ using Capa.Tokenizers;
 
 namespace Capa.Engine.Vision;
 
+/// <summary>The vision-language families a <see cref="VisionModelFolder"/> can hold.</summary>
+public enum VisionFamily
+{
+    /// <summary>SmolVLM / SmolVLM2 (<c>model_type</c> <c>idefics3</c> or <c>smolvlm</c>): tiles of fixed size, <c>&lt;image&gt;</c> tokens.</summary>
+    Idefics3,
+
+    /// <summary>Qwen2-VL / Qwen2.5-VL (<c>qwen2_vl</c>, <c>qwen2_5_vl</c>): patch rows and a grid, <c>&lt;|image_pad|&gt;</c> tokens, multimodal RoPE.</summary>
+    Qwen2VL,
+}
+
 /// <summary>
-/// A SmolVLM / Idefics3 folder as onnx-community publishes them for transformers.js: three ONNX graphs by role —
+/// A vision-language folder (SmolVLM / Idefics3, or Qwen2-VL / Qwen2.5-VL: see <see cref="Family"/>) as onnx-community publishes them for transformers.js: three ONNX graphs by role —
 /// <c>onnx/vision_encoder*.onnx</c>, <c>onnx/embed_tokens*.onnx</c>, <c>onnx/decoder_model_merged*.onnx</c> — with the
 /// same variant suffix (none for fp32, <c>_fp16</c>, <c>_int8</c> or <c>_quantized</c>, <c>_q4</c>), <c>config.json</c>
 /// (<c>idefics3</c> or <c>smolvlm</c>, with <c>text_config</c>, <c>vision_config</c> and <c>image_token_id</c>),
 /// <c>generation_config.json</c>, <c>preprocessor_config.json</c>, <c>processor_config.json</c>, a tokenizer with the
-/// image tokens and a chat template. Loading checks the files and configs; the sessions check their own I/O.
+/// image tokens and a chat template. A Qwen2-VL folder has a flat <c>config.json</c> (the text fields at the top,
+/// <c>image_token_id</c>, <c>vision_start_token_id</c>, <c>vision_config.spatial_merge_size</c>) and no
+/// <c>processor_config.json</c>. Loading checks the files and configs; the sessions check their own I/O.
 /// </summary>
 public sealed class VisionModelFolder
 {
@@ -19,6 +31,7 @@ public sealed class VisionModelFolder
     public static IReadOnlyList<string> Roles { get; } = ["vision_encoder", "embed_tokens", "decoder_model_merged"];
 
     private static readonly string[] ImageTokens = ["<image>", "<fake_token_around_image>", "<global-img>"];
+    private static readonly string[] QwenImageTokens = ["<|vision_start|>", "<|image_pad|>", "<|vision_end|>"];
 
     private VisionModelFolder(string directory)
     {
@@ -28,8 +41,17 @@ public sealed class VisionModelFolder
     /// <summary>The folder's full path.</summary>
     public string Directory { get; }
 
-    /// <summary><c>config.json</c>'s <c>model_type</c> (<c>idefics3</c> or <c>smolvlm</c>).</summary>
+    /// <summary><c>config.json</c>'s <c>model_type</c> (<c>idefics3</c>, <c>smolvlm</c>, <c>qwen2_vl</c> or <c>qwen2_5_vl</c>).</summary>
     public string ModelType { get; private init; } = "";
+
+    /// <summary>The family, from <see cref="ModelType"/>.</summary>
+    public VisionFamily Family { get; private init; }
+
+    /// <summary>The token that opens an image (Qwen2-VL's <c>vision_start_token_id</c>); −1 for Idefics3.</summary>
+    public int VisionStartTokenId { get; private init; } = -1;
+
+    /// <summary>Patches merged per side into one image token (Qwen2-VL's <c>spatial_merge_size</c>); 0 for Idefics3.</summary>
+    public int MergeSize { get; private init; }
 
     /// <summary>The weight format of the files chosen.</summary>
     public ModelVariant Variant { get; private init; }
@@ -52,13 +74,13 @@ public sealed class VisionModelFolder
     /// <summary>Width of the text model's embeddings (<c>text_config.hidden_size</c>).</summary>
     public int TextHiddenSize { get; private init; }
 
-    /// <summary>The id of <c>&lt;image&gt;</c>, whose positions receive vision features.</summary>
+    /// <summary>The id of <c>&lt;image&gt;</c> (Qwen2-VL: <c>&lt;|image_pad|&gt;</c>), whose positions receive vision features.</summary>
     public int ImageTokenId { get; private init; }
 
-    /// <summary>Image tokens per tile (<c>processor_config.json</c>'s <c>image_seq_len</c>).</summary>
+    /// <summary>Image tokens per tile (<c>processor_config.json</c>'s <c>image_seq_len</c>); 0 for Qwen2-VL.</summary>
     public int ImageSeqLen { get; private init; }
 
-    /// <summary>Side of one tile in pixels (<c>vision_config.image_size</c>).</summary>
+    /// <summary>Side of one tile in pixels (<c>vision_config.image_size</c>); 0 for Qwen2-VL.</summary>
     public int TileSize { get; private init; }
 
     /// <summary>End-of-sequence ids of config.json and generation_config.json.</summary>
@@ -96,10 +118,15 @@ public sealed class VisionModelFolder
         var (chosen, paths) = ChooseGraphs(dir, variant);
         using var config = ReadJson(dir, "config.json");
         var root = config.RootElement;
-        var modelType = VisionJson.String(root, "model_type");
+        var modelType = JsonConfigReader.String(root, "model_type");
+        if (modelType is "qwen2_vl" or "qwen2_5_vl")
+        {
+            return LoadQwen2VL(dir, modelType, chosen, paths, root);
+        }
+
         if (modelType is not ("idefics3" or "smolvlm"))
         {
-            throw new ModelFolderException($"'{dir}' holds a {modelType ?? "model without a model_type"}, not SmolVLM / Idefics3 (config.json model_type idefics3 or smolvlm).");
+            throw new ModelFolderException($"'{dir}' holds a {modelType ?? "model without a model_type"}, not a vision-language model Capa runs (config.json model_type idefics3, smolvlm, qwen2_vl or qwen2_5_vl).");
         }
 
         if (!root.TryGetProperty("text_config", out var text) || text.ValueKind != JsonValueKind.Object)
@@ -113,30 +140,30 @@ public sealed class VisionModelFolder
         }
 
         int Required(JsonElement e, string name, string where) =>
-            VisionJson.Int(e, name) ?? throw new ModelFolderException($"'{dir}/config.json' has no {where}{name}.");
+            JsonConfigReader.Int(e, name) ?? throw new ModelFolderException($"'{dir}/config.json' has no {where}{name}.");
 
         var hidden = Required(text, "hidden_size", "text_config.");
-        var heads = VisionJson.Int(text, "num_attention_heads");
+        var heads = JsonConfigReader.Int(text, "num_attention_heads");
         var textConfig = new ModelConfig
         {
-            ModelType = VisionJson.String(text, "model_type") ?? "llama",
+            ModelType = JsonConfigReader.String(text, "model_type") ?? "llama",
             // SmolVLM's text model is SmolLM2, a Llama.
             Family = ModelFamily.Llama,
-            VocabSize = VisionJson.Int(text, "vocab_size") ?? Required(root, "vocab_size", ""),
-            NumHiddenLayers = VisionJson.Int(text, "num_hidden_layers"),
+            VocabSize = JsonConfigReader.Int(text, "vocab_size") ?? Required(root, "vocab_size", ""),
+            NumHiddenLayers = JsonConfigReader.Int(text, "num_hidden_layers"),
             NumAttentionHeads = heads,
-            NumKeyValueHeads = VisionJson.Int(text, "num_key_value_heads") ?? heads,
-            HeadDim = VisionJson.Int(text, "head_dim") ?? (heads is > 0 ? hidden / heads : null),
+            NumKeyValueHeads = JsonConfigReader.Int(text, "num_key_value_heads") ?? heads,
+            HeadDim = JsonConfigReader.Int(text, "head_dim") ?? (heads is > 0 ? hidden / heads : null),
             MaxContextLength = Required(text, "max_position_embeddings", "text_config."),
-            EosTokenIds = VisionJson.IntOrList(text, "eos_token_id"),
-            BosTokenId = VisionJson.Int(text, "bos_token_id"),
+            EosTokenIds = JsonConfigReader.IntOrList(text, "eos_token_id"),
+            BosTokenId = JsonConfigReader.Int(text, "bos_token_id"),
         };
-        var imageToken = VisionJson.Int(root, "image_token_id") ?? VisionJson.Int(root, "image_token_index")
+        var imageToken = JsonConfigReader.Int(root, "image_token_id") ?? JsonConfigReader.Int(root, "image_token_index")
             ?? throw new ModelFolderException($"'{dir}/config.json' has no image_token_id.");
         var tileSize = Required(vision, "image_size", "vision_config.");
 
         using var generation = File.Exists(Path.Combine(dir, "generation_config.json")) ? ReadJson(dir, "generation_config.json") : null;
-        IReadOnlyList<int> generationEos = generation is null ? [] : VisionJson.IntOrList(generation.RootElement, "eos_token_id");
+        IReadOnlyList<int> generationEos = generation is null ? [] : JsonConfigReader.IntOrList(generation.RootElement, "eos_token_id");
 
         if (!File.Exists(Path.Combine(dir, "preprocessor_config.json")))
         {
@@ -144,19 +171,10 @@ public sealed class VisionModelFolder
         }
 
         using var processor = ReadJson(dir, "processor_config.json");
-        var seqLen = VisionJson.Int(processor.RootElement, "image_seq_len")
+        var seqLen = JsonConfigReader.Int(processor.RootElement, "image_seq_len")
             ?? throw new ModelFolderException($"'{dir}/processor_config.json' has no image_seq_len.");
 
-        HfTokenizer tokenizer;
-        try
-        {
-            tokenizer = HfTokenizer.FromFolder(dir);
-        }
-        catch (Exception ex) when (ex is IOException or FormatException or InvalidDataException or ArgumentException or JsonException or NotSupportedException)
-        {
-            throw new ModelFolderException($"The tokenizer of '{dir}' cannot be loaded: {ex.Message}", ex);
-        }
-
+        var tokenizer = LoadTokenizer(dir);
         foreach (var token in ImageTokens)
         {
             if (tokenizer.TokenToId(token) is null)
@@ -171,19 +189,15 @@ public sealed class VisionModelFolder
         }
 
         var (template, templateSource, bos, eos) = ReadTemplate(dir);
-        var onnxDir = Path.Combine(dir, "onnx");
-        var files = System.IO.Directory.GetFiles(onnxDir)
-            .Where(f => paths.Any(p => f == p || Path.GetFileName(f).StartsWith(Path.GetFileName(p) + "_data", StringComparison.Ordinal)))
-            .Order(StringComparer.Ordinal)
-            .ToList();
         return new VisionModelFolder(dir)
         {
             ModelType = modelType,
+            Family = VisionFamily.Idefics3,
             Variant = chosen,
             VisionEncoderPath = paths[0],
             EmbedTokensPath = paths[1],
             DecoderPath = paths[2],
-            OnnxFiles = files,
+            OnnxFiles = OnnxFilesOf(dir, paths),
             TextConfig = textConfig,
             TextHiddenSize = hidden,
             ImageTokenId = imageToken,
@@ -197,6 +211,102 @@ public sealed class VisionModelFolder
             EosToken = eos,
         };
     }
+
+    private static VisionModelFolder LoadQwen2VL(string dir, string modelType, ModelVariant chosen, string[] paths, JsonElement root)
+    {
+        // Qwen2-VL writes the text model's fields at the top; newer Qwen2.5-VL exports nest them in text_config.
+        var text = root.TryGetProperty("text_config", out var nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
+        int Required(JsonElement e, string name) =>
+            JsonConfigReader.Int(e, name) ?? JsonConfigReader.Int(root, name) ?? throw new ModelFolderException($"'{dir}/config.json' has no {name}.");
+
+        var hidden = Required(text, "hidden_size");
+        var heads = JsonConfigReader.Int(text, "num_attention_heads");
+        var textConfig = new ModelConfig
+        {
+            ModelType = modelType,
+            Family = ModelFamily.Qwen2,
+            VocabSize = Required(text, "vocab_size"),
+            NumHiddenLayers = JsonConfigReader.Int(text, "num_hidden_layers"),
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = JsonConfigReader.Int(text, "num_key_value_heads") ?? heads,
+            HeadDim = JsonConfigReader.Int(text, "head_dim") ?? (heads is > 0 ? hidden / heads : null),
+            MaxContextLength = Required(text, "max_position_embeddings"),
+            EosTokenIds = JsonConfigReader.IntOrList(root, "eos_token_id").Concat(JsonConfigReader.IntOrList(text, "eos_token_id")).Distinct().ToList(),
+            BosTokenId = JsonConfigReader.Int(root, "bos_token_id"),
+        };
+        var imageToken = Required(root, "image_token_id");
+        var visionStart = Required(root, "vision_start_token_id");
+        var merge = root.TryGetProperty("vision_config", out var vision) && vision.ValueKind == JsonValueKind.Object
+            ? JsonConfigReader.Int(vision, "spatial_merge_size") ?? 2
+            : 2;
+        if (merge <= 0)
+        {
+            throw new ModelFolderException($"'{dir}/config.json': vision_config.spatial_merge_size must be positive.");
+        }
+
+        using var generation = File.Exists(Path.Combine(dir, "generation_config.json")) ? ReadJson(dir, "generation_config.json") : null;
+        IReadOnlyList<int> generationEos = generation is null ? [] : JsonConfigReader.IntOrList(generation.RootElement, "eos_token_id");
+        if (!File.Exists(Path.Combine(dir, "preprocessor_config.json")))
+        {
+            throw new ModelFolderException($"'{dir}' has no preprocessor_config.json: the image processor's settings (pixel budget, patches, normalisation) are read from it.");
+        }
+
+        var tokenizer = LoadTokenizer(dir);
+        foreach (var token in QwenImageTokens)
+        {
+            if (tokenizer.TokenToId(token) is null)
+            {
+                throw new ModelFolderException($"The tokenizer of '{dir}' has no {token} token.");
+            }
+        }
+
+        if (tokenizer.TokenToId("<|image_pad|>") != imageToken || tokenizer.TokenToId("<|vision_start|>") != visionStart)
+        {
+            throw new ModelFolderException(
+                $"'{dir}': config.json's image_token_id {imageToken} and vision_start_token_id {visionStart} are not the tokenizer's <|image_pad|> ({tokenizer.TokenToId("<|image_pad|>")}) and <|vision_start|> ({tokenizer.TokenToId("<|vision_start|>")}).");
+        }
+
+        var (template, templateSource, bos, eos) = ReadTemplate(dir);
+        return new VisionModelFolder(dir)
+        {
+            ModelType = modelType,
+            Family = VisionFamily.Qwen2VL,
+            Variant = chosen,
+            VisionEncoderPath = paths[0],
+            EmbedTokensPath = paths[1],
+            DecoderPath = paths[2],
+            OnnxFiles = OnnxFilesOf(dir, paths),
+            TextConfig = textConfig,
+            TextHiddenSize = hidden,
+            ImageTokenId = imageToken,
+            VisionStartTokenId = visionStart,
+            MergeSize = merge,
+            EosTokenIds = [.. textConfig.EosTokenIds.Concat(generationEos).Distinct().Order()],
+            Tokenizer = tokenizer,
+            ChatTemplate = template,
+            ChatTemplateSource = templateSource,
+            BosToken = bos,
+            EosToken = eos,
+        };
+    }
+
+    private static HfTokenizer LoadTokenizer(string dir)
+    {
+        try
+        {
+            return HfTokenizer.FromFolder(dir);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or InvalidDataException or ArgumentException or JsonException or NotSupportedException)
+        {
+            throw new ModelFolderException($"The tokenizer of '{dir}' cannot be loaded: {ex.Message}", ex);
+        }
+    }
+
+    private static List<string> OnnxFilesOf(string dir, string[] paths) =>
+        System.IO.Directory.GetFiles(Path.Combine(dir, "onnx"))
+            .Where(f => paths.Any(p => f == p || Path.GetFileName(f).StartsWith(Path.GetFileName(p) + "_data", StringComparison.Ordinal)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
 
     private static (ModelVariant Variant, string[] Paths) ChooseGraphs(string dir, ModelVariant? variant)
     {
@@ -234,7 +344,7 @@ public sealed class VisionModelFolder
         var what = variant is { } v
             ? $"its {v.Name()} variant lacks {string.Join(", ", missing)}"
             : "no variant (q4, int8, fp32, fp16) has all of onnx/vision_encoder*.onnx, onnx/embed_tokens*.onnx and onnx/decoder_model_merged*.onnx";
-        throw new ModelFolderException($"'{dir}' is not a SmolVLM folder Capa can run: {what}. Found: {(present.Length == 0 ? "none" : present)}.");
+        throw new ModelFolderException($"'{dir}' is not a vision-language folder Capa can run: {what}. Found: {(present.Length == 0 ? "none" : present)}.");
     }
 
     // A chat variant's stem ("model_q4") names the suffix every part of a multi-part folder carries ("_q4").
@@ -248,7 +358,7 @@ public sealed class VisionModelFolder
             throw new ModelFolderException($"'{dir}' has no {name}; a SmolVLM folder needs it.");
         }
 
-        return VisionJson.ParseFile(path);
+        return JsonConfigReader.ParseFile(path);
     }
 
     private static (string Template, string Source, string? Bos, string? Eos) ReadTemplate(string dir)
@@ -257,10 +367,10 @@ public sealed class VisionModelFolder
         var tokenizerConfig = Path.Combine(dir, "tokenizer_config.json");
         if (File.Exists(tokenizerConfig))
         {
-            using var doc = VisionJson.ParseFile(tokenizerConfig);
+            using var doc = JsonConfigReader.ParseFile(tokenizerConfig);
             bos = TokenText(doc.RootElement, "bos_token");
             eos = TokenText(doc.RootElement, "eos_token");
-            if (VisionJson.String(doc.RootElement, "chat_template") is { } t)
+            if (JsonConfigReader.String(doc.RootElement, "chat_template") is { } t)
             {
                 (template, source) = (t, "tokenizer_config.json");
             }
@@ -270,8 +380,8 @@ public sealed class VisionModelFolder
         var json = Path.Combine(dir, "chat_template.json");
         if (File.Exists(json))
         {
-            using var doc = VisionJson.ParseFile(json);
-            if (VisionJson.String(doc.RootElement, "chat_template") is { } t)
+            using var doc = JsonConfigReader.ParseFile(json);
+            if (JsonConfigReader.String(doc.RootElement, "chat_template") is { } t)
             {
                 (template, source) = (t, "chat_template.json");
             }
@@ -292,7 +402,7 @@ public sealed class VisionModelFolder
         !root.TryGetProperty(name, out var v) ? null : v.ValueKind switch
         {
             JsonValueKind.String => v.GetString(),
-            JsonValueKind.Object => VisionJson.String(v, "content"),
+            JsonValueKind.Object => JsonConfigReader.String(v, "content"),
             _ => null,
         };
 }

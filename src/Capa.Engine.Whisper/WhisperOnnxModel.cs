@@ -46,12 +46,32 @@ public sealed class WhisperOnnxModel : IDisposable
         {
             throw new ModelFolderException($"'{folder.DecoderPath}' has no 'logits' output; it is not a Whisper decoder.");
         }
+
+        // Word timestamps read the alignment heads' cross-attention weights, which only *_timestamped exports output.
+        AlignmentHeads = folder.Tokens.AlignmentHeads.Count > 0 ? folder.Tokens.AlignmentHeads : DefaultAlignmentHeads(folder);
+        HasCrossAttentions = AlignmentHeads.Count > 0
+            && AlignmentHeads.All(h => h.Layer >= 0 && h.Layer < folder.DecoderLayers && h.Head >= 0 && h.Head < folder.DecoderHeads)
+            && AlignmentHeads.Select(h => h.Layer).Distinct().All(l => decoder.OutputMetadata.ContainsKey(Name(CrossAttentionsFormat, l)));
     }
 
     /// <summary>The folder the sessions were loaded from.</summary>
     public WhisperModelFolder Folder { get; }
 
     internal int HeadDim { get; }
+
+    /// <summary>
+    /// Whether the decoder outputs the cross-attention weights (<c>cross_attentions.N</c>) of the alignment heads' layers,
+    /// which word timestamps need.
+    /// </summary>
+    public bool HasCrossAttentions { get; }
+
+    /// <summary>
+    /// The [layer, head] pairs whose cross-attention follows the audio: generation_config.json <c>alignment_heads</c>,
+    /// else (as openai/whisper) every head of the last half of the decoder layers.
+    /// </summary>
+    public IReadOnlyList<(int Layer, int Head)> AlignmentHeads { get; }
+
+    internal const string CrossAttentionsFormat = "cross_attentions.{0}";
 
     /// <summary>Loads the sessions.</summary>
     /// <exception cref="ModelFolderException">ONNX Runtime rejects a file, or a graph lacks Whisper's inputs and outputs.</exception>
@@ -128,6 +148,20 @@ public sealed class WhisperOnnxModel : IDisposable
 
     internal static string Name(string format, int layer) => string.Format(CultureInfo.InvariantCulture, format, layer);
 
+    private static List<(int Layer, int Head)> DefaultAlignmentHeads(WhisperModelFolder folder)
+    {
+        var heads = new List<(int, int)>();
+        for (int layer = folder.DecoderLayers / 2; layer < folder.DecoderLayers; layer++)
+        {
+            for (int head = 0; head < folder.DecoderHeads; head++)
+            {
+                heads.Add((layer, head));
+            }
+        }
+
+        return heads;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -186,33 +220,8 @@ public sealed class WhisperDecoding : IDisposable
         var owned = new List<OrtValue>();
         try
         {
-            OrtValue ids = OrtValue.CreateTensorValueFromMemory(tokens.ToArray(), [1, tokens.Length]);
-            owned.Add(ids);
-            names.Add("input_ids");
-            values.Add(ids);
-            if (session.InputMetadata.ContainsKey("encoder_hidden_states"))
-            {
-                names.Add("encoder_hidden_states");
-                values.Add(_encoderStates);
-            }
-
-            if (session.InputMetadata.ContainsKey("use_cache_branch"))
-            {
-                OrtValue flag = OrtValue.CreateTensorValueFromMemory(new[] { cached }, [1]);
-                owned.Add(flag);
-                names.Add("use_cache_branch");
-                values.Add(flag);
-            }
-
+            AddInputs(session, tokens, cached, names, values, owned);
             int layers = _model.Folder.DecoderLayers;
-            for (int i = 0; i < layers; i++)
-            {
-                AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.decoder.key", i), _selfCache[2 * i], names, values);
-                AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.decoder.value", i), _selfCache[(2 * i) + 1], names, values);
-                AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.encoder.key", i), _crossCache[2 * i], names, values);
-                AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.encoder.value", i), _crossCache[(2 * i) + 1], names, values);
-            }
-
             var outputNames = new List<string> { "logits" };
             for (int i = 0; i < layers; i++)
             {
@@ -276,12 +285,88 @@ public sealed class WhisperDecoding : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the decoder once over all of <paramref name="tokens"/> (no cache) and returns, for each requested layer, its
+    /// cross-attention weights after the softmax, row-major [heads, tokens, encoder frames]. The decoding is not advanced.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The decoder has no cross-attention outputs.</exception>
+    internal float[][] CrossAttentions(ReadOnlySpan<long> tokens, IReadOnlyList<int> layers, out int frames)
+    {
+        if (!_model.HasCrossAttentions)
+        {
+            throw new InvalidOperationException("The decoder has no cross-attention outputs.");
+        }
+
+        InferenceSession session = _model.FirstStepSession;
+        var names = new List<string>();
+        var values = new List<OrtValue>();
+        var owned = new List<OrtValue>();
+        try
+        {
+            AddInputs(session, tokens, cached: false, names, values, owned);
+            string[] outputNames = [.. layers.Select(l => WhisperOnnxModel.Name(WhisperOnnxModel.CrossAttentionsFormat, l))];
+            using var runOptions = new RunOptions();
+            using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, names, values, outputNames);
+            var result = new float[layers.Count][];
+            frames = 0;
+            for (int i = 0; i < outputs.Count; i++)
+            {
+                long[] shape = outputs[i].GetTensorTypeAndShape().Shape;
+                if (shape.Length != 4 || shape[0] != 1 || shape[1] != _model.Folder.DecoderHeads || shape[2] != tokens.Length)
+                {
+                    throw new InvalidOperationException($"{outputNames[i]} has shape [{string.Join(", ", shape)}], not [1, heads, tokens, frames].");
+                }
+
+                frames = (int)shape[3];
+                result[i] = outputs[i].GetTensorDataAsSpan<float>().ToArray();
+            }
+
+            return result;
+        }
+        finally
+        {
+            foreach (OrtValue value in owned)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
         foreach (OrtValue value in _selfCache.Concat(_crossCache))
         {
             value.Dispose();
+        }
+    }
+
+    private void AddInputs(InferenceSession session, ReadOnlySpan<long> tokens, bool cached, List<string> names, List<OrtValue> values, List<OrtValue> owned)
+    {
+        OrtValue ids = OrtValue.CreateTensorValueFromMemory(tokens.ToArray(), [1, tokens.Length]);
+        owned.Add(ids);
+        names.Add("input_ids");
+        values.Add(ids);
+        if (session.InputMetadata.ContainsKey("encoder_hidden_states"))
+        {
+            names.Add("encoder_hidden_states");
+            values.Add(_encoderStates);
+        }
+
+        if (session.InputMetadata.ContainsKey("use_cache_branch"))
+        {
+            OrtValue flag = OrtValue.CreateTensorValueFromMemory(new[] { cached }, [1]);
+            owned.Add(flag);
+            names.Add("use_cache_branch");
+            values.Add(flag);
+        }
+
+        for (int i = 0; i < _model.Folder.DecoderLayers; i++)
+        {
+            AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.decoder.key", i), _selfCache[2 * i], names, values);
+            AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.decoder.value", i), _selfCache[(2 * i) + 1], names, values);
+            AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.encoder.key", i), _crossCache[2 * i], names, values);
+            AddIfInput(session, WhisperOnnxModel.Name("past_key_values.{0}.encoder.value", i), _crossCache[(2 * i) + 1], names, values);
         }
     }
 

@@ -1,5 +1,6 @@
 using Capa.Engine.Whisper.Decoding;
 using Capa.Engine.Whisper.Features;
+using Capa.Engine.Whisper.Timing;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Capa.Engine.Whisper;
@@ -8,7 +9,8 @@ namespace Capa.Engine.Whisper;
 /// openai/whisper's <c>transcribe</c>: log-mel features of the whole audio, language detection when none is given, then
 /// a sequential 30-second seek loop. Each window is decoded with temperature fallback, skipped when it is silence,
 /// split into segments at its timestamp pairs, and the next window starts at the last complete segment's end, so
-/// timestamps stay absolute and non-decreasing.
+/// timestamps stay absolute and non-decreasing. With word timestamps, each window's words are timed from the alignment
+/// heads' cross-attentions (<see cref="WordAligner"/>).
 /// </summary>
 public sealed class WhisperTranscriber
 {
@@ -16,6 +18,7 @@ public sealed class WhisperTranscriber
     private readonly WhisperOnnxModel _model;
     private readonly LogMelSpectrogram _spectrogram;
     private readonly WindowDecoder _decoder;
+    private readonly WordAligner? _aligner;
 
     /// <summary>Creates a transcriber on loaded sessions.</summary>
     public WhisperTranscriber(WhisperOnnxModel model)
@@ -25,7 +28,11 @@ public sealed class WhisperTranscriber
         WhisperModelFolder folder = model.Folder;
         _spectrogram = folder.MelFilters is { } filters ? new LogMelSpectrogram(folder.MelBins, filters) : new LogMelSpectrogram(folder.MelBins);
         _decoder = new WindowDecoder(model);
+        _aligner = model.HasCrossAttentions ? new WordAligner(model, _decoder) : null;
     }
+
+    /// <summary>Whether the model can time words (its decoder outputs cross-attentions).</summary>
+    public bool SupportsWordTimestamps => _aligner is not null;
 
     /// <summary>Whether the model can translate and name languages (multilingual), rather than English only.</summary>
     public bool IsMultilingual => _model.Folder.Tokens.IsMultilingual;
@@ -40,6 +47,7 @@ public sealed class WhisperTranscriber
     /// <param name="cancellationToken">Stops between decoding steps.</param>
     /// <param name="segmentDone">Called with each segment as soon as its window is decoded (for streaming).</param>
     /// <exception cref="ArgumentException">The language is not one the model knows, or the task is neither transcribe nor translate.</exception>
+    /// <exception cref="NotSupportedException">Word timestamps are asked of a model without cross-attention outputs.</exception>
     public WhisperTranscript Transcribe(
         ReadOnlySpan<float> samples,
         WhisperTranscriptionOptions options,
@@ -51,6 +59,11 @@ public sealed class WhisperTranscriber
         if (options.Task is not ("transcribe" or "translate"))
         {
             throw new ArgumentException($"Unknown task '{options.Task}'.", nameof(options));
+        }
+
+        if (options.WordTimestamps && _aligner is null)
+        {
+            throw new NotSupportedException("This Whisper export has no cross-attention outputs, so it cannot give word timestamps.");
         }
 
         WhisperTokens tokens = _model.Folder.Tokens;
@@ -92,6 +105,7 @@ public sealed class WhisperTranscriber
         }
 
         float[] temperatures = Temperatures(options.Temperature);
+        double lastSpeechTimestamp = 0, previousEnd = 0;
         int seek = 0;
         uint windowIndex = 0;
         while (seek < contentFrames)
@@ -102,11 +116,9 @@ public sealed class WhisperTranscriber
             int segmentSize = Math.Min(WhisperAudio.ChunkFrames, contentFrames - seek);
             double segmentDuration = segmentSize * WhisperAudio.SecondsPerFrame;
             LogMelSpectrogram.Slice(mel, _model.Folder.MelBins, frames, seek, window);
-            WindowResult result;
-            using (OrtValue states = _model.Encode(window))
-            {
-                result = DecodeWithFallback(states, options, language, temperatures, allTokens.Skip(promptResetSince).ToList(), windowIndex++, cancellationToken);
-            }
+            // Disposed at the end of each window: word timestamps read the states again after decoding.
+            using OrtValue states = _model.Encode(window);
+            WindowResult result = DecodeWithFallback(states, options, language, temperatures, allTokens.Skip(promptResetSince).ToList(), windowIndex++, cancellationToken);
 
             if (result.NoSpeechProb > options.NoSpeechThreshold && result.AvgLogprob <= options.LogprobThreshold)
             {
@@ -169,12 +181,44 @@ public sealed class WhisperTranscriber
                 seek += segmentSize;
             }
 
-            foreach (var (start, end, part, partLogprobs) in current)
+            List<AlignedSegment>? aligned = null;
+            if (options.WordTimestamps)
             {
+                aligned = [.. current.Select(c => new AlignedSegment(c.Start, c.End, c.Tokens))];
+                _aligner!.AddWordTimestamps(aligned, states, language, options.Task, timeOffset, segmentSize, lastSpeechTimestamp);
+                double? lastWordEnd = LastEnd(aligned);
+                if (!singleTimestampEnding && lastWordEnd is { } wordEnd && wordEnd > timeOffset)
+                {
+                    // As openai/whisper: the next window starts after the last word rather than at the last timestamp.
+                    int wordSeek = (int)Math.Round(wordEnd * (WhisperAudio.SampleRate / WhisperAudio.HopLength), MidpointRounding.ToEven);
+                    if (wordSeek > windowSeek)
+                    {
+                        seek = wordSeek;
+                    }
+                }
+
+                if (lastWordEnd is { } end)
+                {
+                    lastSpeechTimestamp = end;
+                }
+            }
+
+            for (int index = 0; index < current.Count; index++)
+            {
+                var (start, end, part, partLogprobs) = current[index];
+                if (aligned is not null)
+                {
+                    // Word timings refine the bounds; openai/whisper lets them reach back into the previous segment, which
+                    // is cut here so that segments stay ordered without overlap.
+                    start = Math.Max(aligned[index].Start, previousEnd);
+                    end = Math.Max(aligned[index].End, start);
+                }
+
                 // Timestamps past the audio's end (the last window is padded) are clamped to it.
                 double s = Math.Min(start, duration), e = Math.Min(end, duration);
                 string text = _decoder.Decode(part);
                 bool empty = s >= e || string.IsNullOrWhiteSpace(text);
+                IReadOnlyList<WhisperWord> words = empty || aligned is null ? [] : WordsWithin(aligned[index].Words, s, e);
                 segments.Add(new WhisperSegment(
                     segments.Count,
                     windowSeek,
@@ -186,8 +230,12 @@ public sealed class WhisperTranscriber
                     result.AvgLogprob,
                     result.CompressionRatio,
                     result.NoSpeechProb,
-                    empty ? [] : partLogprobs));
+                    empty ? [] : partLogprobs)
+                {
+                    Words = words,
+                });
                 segmentDone?.Invoke(segments[^1]);
+                previousEnd = Math.Max(previousEnd, e);
                 if (!empty)
                 {
                     allTokens.AddRange(part);
@@ -204,6 +252,39 @@ public sealed class WhisperTranscriber
 
         string all = _decoder.Decode(allTokens.Skip(initialPromptLength));
         return new WhisperTranscript(all, language, options.Task, duration, segments);
+    }
+
+    /// <summary>openai/whisper's <c>get_end</c>: the end of the last word, else of the last segment.</summary>
+    private static double? LastEnd(List<AlignedSegment> segments)
+    {
+        for (int i = segments.Count - 1; i >= 0; i--)
+        {
+            if (segments[i].Words.Count > 0)
+            {
+                return segments[i].Words[^1].End;
+            }
+        }
+
+        return segments.Count > 0 ? segments[^1].End : null;
+    }
+
+    /// <summary>
+    /// The words kept inside their segment [start, end] and in order without overlap: openai/whisper's heuristics for
+    /// words that look too long can otherwise push the first word before the segment's start or the last past its end.
+    /// </summary>
+    private static List<WhisperWord> WordsWithin(List<WhisperWord> words, double start, double end)
+    {
+        var kept = new List<WhisperWord>(words.Count);
+        double floor = start;
+        foreach (WhisperWord word in words)
+        {
+            double s = Math.Clamp(word.Start, floor, end);
+            double e = Math.Clamp(word.End, s, end);
+            kept.Add(word with { Start = s, End = e });
+            floor = e;
+        }
+
+        return kept;
     }
 
     private WindowResult DecodeWithFallback(

@@ -21,6 +21,13 @@ public sealed record WhisperTranscriptionOptions
     /// <summary>Whether to predict timestamps (segments); without them the whole window is one segment.</summary>
     public bool Timestamps { get; init; } = true;
 
+    /// <summary>
+    /// Whether to time each word (openai/whisper's <c>word_timestamps</c>): needs a decoder with cross-attention
+    /// outputs (<see cref="WhisperOnnxModel.HasCrossAttentions"/>). As in openai/whisper, word timings also refine the
+    /// segments' bounds and where the next window starts.
+    /// </summary>
+    public bool WordTimestamps { get; init; }
+
     /// <summary>Seed of the sampling noise at temperatures above 0 (same audio, seed and options: same output).</summary>
     public ulong Seed { get; init; }
 
@@ -60,7 +67,17 @@ public sealed record WhisperSegment(
     double AvgLogprob,
     double CompressionRatio,
     double NoSpeechProb,
-    IReadOnlyList<float> TokenLogprobs);
+    IReadOnlyList<float> TokenLogprobs)
+{
+    /// <summary>The segment's words with their timings, when word timestamps were asked for.</summary>
+    public IReadOnlyList<WhisperWord> Words { get; init; } = [];
+}
+
+/// <summary>One word of a transcript: its text as decoded (a leading space included) and its start and end in seconds.</summary>
+/// <param name="Word">The word, punctuation merged in.</param>
+/// <param name="Start">Start in seconds.</param>
+/// <param name="End">End in seconds.</param>
+public sealed record WhisperWord(string Word, double Start, double End);
 
 /// <summary>A finished transcript.</summary>
 /// <param name="Text">The whole text.</param>

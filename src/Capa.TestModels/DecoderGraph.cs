@@ -23,24 +23,28 @@ internal sealed class DecoderGraph
     private readonly TestModelQuant _quant;
     private readonly ulong _seed;
     private readonly bool _embedsInput;
+    private readonly int[]? _mropeSection;
     private readonly OnnxGraphBuilder _g = new();
     private readonly Dictionary<string, (string Q, string Scale, string ZeroPoint)> _quantizedActivations = new(StringComparer.Ordinal);
 
-    private DecoderGraph(TestModelShapes shapes, TestModelQuant quant, ulong seed, bool embedsInput)
+    private DecoderGraph(TestModelShapes shapes, TestModelQuant quant, ulong seed, bool embedsInput, int[]? mropeSection)
     {
         _s = shapes;
         _quant = quant;
         _seed = seed;
         _embedsInput = embedsInput;
+        _mropeSection = mropeSection;
     }
 
     /// <summary>
     /// Builds the graph. With <paramref name="embedsInput"/> the graph takes <c>inputs_embeds</c> [batch, seq, hidden]
     /// instead of <c>input_ids</c>, as vision-language decoders are exported (the embedding lives in its own
-    /// <c>embed_tokens</c> graph, see <see cref="EmbeddingGraph"/>).
+    /// <c>embed_tokens</c> graph, see <see cref="EmbeddingGraph"/>). With <paramref name="mropeSection"/> (Qwen2-VL's
+    /// <c>rope_scaling.mrope_section</c>, summing to head_dim / 2) <c>position_ids</c> is [3, batch, seq] and each band
+    /// of rotary frequencies turns by its own row (temporal, height, width), as multimodal RoPE does.
     /// </summary>
-    public static OnnxGraph Build(TestModelShapes shapes, TestModelQuant quant, ulong seed, bool embedsInput = false) =>
-        new DecoderGraph(shapes, quant, seed, embedsInput).Build();
+    public static OnnxGraph Build(TestModelShapes shapes, TestModelQuant quant, ulong seed, bool embedsInput = false, int[]? mropeSection = null) =>
+        new DecoderGraph(shapes, quant, seed, embedsInput, mropeSection).Build();
 
     /// <summary>
     /// The standard deviation of the token embedding's random rows. Logits of about unit spread give clear greedy
@@ -79,7 +83,9 @@ internal sealed class DecoderGraph
             ? _g.Input("inputs_embeds", OnnxDataType.Float, Batch, Sequence, h)
             : _g.Input("input_ids", OnnxDataType.Int64, Batch, Sequence);
         string attentionMask = _g.Input("attention_mask", OnnxDataType.Int64, Batch, Total);
-        string positionIds = _g.Input("position_ids", OnnxDataType.Int64, Batch, Sequence);
+        string positionIds = _mropeSection is null
+            ? _g.Input("position_ids", OnnxDataType.Int64, Batch, Sequence)
+            : _g.Input("position_ids", OnnxDataType.Int64, 3, Batch, Sequence);
         var pastKeys = new string[_s.Layers];
         var pastValues = new string[_s.Layers];
         for (int i = 0; i < _s.Layers; i++)
@@ -183,8 +189,30 @@ internal sealed class DecoderGraph
         }
 
         string inv = _g.Initializer("model.rotary_emb.inv_freq", [half], invFreq);
-        string positions = _g.Op("Unsqueeze", [_g.Op("Cast", [positionIds], OnnxAttribute.Int("to", (long)OnnxDataType.Float)), _g.ConstInt64Vector(2)]);
-        string freqs = _g.Op("Mul", [positions, inv]);
+        string freqs;
+        if (_mropeSection is { } section)
+        {
+            // [3, batch, seq, half]: every row's angles; a one-hot band mask keeps, per frequency, the angle of the row
+            // its band belongs to, and the sum over rows (two exact zeros added) selects it.
+            string all = _g.Op("Mul", [_g.Op("Unsqueeze", [_g.Op("Cast", [positionIds], OnnxAttribute.Int("to", (long)OnnxDataType.Float)), _g.ConstInt64Vector(3)]), inv]);
+            var bands = new float[3 * half];
+            for (int row = 0, start = 0; row < 3; start += section[row], row++)
+            {
+                for (int i = start; i < start + section[row]; i++)
+                {
+                    bands[(row * half) + i] = 1f;
+                }
+            }
+
+            string mask = _g.Initializer("model.rotary_emb.mrope_bands", [3, 1, 1, half], bands);
+            freqs = _g.Op("ReduceSum", [_g.Op("Mul", [all, mask]), _g.ConstInt64Vector(0)], OnnxAttribute.Int("keepdims", 0));
+        }
+        else
+        {
+            string positions = _g.Op("Unsqueeze", [_g.Op("Cast", [positionIds], OnnxAttribute.Int("to", (long)OnnxDataType.Float)), _g.ConstInt64Vector(2)]);
+            freqs = _g.Op("Mul", [positions, inv]);
+        }
+
         string emb = _g.Op("Concat", [freqs, freqs], OnnxAttribute.Int("axis", -1));
         string axis1 = _g.ConstInt64Vector(1);
         return (_g.Op("Unsqueeze", [_g.Op("Cos", [emb]), axis1]), _g.Op("Unsqueeze", [_g.Op("Sin", [emb]), axis1]));

@@ -12,18 +12,19 @@ namespace Capa.Tokenizers;
 
 /// <summary>
 /// A Hugging Face tokenizer built from the components its tokenizer.json declares (normalizer, pre-tokenizer,
-/// BPE model, post-processor, decoder, added tokens), giving the same ids and text as the reference
-/// implementation: byte-level BPE (GPT-2, Qwen2/2.5/3, Llama 3, SmolLM2) and SentencePiece-style BPE with byte
-/// fallback (Llama 2, Phi-3, Gemma). Instances are immutable and safe to share between threads.
+/// BPE or Unigram model, post-processor, decoder, added tokens), giving the same ids and text as the reference
+/// implementation: byte-level BPE (GPT-2, Qwen2/2.5/3, Llama 3, SmolLM2), SentencePiece-style BPE with byte
+/// fallback (Llama 2, Phi-3, Gemma) and SentencePiece Unigram (XLM-RoBERTa, multilingual-e5, bge-m3). Instances are
+/// immutable and safe to share between threads.
 /// </summary>
-public sealed class HfTokenizer
+public sealed class HfTokenizer : IEncoderTokenizer
 {
     // Ids index dense arrays; a corrupt file naming id 2^31 must fail clearly rather than exhaust memory.
     private const int MaxVocabSize = 16_000_000;
 
     private readonly Normalizer? _normalizer;
     private readonly PreTokenizer? _preTokenizer;
-    private readonly BpeModel _model;
+    private readonly TokenizerModel _model;
     private readonly PostProcessor? _postProcessor;
     private readonly Decoder? _decoder;
     private readonly AddedTokenMatcher _rawMatcher;
@@ -36,6 +37,7 @@ public sealed class HfTokenizer
     private readonly Lazy<(byte[] Bytes, int[] Offsets)> _tokenBytes;
     private readonly double? _charsPerToken;
     private readonly bool _dropsWhitespace;
+    private long _encodedChars;
 
     private HfTokenizer(JsonElement tokenizer, JsonElement config)
     {
@@ -47,7 +49,7 @@ public sealed class HfTokenizer
             throw new FormatException("tokenizer.json has no \"model\" object.");
         }
 
-        _model = BpeModel.Create(modelElement);
+        _model = TokenizerModel.FromConfig(modelElement);
         _decoder = Decoder.Create(tokenizer.Get("decoder"));
 
         var added = ReadAddedTokens(tokenizer.Get("added_tokens"));
@@ -100,12 +102,16 @@ public sealed class HfTokenizer
         EosToken = ReadSpecial(config, "eos_token");
         PadToken = ReadSpecial(config, "pad_token");
         UnkToken = ReadSpecial(config, "unk_token")
-            ?? (_model.Options.UnkToken is { } unk ? new SpecialToken(unk, TokenToId(unk)) : null);
+            ?? (_model.UnkToken is { } unk ? new SpecialToken(unk, TokenToId(unk)) : null);
         _cleanUpTokenizationSpaces = config.GetBool("clean_up_tokenization_spaces", false);
         SpecialTokens = [.. added.Where(t => t.Special).Select(t => t.Content).Distinct(StringComparer.Ordinal)];
         (_charsPerToken, _dropsWhitespace) = LengthPerToken(added);
         _tokenBytes = new Lazy<(byte[], int[])>(BuildTokenBytes);
+        SpecialTokenCount = _postProcessor?.Process([]).Count ?? 0;
     }
+
+    /// <summary>The ids the post-processor adds around one sequence (e.g. &lt;s&gt; before and &lt;/s&gt; after).</summary>
+    public int SpecialTokenCount { get; }
 
     /// <summary>The number of ids: the highest id in the vocabulary or added tokens, plus one.</summary>
     public int VocabSize { get; }
@@ -119,6 +125,9 @@ public sealed class HfTokenizer
     /// </summary>
     public double? MaxCharsPerToken => _dropsWhitespace ? null : _charsPerToken;
 
+    /// <summary>UTF-16 units of text this instance has been asked to encode: a measure of the work done.</summary>
+    public long EncodedChars => Interlocked.Read(ref _encodedChars);
+
     /// <summary>tokenizer_config.json's bos_token, when it names one.</summary>
     public SpecialToken? BosToken { get; }
 
@@ -128,7 +137,7 @@ public sealed class HfTokenizer
     /// <summary>tokenizer_config.json's pad_token, when it names one.</summary>
     public SpecialToken? PadToken { get; }
 
-    /// <summary>tokenizer_config.json's unk_token, or else the BPE model's unk_token.</summary>
+    /// <summary>tokenizer_config.json's unk_token, or else the model's unknown token.</summary>
     public SpecialToken? UnkToken { get; }
 
     /// <summary>
@@ -200,15 +209,48 @@ public sealed class HfTokenizer
     /// (ascending; typically where message text wrote it, see <c>ChatTemplate.RenderMarked</c>) is read as plain text.
     /// Other special tokens, and added tokens that are not special, become their ids as in <see cref="Encode(string, bool)"/>.
     /// </summary>
-    public int[] Encode(string text, IReadOnlyList<int>? plainPositions, bool addSpecialTokens = false)
+    public int[] Encode(string text, IReadOnlyList<int>? plainPositions, bool addSpecialTokens = false) =>
+        Encode(text, plainPositions, addSpecialTokens, int.MaxValue, out _);
+
+    /// <summary>
+    /// Encodes <paramref name="text"/>, stopping as soon as the ids (with the special tokens
+    /// <paramref name="addSpecialTokens"/> adds) number more than <paramref name="maxTokens"/>: then
+    /// <paramref name="complete"/> is false and the ids are those of the text read so far, more than
+    /// <paramref name="maxTokens"/>. The model's work and the ids kept stay in proportion to the limit; normalization
+    /// still reads each stretch of text between added tokens whole.
+    /// </summary>
+    public int[] Encode(string text, bool addSpecialTokens, int maxTokens, out bool complete) =>
+        Encode(text, null, addSpecialTokens, maxTokens, out complete);
+
+    private int[] Encode(string text, IReadOnlyList<int>? plainPositions, bool addSpecialTokens, int maxTokens, out bool complete)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length / 3 + 4);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
+        Interlocked.Add(ref _encodedChars, text.Length);
+        var ids = new List<int>((int)Math.Min(text.Length / 3L + 4, maxTokens + 8L));
+        long limit = addSpecialTokens ? (long)maxTokens - SpecialTokenCount : maxTokens;
+        complete = EncodeSections(text, plainPositions, ids, limit);
+        if (addSpecialTokens && _postProcessor is not null)
+        {
+            ids = _postProcessor.Process(ids);
+        }
+
+        return [.. ids];
+    }
+
+    // Adds the ids of the text's sections; false as soon as they number more than limit.
+    private bool EncodeSections(string text, IReadOnlyList<int>? plainPositions, List<int> ids, long limit)
+    {
         foreach (var (start, end, token) in _rawMatcher.Split(text, plainPositions))
         {
             if (token is not null)
             {
                 ids.Add(token.Id);
+                if (ids.Count > limit)
+                {
+                    return false;
+                }
+
                 continue;
             }
 
@@ -231,6 +273,11 @@ public sealed class HfTokenizer
                 if (subToken is not null)
                 {
                     ids.Add(subToken.Id);
+                    if (ids.Count > limit)
+                    {
+                        return false;
+                    }
+
                     continue;
                 }
 
@@ -239,22 +286,26 @@ public sealed class HfTokenizer
                 if (_preTokenizer is null)
                 {
                     _model.Encode(piece, ids);
+                    if (ids.Count > limit)
+                    {
+                        return false;
+                    }
+
                     continue;
                 }
 
                 foreach (string word in _preTokenizer.PreTokenize([piece], atTextStart))
                 {
                     _model.Encode(word, ids);
+                    if (ids.Count > limit)
+                    {
+                        return false;
+                    }
                 }
             }
         }
 
-        if (addSpecialTokens && _postProcessor is not null)
-        {
-            ids = _postProcessor.Process(ids);
-        }
-
-        return [.. ids];
+        return true;
     }
 
     // A list that covers every position of any range.
@@ -295,7 +346,7 @@ public sealed class HfTokenizer
     // times how much the normalizer can shrink text. Unknown characters fused into one id are unbounded.
     private (double? PerToken, bool DropsWhitespace) LengthPerToken(List<AddedToken> added)
     {
-        if (_model.Options is { FuseUnk: true, ByteFallback: false } && _model.UnkId is not null)
+        if (_model.FusesUnknownRuns)
         {
             return (null, false);
         }

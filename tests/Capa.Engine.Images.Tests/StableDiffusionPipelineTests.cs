@@ -51,6 +51,15 @@ public sealed class StableDiffusionPipelineTests(TinyDiffusion tiny) : IClassFix
     }
 
     [Fact]
+    public void The_result_reports_time_in_each_network()
+    {
+        DiffusionResult result = tiny.Pipeline.Generate(Cat with { Steps = 2, Previews = 1 });
+        Assert.True(result.Timings.TextEncoder > TimeSpan.Zero);
+        Assert.True(result.Timings.Unet > TimeSpan.Zero);
+        Assert.True(result.Timings.Vae > TimeSpan.Zero);
+    }
+
+    [Fact]
     public void Sizes_are_exact_and_follow_the_aspect_ratio()
     {
         DiffusionResult wide = tiny.Pipeline.Generate(Cat with { Width = 1792, Height = 1024 });
@@ -147,6 +156,57 @@ public sealed class StableDiffusionPipelineTests(TinyDiffusion tiny) : IClassFix
         byte[] repainted = tiny.Pipeline.Generate(edit with { Mask = repaintAll }).Image.Pixels;
         Assert.NotEqual(kept, repainted);
         Assert.Equal(kept, tiny.Pipeline.Generate(edit with { Mask = keepAll, Prompt = "anything else", Seed = 77 }).Image.Pixels);
+    }
+
+    [Fact]
+    public void An_inpainting_unet_reads_the_mask_and_the_masked_image()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "capa-tiny-sd-inpaint-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            DiffusionTestModelWriter.Write(new DiffusionTestModelSpec { Inpainting = true }, directory);
+            using var pipeline = StableDiffusionPipeline.Load(DiffusionModelFolder.Open(directory), new DiffusionSessionOptions { IntraOpThreads = 1 });
+            Assert.True(pipeline.IsInpainting);
+            Assert.False(tiny.Pipeline.IsInpainting);
+
+            RgbImage source = tiny.Pipeline.Generate(Cat with { Seed = 5 }).Image;
+            RgbImage other = tiny.Pipeline.Generate(Cat with { Seed = 6 }).Image;
+
+            // The left half is repainted (transparent), the right half kept.
+            var half = new byte[64 * 64 * 4];
+            for (int i = 0; i < 64 * 64; i++)
+            {
+                half[(i * 4) + 3] = (byte)(i % 64 < 32 ? 0 : 255);
+            }
+
+            var leftHalf = new RgbImage(64, 64, 4, half);
+            var repaintAll = new RgbImage(64, 64, 4, new byte[64 * 64 * 4]);
+            var edit = Cat with { Prompt = "a hat", InitImage = source, Mask = leftHalf, Steps = 3, GuidanceScale = 3 };
+            byte[] edited = pipeline.Generate(edit).Image.Pixels;
+            Assert.Equal(edited, pipeline.Generate(edit).Image.Pixels);
+
+            // The kept pixels reach the UNet through the masked image: another source changes the result...
+            Assert.NotEqual(edited, pipeline.Generate(edit with { InitImage = other }).Image.Pixels);
+
+            // ...unless the mask repaints everything, when nothing of the source is left to read.
+            Assert.Equal(
+                pipeline.Generate(edit with { Mask = repaintAll }).Image.Pixels,
+                pipeline.Generate(edit with { Mask = repaintAll, InitImage = other }).Image.Pixels);
+
+            // The mask channel itself is read, and the guidance and prompt still count.
+            Assert.NotEqual(edited, pipeline.Generate(edit with { Mask = repaintAll }).Image.Pixels);
+            Assert.NotEqual(edited, pipeline.Generate(edit with { Prompt = "a boat" }).Image.Pixels);
+
+            // Text to image and image to image (no mask) run on it too.
+            Assert.Equal(64 * 64 * 3, pipeline.Generate(Cat with { Steps = 2 }).Image.Pixels.Length);
+            Assert.NotEqual(
+                pipeline.Generate(Cat with { InitImage = source, Strength = 0.5, Steps = 4 }).Image.Pixels,
+                pipeline.Generate(Cat with { InitImage = other, Strength = 0.5, Steps = 4 }).Image.Pixels);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

@@ -121,7 +121,9 @@ public sealed class HfTokenizerTests
     {
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("{not json"));
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"normalizer":null}"""));
-        Assert.Throws<NotSupportedException>(() => HfTokenizer.FromJson("""{"model":{"type":"Unigram","vocab":[]}}"""));
+        Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"Unigram","vocab":[]}}"""));
+        Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"Unigram","vocab":[["a",-1.0]]}}"""));
+        Assert.Throws<NotSupportedException>(() => HfTokenizer.FromJson("""{"model":{"type":"WordLevel","vocab":{}}}"""));
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}}"""));
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":2147483647},"merges":[]}}"""));
         Assert.Throws<FormatException>(() => HfTokenizer.FromJson("""{"model":{"type":"BPE","vocab":{"a":"zero"},"merges":[]}}"""));

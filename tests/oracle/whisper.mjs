@@ -4,11 +4,19 @@
 //       Writes WhisperFeatureExtractor's input_features ([mels, 3000] float32, little-endian) to --out.
 //   node whisper.mjs generate --model DIR --audio FILE.f32 [--language en] [--task transcribe] [--max-new-tokens 32]
 //       Prints {"ids": [...]}: greedy Whisper generate without timestamps, the full sequence (prompt included).
+//   node whisper.mjs alignment --model DIR --audio FILE.f32 --tokens 1,2,3 --out FILE.f32 [--num-frames 1500]
+//       Runs the decoder once over --tokens (no cache) on a model exported with cross-attentions, writes every layer's
+//       cross_attentions.N ([heads, tokens, 1500] float32 each, in layer order) to --out, and prints
+//       {"layers": N, "timestamps": [...]}: transformers.js' _extract_token_timestamps over the generation config's
+//       alignment heads with no prefix skipped (the time each token row's warping path starts).
+//   node whisper.mjs token-timestamps --model DIR --audio FILE.f32 [--language en] [--task transcribe] [--max-new-tokens 32]
+//       Prints {"ids": [...], "timestamps": [...]}: greedy generate with return_token_timestamps (the cross-attentions
+//       of every cached step, the generation config's alignment heads).
 //
 // Audio files are raw float32 little-endian mono samples at 16 kHz.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AutoModelForSpeechSeq2Seq, WhisperFeatureExtractor, env } from '@huggingface/transformers';
+import { AutoModelForSpeechSeq2Seq, Tensor, WhisperFeatureExtractor, env } from '@huggingface/transformers';
 
 function parseArgs(argv) {
   const args = { mels: 80, language: 'en', task: 'transcribe', maxNewTokens: 32 };
@@ -25,6 +33,8 @@ function parseArgs(argv) {
       case '--language': args.language = value; break;
       case '--task': args.task = value; break;
       case '--max-new-tokens': args.maxNewTokens = Number.parseInt(value, 10); break;
+      case '--tokens': args.tokens = value.split(',').map((t) => Number.parseInt(t, 10)); break;
+      case '--num-frames': args.numFrames = Number.parseInt(value, 10); break;
       default: throw new Error(`unknown argument ${key}`);
     }
   }
@@ -53,7 +63,7 @@ async function main() {
     console.log(JSON.stringify({ dims: input_features.dims }));
     return;
   }
-  if (args.command !== 'generate') throw new Error(`unknown command ${args.command}`);
+  if (!['generate', 'alignment', 'token-timestamps'].includes(args.command)) throw new Error(`unknown command ${args.command}`);
   const dir = path.resolve(args.model);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -61,6 +71,39 @@ async function main() {
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
   const model = await AutoModelForSpeechSeq2Seq.from_pretrained(path.basename(dir), { local_files_only: true, dtype: 'fp32', device: 'cpu' });
   const { input_features } = await extractor(config.num_mel_bins)(audio);
+  if (args.command === 'alignment') {
+    const generation = JSON.parse(fs.readFileSync(path.join(dir, 'generation_config.json'), 'utf8'));
+    const ids = new Tensor('int64', BigInt64Array.from(args.tokens.map(BigInt)), [1, args.tokens.length]);
+    const outputs = await model({ input_features, decoder_input_ids: ids });
+    const layers = Object.keys(outputs).filter((name) => name.startsWith('cross_attentions'));
+    if (layers.length !== config.decoder_layers) throw new Error(`expected ${config.decoder_layers} cross_attentions outputs, got ${layers.length}`);
+    const buffers = layers.map((name) => Buffer.from(outputs[name].data.buffer, outputs[name].data.byteOffset, outputs[name].data.byteLength));
+    fs.writeFileSync(args.out, Buffer.concat(buffers));
+    // One more slot than tokens: the extraction appends the last jump time again (for a final end-of-text token).
+    const sequences = { dims: [1, args.tokens.length + 1] };
+    const timestamps = model._extract_token_timestamps(
+      { cross_attentions: [layers.map((name) => outputs[name])], sequences },
+      generation.alignment_heads, args.numFrames ?? 1500, 0.02, 0);
+    console.log(JSON.stringify({ layers: layers.length, timestamps: Array.from(timestamps.data).slice(0, args.tokens.length) }));
+    return;
+  }
+  if (args.command === 'token-timestamps') {
+    const output = await model.generate({
+      inputs: input_features,
+      language: args.language,
+      task: args.task,
+      is_multilingual: true,
+      return_timestamps: false,
+      return_token_timestamps: true,
+      do_sample: false,
+      max_new_tokens: args.maxNewTokens,
+    });
+    console.log(JSON.stringify({
+      ids: Array.from(output.sequences.tolist()[0], Number),
+      timestamps: Array.from(output.token_timestamps.tolist()[0], Number),
+    }));
+    return;
+  }
   const output = await model.generate({
     inputs: input_features,
     language: args.language,

@@ -29,12 +29,18 @@ internal static class ChatCommand
         var maxTokens = new Option<int?>("--max-tokens") { Description = "The longest answer, in tokens (max_tokens; default: as long as the model's context allows)." };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed: the same seed, prompt and settings give the same answer (see capa repro)." };
         var temperature = new Option<float?>("--temperature", "-t") { Description = "Sampling temperature, 0 to 2 (default 1; 0 picks the likeliest token every time)." };
+        var images = new Option<string[]>("--image", "-i")
+        {
+            Description = "An image sent with the prompt: a file (sent as a base64 data: URL) or an https URL; repeat for several.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var detail = VisionCommand.DetailOption();
         var baseUrl = ClientConnection.BaseUrlOption();
         var apiKey = ClientConnection.ApiKeyOption();
 
         var command = new Command("chat", "Send one chat message and print the answer as it arrives.")
         {
-            prompt, model, system, noStream, maxTokens, seed, temperature, baseUrl, apiKey,
+            prompt, model, system, noStream, maxTokens, seed, temperature, images, detail, baseUrl, apiKey,
         };
         command.SetAction((parse, ct) =>
         {
@@ -52,13 +58,8 @@ internal static class ChatCommand
                         messages.Add(new SystemChatMessage(systemText));
                     }
 
-                    messages.Add(new UserChatMessage(parse.GetValue(prompt)!));
-                    var show = TerminalText.For(output, isTerminal);
-                    var summary = await EndpointErrors.CallAsync(connection.BaseUrl, () => parse.GetValue(noStream)
-                        ? CompleteAsync(client, messages, options, output, show, ct)
-                        : StreamAsync(client, messages, options, output, show, ct)).ConfigureAwait(false);
-                    await error.WriteLineAsync().ConfigureAwait(false);
-                    await error.WriteLineAsync(TerminalText.For(error, isTerminal)(summary)).ConfigureAwait(false);
+                    messages.Add(UserMessage(parse.GetValue(prompt)!, parse.GetValue(images) ?? [], VisionCommand.ParseDetail(parse.GetValue(detail))));
+                    await Send(client, connection, messages, options, parse.GetValue(noStream), output, error, isTerminal, ct).ConfigureAwait(false);
                 },
                 error,
                 isTerminal);
@@ -66,7 +67,32 @@ internal static class ChatCommand
         return command;
     }
 
-    private static ChatCompletionOptions Options(int? maxTokens, long? seed, float? temperature)
+    /// <summary>The user message: the text alone, or the text then each image as an <c>image_url</c> part.</summary>
+    internal static UserChatMessage UserMessage(string text, IReadOnlyList<string> images, ChatImageDetailLevel? detail)
+    {
+        if (images.Count == 0)
+        {
+            return new UserChatMessage(text);
+        }
+
+        var parts = new List<ChatMessageContentPart> { ChatMessageContentPart.CreateTextPart(text) };
+        parts.AddRange(images.Select(image => VisionCommand.ImagePart(image, detail)));
+        return new UserChatMessage(parts);
+    }
+
+    /// <summary>Sends the messages, prints the answer (streamed unless <paramref name="noStream"/>) and the summary line.</summary>
+    internal static async Task Send(ChatClient client, ClientConnection connection, List<ChatMessage> messages, ChatCompletionOptions options, bool noStream,
+        TextWriter output, TextWriter error, Func<TextWriter, bool> isTerminal, CancellationToken ct)
+    {
+        var show = TerminalText.For(output, isTerminal);
+        var summary = await EndpointErrors.CallAsync(connection.BaseUrl, () => noStream
+            ? CompleteAsync(client, messages, options, output, show, ct)
+            : StreamAsync(client, messages, options, output, show, ct)).ConfigureAwait(false);
+        await error.WriteLineAsync().ConfigureAwait(false);
+        await error.WriteLineAsync(TerminalText.For(error, isTerminal)(summary)).ConfigureAwait(false);
+    }
+
+    internal static ChatCompletionOptions Options(int? maxTokens, long? seed, float? temperature)
     {
         if (maxTokens is < 1)
         {

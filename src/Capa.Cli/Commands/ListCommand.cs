@@ -55,6 +55,11 @@ internal static class ListCommand
             {
                 Console.WriteLine($"No chat model: capa serve answers chat with '{CapaTiny.ModelId}', a built-in test model with random weights.");
             }
+
+            if (!models.Any(m => m.Capabilities.Contains(ModelCapabilities.Vision)))
+            {
+                Console.WriteLine($"No vision model: capa serve answers images with '{CapaTinyVision.ModelId}', a built-in test model with random weights.");
+            }
             return Task.CompletedTask;
         }));
         return command;

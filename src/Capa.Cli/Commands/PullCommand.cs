@@ -12,6 +12,8 @@ namespace Capa.Cli.Commands;
 /// <c>capa pull ORG/NAME[@REV] [--variant q4|int8|fp16|fp32] [--models-dir DIR]</c>: downloads a Hugging Face model
 /// repository (configuration, tokenizer and the ONNX files of one variant) into the model store, with a progress bar
 /// (plain lines when the output is not a terminal). <c>HF_ENDPOINT</c> and <c>HF_TOKEN</c> are honoured.
+/// <c>capa pull ORG/NAME/VOICE</c> takes one Piper voice out of a voice repository (<c>rhasspy/piper-voices/en_US-lessac-medium</c>)
+/// and stores it as <c>ORG/VOICE</c>.
 /// </summary>
 internal static class PullCommand
 {
@@ -19,7 +21,8 @@ internal static class PullCommand
     {
         var model = new Argument<string>("model")
         {
-            Description = "ORG/NAME[@REV]: a Hugging Face repository with ONNX files, optionally at a branch, tag or commit.",
+            Description = "ORG/NAME[@REV]: a Hugging Face repository with ONNX files, optionally at a branch, tag or commit; "
+                + "or ORG/NAME/VOICE[@REV]: one Piper voice of a voice repository (rhasspy/piper-voices/en_US-lessac-medium), stored as ORG/VOICE.",
         };
         var variant = new Option<string>("--variant")
         {
@@ -40,11 +43,17 @@ internal static class PullCommand
             var store = Run(() => ModelStore.Open(parse.GetValue(modelsDir)));
             using var client = Run(() => new HubClient(HubClientOptions.FromEnvironment()));
             var plain = Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive;
-            Console.WriteLine($"Pulling {reference} ({chosen.Name()}) from {client.Options.Endpoint.TrimEnd('/')} into {store.Root}");
+            if (reference.Voice is not null)
+            {
+                // A Piper voice has one ONNX file: there is no variant to choose.
+                chosen = ModelVariant.Fp32;
+            }
+
+            Console.WriteLine($"Pulling {reference} ({(reference.Voice is null ? chosen.Name() : "voice")}) from {client.Options.Endpoint.TrimEnd('/')} into {store.Root}");
             try
             {
                 var pulled = plain
-                    ? await client.PullAsync(reference.RepoId, reference.Revision, chosen, store, new PlainProgress(), ct).ConfigureAwait(false)
+                    ? await PullOneAsync(client, reference, chosen, store, new PlainProgress(), ct).ConfigureAwait(false)
                     : await PullWithBarAsync(client, reference, chosen, store, ct).ConfigureAwait(false);
                 Console.WriteLine(
                     $"Pulled {pulled.Id} ({pulled.Variant?.Name() ?? chosen.Name()}, {ByteSize.Format(pulled.SizeBytes)}" +
@@ -121,13 +130,16 @@ internal static class PullCommand
                         _ => $"{reference.RepoId}: {Shorten(p.File, 40)} ({p.FileIndex + 1}/{p.FileCount})",
                     });
                 });
-                var pulled = await client.PullAsync(reference.RepoId, reference.Revision, variant, store, progress, ct).ConfigureAwait(false);
+                var pulled = await PullOneAsync(client, reference, variant, store, progress, ct).ConfigureAwait(false);
                 task.Description = Markup.Escape($"{pulled.Id}: done");
                 task.Value = task.MaxValue;
                 task.StopTask();
                 return pulled;
             }).ConfigureAwait(false);
     }
+
+    private static Task<StoredModel> PullOneAsync(HubClient client, ModelReference reference, ModelVariant variant, ModelStore store, IProgress<PullProgress> progress, CancellationToken ct) =>
+        client.PullAsync(reference, variant, store, progress, ct);
 
     private static string Shorten(string text, int max) => text.Length <= max ? text : "…" + text[^(max - 1)..];
 

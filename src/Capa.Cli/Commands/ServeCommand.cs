@@ -51,7 +51,25 @@ internal static class ServeCommand
                 + "Overrides the config file's q4_accuracy; changes system_fingerprint.",
         };
 
-        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy, stateDir, statePostgres, retention };
+        var kvCacheBytes = new Option<string?>("--kv-cache-bytes")
+        {
+            Description = "Key/value cache the running requests of one chat model may reserve together, in bytes or with a K, M or G "
+                + "suffix (binary: 4G = 4 GiB; default 4G). A request reserves choices × (prompt + max_tokens) positions; "
+                + "requests beyond the budget wait. Overrides the config file's limits.kv_cache_bytes.",
+        };
+        var prefixCacheBytes = new Option<string?>("--prefix-cache-bytes")
+        {
+            Description = "Prompt key/value cache one chat model keeps for reuse by prompts that start the same way (multi-turn chats, "
+                + "response chains, shared system prompts), in bytes or with a K, M or G suffix (default 1G; 0 turns it off). "
+                + "Output is the same with or without it. Overrides the config file's limits.prefix_cache_bytes.",
+        };
+        var generationQueue = new Option<int?>("--generation-queue")
+        {
+            Description = "Requests that may wait for admission to one chat model (default 64); one more is answered 429 with Retry-After. "
+                + "Overrides the config file's limits.generation_queue_length.",
+        };
+
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy, kvCacheBytes, prefixCacheBytes, generationQueue, stateDir, statePostgres, retention };
         command.SetAction((parse, ct) => CliRunner.RunAsync(
             async () =>
             {
@@ -62,6 +80,11 @@ internal static class ServeCommand
                     ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
                     ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
                     Q4Accuracy = ParseQ4Accuracy(parse.GetValue(q4Accuracy)),
+                    KvCacheBudgetBytes = ParseByteSize("--kv-cache-bytes", parse.GetValue(kvCacheBytes)),
+                    PrefixCacheBytes = ParseByteSize("--prefix-cache-bytes", parse.GetValue(prefixCacheBytes), allowZero: true),
+                    GenerationQueueLength = parse.GetValue(generationQueue) is { } queue
+                        ? (queue >= 0 ? queue : throw new CliException($"--generation-queue must be 0 or more; got {queue}."))
+                        : null,
                     StateDirectory = parse.GetValue(stateDir) is { Length: > 0 } state ? Path.GetFullPath(state) : null,
                     StatePostgresConnectionString = parse.GetValue(statePostgres),
                     ResponseRetention = parse.GetValue(retention) is { } days
@@ -81,6 +104,36 @@ internal static class ServeCommand
         : Q4Accuracy.TryParse(value, out var accuracy) ? accuracy
         : throw new CliException($"--q4-accuracy must be {Q4Accuracy.Expected}; got '{value}'.");
 
+    /// <summary>
+    /// A positive byte count (or 0 when <paramref name="allowZero"/>), optionally with a binary K, M or G suffix
+    /// (<c>512M</c>, <c>4G</c>); null when not given.
+    /// </summary>
+    internal static long? ParseByteSize(string flag, string? value, bool allowZero = false)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var text = value.Trim();
+        var shift = text.Length == 0 ? 0 : char.ToUpperInvariant(text[^1]) switch
+        {
+            'K' => 10,
+            'M' => 20,
+            'G' => 30,
+            _ => 0,
+        };
+        if (shift > 0)
+        {
+            text = text[..^1];
+        }
+
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            && (number > 0 || allowZero) && number <= long.MaxValue >> shift
+            ? number << shift
+            : throw new CliException($"{flag} must be a {(allowZero ? "non-negative" : "positive")} number of bytes, optionally with a K, M or G suffix (e.g. 4G); got '{value}'.");
+    }
+
     private static async Task RunAsync(CapaServerOptions options, CancellationToken ct)
     {
         WebApplication app;
@@ -92,8 +145,7 @@ internal static class ServeCommand
                 // Start-up failures are reported as one line below; the host's own stack trace would only repeat it.
                 builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
                 builder.Services.AddLocalChatProvider(localOptions);
-                builder.Services.AddSingleton(sp => new LocalChatProvider(localOptions, sp.GetService<ILogger<LocalChatProvider>>()));
-                builder.Services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
+                builder.Services.AddLocalVisionProvider(new LocalVisionProviderOptions { ModelsDirectory = options.ModelsDirectory });
                 builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = options.ModelsDirectory });
                 builder.Services.AddImages(new ImageOptions { ModelsDirectory = options.ModelsDirectory });
             });
@@ -109,6 +161,11 @@ internal static class ServeCommand
             try
             {
                 banner = app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
+                if (app.Services.GetRequiredService<LocalVisionProvider>().PrepareStore() is { } visionBanner)
+                {
+                    banner = banner is null ? visionBanner : banner + Environment.NewLine + visionBanner;
+                }
+
                 if (app.Services.GetRequiredService<LocalTranscriptionProvider>().Prepare() is { } speechBanner)
                 {
                     banner = banner is null ? speechBanner : banner + Environment.NewLine + speechBanner;

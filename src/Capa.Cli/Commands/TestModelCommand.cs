@@ -20,12 +20,12 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), smolvlm (SmolVLM vision-language), bert (sentence embeddings), kokoro or piper (voices), or sd (Stable Diffusion image generation).",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), smolvlm, qwen2vl or qwen2.5vl (vision-language), bert or xlmr (sentence embeddings: WordPiece BERT, Unigram XLM-RoBERTa), kokoro or piper (voices), or sd (Stable Diffusion image generation).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
         {
-            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes; bert: tiny or small (multilingual-e5-small's shapes).",
+            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes; bert: tiny or small (multilingual-e5-small's shapes); xlmr: tiny or e5-small (multilingual-e5-small's shapes and 250037-piece vocabulary); smolvlm: tiny or 256m-real-shapes (SmolVLM-256M's shapes); kokoro, piper: tiny or real-shapes (Kokoro-82M's, a Piper medium voice's layers and widths); sd: tiny or sd-turbo (SD-Turbo's real shapes, about 5 GB, for benchmarks).",
             DefaultValueFactory = _ => "tiny",
         };
         var quant = new Option<string[]>("--quant")
@@ -37,16 +37,26 @@ internal static class TestModelCommand
         };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random weights (same arguments, same bytes).", DefaultValueFactory = _ => 0 };
         var force = new Option<bool>("--force") { Description = "Write into a folder that already holds files." };
+        var crossAttentions = new Option<bool>("--cross-attentions")
+        {
+            Description = "whisper: the decoder also outputs its cross-attention weights (cross_attentions.N), as *_timestamped exports do, for word timestamps.",
+        };
 
         var command = new Command("testmodel", "Write a model folder with random weights (real layout, tokenizer and chat template).")
         {
-            directory, arch, size, quant, seed, force,
+            directory, arch, size, quant, seed, force, crossAttentions,
         };
         command.SetAction((parse, ct) => CliRunner.RunAsync(() =>
         {
-            if (string.Equals(parse.GetValue(arch)?.Trim(), "whisper", StringComparison.OrdinalIgnoreCase))
+            bool whisper = string.Equals(parse.GetValue(arch)?.Trim(), "whisper", StringComparison.OrdinalIgnoreCase);
+            if (!whisper && parse.GetValue(crossAttentions))
             {
-                return WriteWhisper(parse, directory, size, seed, force, ct);
+                throw new CliException("--cross-attentions applies to --arch whisper only.");
+            }
+
+            if (whisper)
+            {
+                return WriteWhisper(parse, directory, size, seed, force, crossAttentions, ct);
             }
 
             if (string.Equals(parse.GetValue(arch)?.Trim(), "smolvlm", StringComparison.OrdinalIgnoreCase))
@@ -54,9 +64,24 @@ internal static class TestModelCommand
                 return WriteSmolVlm(parse, directory, size, seed, force, ct);
             }
 
+            if (string.Equals(parse.GetValue(arch)?.Trim(), "qwen2vl", StringComparison.OrdinalIgnoreCase))
+            {
+                return WriteQwen2Vl(parse, directory, size, seed, force, Qwen2VlTestFamily.Qwen2, ct);
+            }
+
+            if (parse.GetValue(arch)?.Trim().ToLowerInvariant() is "qwen2.5vl" or "qwen25vl")
+            {
+                return WriteQwen2Vl(parse, directory, size, seed, force, Qwen2VlTestFamily.Qwen25, ct);
+            }
+
             if (string.Equals(parse.GetValue(arch)?.Trim(), "bert", StringComparison.OrdinalIgnoreCase))
             {
                 return WriteBert(parse, directory, size, seed, force, ct);
+            }
+
+            if (parse.GetValue(arch)?.Trim().ToLowerInvariant() is "xlmr" or "xlm-roberta")
+            {
+                return WriteXlmRoberta(parse, directory, size, seed, force, ct);
             }
 
             if (string.Equals(parse.GetValue(arch)?.Trim(), "sd", StringComparison.OrdinalIgnoreCase))
@@ -98,12 +123,18 @@ internal static class TestModelCommand
         return command;
     }
 
-    private static Task WriteWhisper(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    private static Task WriteWhisper(
+        ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, Option<bool> crossAttentions, CancellationToken ct)
     {
         WhisperTestModelSpec spec;
         try
         {
-            spec = new WhisperTestModelSpec { Size = WhisperTestModelSpec.ParseSize(parse.GetValue(size)!), Seed = parse.GetValue(seed) };
+            spec = new WhisperTestModelSpec
+            {
+                Size = WhisperTestModelSpec.ParseSize(parse.GetValue(size)!),
+                Seed = parse.GetValue(seed),
+                CrossAttentions = parse.GetValue(crossAttentions),
+            };
         }
         catch (ArgumentException e)
         {
@@ -120,21 +151,38 @@ internal static class TestModelCommand
 
     private static Task WriteSmolVlm(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
     {
+        SmolVlmTestSize parsed;
         try
         {
-            SmolVlmTestModelSpec.ValidateSize(parse.GetValue(size));
+            parsed = SmolVlmTestModelSpec.ParseSize(parse.GetValue(size));
         }
         catch (ArgumentException e)
         {
             throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
         }
 
-        var spec = new SmolVlmTestModelSpec { Seed = parse.GetValue(seed) };
+        var spec = new SmolVlmTestModelSpec { Seed = parse.GetValue(seed), Size = parsed };
         string target = CheckTarget(parse, directory, force);
         ct.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         TestModelResult result = SmolVlmTestModelWriter.Write(spec, target);
         Report(result, target, stopwatch, "smolvlm");
+        return Task.CompletedTask;
+    }
+
+    private static Task WriteQwen2Vl(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, Qwen2VlTestFamily family, CancellationToken ct)
+    {
+        string name = family == Qwen2VlTestFamily.Qwen25 ? "qwen2.5vl" : "qwen2vl";
+        if (!string.Equals(parse.GetValue(size)?.Trim(), "tiny", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException($"Unknown size '{parse.GetValue(size)}' for {name}: use tiny.");
+        }
+
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        TestModelResult result = Qwen2VlTestModelWriter.Write(parse.GetValue(seed), target, family);
+        Report(result, target, stopwatch, name);
         return Task.CompletedTask;
     }
 
@@ -155,6 +203,26 @@ internal static class TestModelCommand
             .Select(f => Path.GetRelativePath(target, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
         long total = files.Sum(f => new FileInfo(Path.Combine(target, f)).Length);
         Report(new TestModelResult(target, files, total, vocabulary), target, stopwatch, "bert");
+        return Task.CompletedTask;
+    }
+
+    private static Task WriteXlmRoberta(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    {
+        var (spec, vocabularySize) = parse.GetValue(size)?.Trim().ToLowerInvariant() switch
+        {
+            "tiny" => (new Capa.TestModels.Embeddings.BertEncoderSpec(), (int?)null),
+            "e5-small" or "small" => (Capa.TestModels.Embeddings.BertEncoderSpec.Small(layers: 12), Capa.TestModels.Embeddings.XlmRobertaEncoderWriter.E5SmallVocabularySize),
+            var other => throw new CliException($"Unknown size '{other}' for xlmr: use tiny or e5-small."),
+        };
+        spec = spec with { Seed = parse.GetValue(seed) };
+        string target = CheckTarget(parse, directory, force);
+        ct.ThrowIfCancellationRequested();
+        var stopwatch = Stopwatch.StartNew();
+        int vocabulary = Capa.TestModels.Embeddings.XlmRobertaEncoderWriter.Write(spec, target, vocabularySize);
+        var files = Directory.EnumerateFiles(target, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(target, f).Replace('\\', '/')).Order(StringComparer.Ordinal).ToList();
+        long total = files.Sum(f => new FileInfo(Path.Combine(target, f)).Length);
+        Report(new TestModelResult(target, files, total, vocabulary), target, stopwatch, "xlmr");
         return Task.CompletedTask;
     }
 
@@ -181,17 +249,22 @@ internal static class TestModelCommand
     private static Task WriteVoice(ParseResult parse, Argument<string> directory, Option<string> arch, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
     {
         var kind = parse.GetValue(arch)!.Trim().ToLowerInvariant();
-        if (!string.Equals(parse.GetValue(size)?.Trim(), "tiny", StringComparison.OrdinalIgnoreCase))
+        VoiceTestSize voiceSize;
+        try
         {
-            throw new CliException($"Unknown {kind} size '{parse.GetValue(size)}'. Expected tiny.");
+            voiceSize = kind == "kokoro" ? KokoroTestModelSpec.ParseSize(parse.GetValue(size)) : PiperTestModelSpec.ParseSize(parse.GetValue(size));
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliException(e.Message.Split(" (Parameter", 2)[0]);
         }
 
         string target = CheckTarget(parse, directory, force);
         ct.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         TestModelResult result = kind == "kokoro"
-            ? KokoroTestModelWriter.Write(new KokoroTestModelSpec { Seed = parse.GetValue(seed) }, target)
-            : PiperTestModelWriter.Write(new PiperTestModelSpec { Seed = parse.GetValue(seed) }, target);
+            ? KokoroTestModelWriter.Write(new KokoroTestModelSpec { Seed = parse.GetValue(seed), Size = voiceSize }, target)
+            : PiperTestModelWriter.Write(new PiperTestModelSpec { Seed = parse.GetValue(seed), Size = voiceSize }, target);
         Report(result, target, stopwatch, kind);
         return Task.CompletedTask;
     }

@@ -60,33 +60,47 @@ public sealed class KokoroVoice : ISpeechVoice
     public IReadOnlyDictionary<string, string> FingerprintInputs { get; }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The next sentence's phonemes (an espeak-ng run per stretch between punctuation) are made while the model speaks
+    /// the current one, so only the first sentence waits for espeak-ng.
+    /// </remarks>
     public async IAsyncEnumerable<PcmAudio> SynthesizeAsync(SpeechInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        foreach (var sentence in SentenceSplitter.Split(input.Text))
+        var sentences = SentenceSplitter.Split(input.Text).ToList();
+        Task<string>? next = sentences.Count > 0 ? _phonemizer.PhonemizeAsync(sentences[0], Language, cancellationToken) : null;
+        try
         {
-            var phonemes = await _phonemizer.PhonemizeAsync(sentence, Language, cancellationToken).ConfigureAwait(false);
-            foreach (var piece in CutToFit(phonemes, _model.Tokenizer))
+            for (var i = 0; i < sentences.Count; i++)
             {
-                var ids = _model.Tokenizer.Encode(piece);
-                if (ids.Length <= 2)
+                var phonemes = await next!.ConfigureAwait(false);
+                next = i + 1 < sentences.Count ? _phonemizer.PhonemizeAsync(sentences[i + 1], Language, cancellationToken) : null;
+                foreach (var piece in CutToFit(phonemes, _model.Tokenizer))
                 {
-                    continue;
-                }
+                    var ids = _model.Tokenizer.Encode(piece);
+                    if (ids.Length <= 2)
+                    {
+                        continue;
+                    }
 
-                cancellationToken.ThrowIfCancellationRequested();
-                float[] samples;
-                try
-                {
-                    samples = await Task.Run(() => _model.Synthesize(ids, Name, (float)input.Speed), cancellationToken).ConfigureAwait(false);
-                }
-                catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException ex)
-                {
-                    throw new SpeechSynthesisException($"Kokoro failed: {ex.Message}", ex);
-                }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    float[] samples;
+                    try
+                    {
+                        samples = await Task.Run(() => _model.Synthesize(ids, Name, (float)input.Speed), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException ex)
+                    {
+                        throw new SpeechSynthesisException($"Kokoro failed: {ex.Message}", ex);
+                    }
 
-                yield return new PcmAudio(KokoroModel.SampleRate, samples);
+                    yield return new PcmAudio(KokoroModel.SampleRate, samples);
+                }
             }
+        }
+        finally
+        {
+            await Prefetch.SettleAsync(next).ConfigureAwait(false);
         }
     }
 

@@ -58,32 +58,43 @@ public sealed class PiperVoice : ISpeechVoice
     public IReadOnlyDictionary<string, string> FingerprintInputs { get; }
 
     /// <inheritdoc />
+    /// <remarks>The next sentence's phonemes are made by espeak-ng while the model speaks the current one.</remarks>
     public async IAsyncEnumerable<PcmAudio> SynthesizeAsync(SpeechInput input, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         var config = _model.Config;
         var lengthScale = (float)(config.LengthScale / input.Speed);
         var silence = new float[(int)(config.SampleRate * SentenceSilenceSeconds)];
-        foreach (var piece in Text.SentenceSplitter.Split(input.Text))
+        var pieces = Text.SentenceSplitter.Split(input.Text).ToList();
+        Task<IReadOnlyList<IReadOnlyList<string>>>? next = pieces.Count > 0 ? _phonemizer.PhonemizeAsync(pieces[0], config.EspeakVoice, cancellationToken) : null;
+        try
         {
-            var sentences = await _phonemizer.PhonemizeAsync(piece, config.EspeakVoice, cancellationToken).ConfigureAwait(false);
-            foreach (var phonemes in sentences)
+            for (var i = 0; i < pieces.Count; i++)
             {
-                var ids = PiperPhonemizer.ToIds(phonemes, config);
-                cancellationToken.ThrowIfCancellationRequested();
-                float[] samples;
-                try
+                var sentences = await next!.ConfigureAwait(false);
+                next = i + 1 < pieces.Count ? _phonemizer.PhonemizeAsync(pieces[i + 1], config.EspeakVoice, cancellationToken) : null;
+                foreach (var phonemes in sentences)
                 {
-                    samples = await Task.Run(() => _model.Synthesize(ids, lengthScale, _speaker), cancellationToken).ConfigureAwait(false);
-                }
-                catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException ex)
-                {
-                    throw new SpeechSynthesisException($"Piper failed: {ex.Message}", ex);
-                }
+                    var ids = PiperPhonemizer.ToIds(phonemes, config);
+                    cancellationToken.ThrowIfCancellationRequested();
+                    float[] samples;
+                    try
+                    {
+                        samples = await Task.Run(() => _model.Synthesize(ids, lengthScale, _speaker), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException ex)
+                    {
+                        throw new SpeechSynthesisException($"Piper failed: {ex.Message}", ex);
+                    }
 
-                yield return new PcmAudio(config.SampleRate, samples);
-                yield return new PcmAudio(config.SampleRate, silence);
+                    yield return new PcmAudio(config.SampleRate, samples);
+                    yield return new PcmAudio(config.SampleRate, silence);
+                }
             }
+        }
+        finally
+        {
+            await Prefetch.SettleAsync(next).ConfigureAwait(false);
         }
     }
 }

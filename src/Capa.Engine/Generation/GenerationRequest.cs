@@ -28,6 +28,12 @@ public sealed record GenerationRequest
     /// </summary>
     public float[]? PromptEmbeddings { get; init; }
 
+    /// <summary>
+    /// The prompt's positions for a decoder with multimodal RoPE (position_ids [3, batch, seq]), covering every prompt
+    /// token; null counts positions as text.
+    /// </summary>
+    public MultimodalPositions? PromptPositions { get; init; }
+
     /// <summary>Creates a per-choice logits processor (e.g. a JSON grammar mask), given the choice index; null for none.</summary>
     public Func<int, ILogitsProcessor>? LogitsProcessorFactory { get; init; }
 }

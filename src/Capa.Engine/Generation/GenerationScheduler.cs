@@ -3,16 +3,28 @@ namespace Capa.Engine.Generation;
 /// <summary>Limits of a <see cref="GenerationScheduler"/>.</summary>
 public sealed record GenerationSchedulerOptions
 {
-    /// <summary>Requests generating at once. Default 4.</summary>
-    public int MaxConcurrentRequests { get; init; } = 4;
+    /// <summary>The default <see cref="KvCacheBudgetBytes"/>: 4 GiB.</summary>
+    public const long DefaultKvCacheBudgetBytes = 4L << 30;
 
     /// <summary>
-    /// Sequences (choices, each with its own key/value cache) generating at once, over all running requests; this bounds
-    /// the memory of caches whatever the number of open streams. A request with more choices than this runs alone. Default 16.
+    /// Bytes of key/value cache the running requests may hold together. A request reserves, when admitted, the cache its
+    /// choices can reach at most: choices × min(prompt + max_tokens, context) × the model's bytes per token; it waits
+    /// while the reservations of the running requests leave no room. A request that needs more than the whole budget
+    /// runs alone. Default <see cref="DefaultKvCacheBudgetBytes"/>.
     /// </summary>
-    public int MaxConcurrentSequences { get; init; } = 16;
+    public long KvCacheBudgetBytes { get; init; } = DefaultKvCacheBudgetBytes;
 
-    /// <summary>Requests allowed to wait for a slot; one more is refused with <see cref="GenerationQueueFullException"/>. Default 64.</summary>
+    /// <summary>
+    /// Sequences (choices, each with its own key/value cache) generating at once, over all running requests: each takes
+    /// a turn per round of the generation loop, so this bounds how far apart a stream's tokens can be. A request with
+    /// more choices than this runs alone. Default 64.
+    /// </summary>
+    public int MaxConcurrentSequences { get; init; } = 64;
+
+    /// <summary>An optional cap on requests generating at once; null (the default): only memory and <see cref="MaxConcurrentSequences"/> bound them.</summary>
+    public int? MaxConcurrentRequests { get; init; }
+
+    /// <summary>Requests allowed to wait for admission; one more is refused with <see cref="GenerationQueueFullException"/>. Default 64.</summary>
     public int MaxQueuedRequests { get; init; } = 64;
 
     /// <summary>The <c>Retry-After</c> suggested when the queue is full. Default 2 s.</summary>
@@ -20,8 +32,9 @@ public sealed record GenerationSchedulerOptions
 }
 
 /// <summary>
-/// Admits requests to a model, first come first served: a request runs when both a request slot and room for its
-/// sequences are free; at most <see cref="GenerationSchedulerOptions.MaxQueuedRequests"/> wait; the rest are refused at once.
+/// Admits requests to a model, first come first served: a request runs when its key/value cache reservation fits the
+/// budget beside those running and its sequences fit <see cref="GenerationSchedulerOptions.MaxConcurrentSequences"/>;
+/// at most <see cref="GenerationSchedulerOptions.MaxQueuedRequests"/> wait; the rest are refused at once.
 /// </summary>
 public sealed class GenerationScheduler : IDisposable
 {
@@ -30,13 +43,15 @@ public sealed class GenerationScheduler : IDisposable
     private readonly LinkedList<Waiter> _waiting = new();
     private int _running;
     private int _sequences;
+    private long _kvBytes;
 
     /// <summary>Creates a scheduler.</summary>
     public GenerationScheduler(GenerationSchedulerOptions? options = null)
     {
         _options = options ?? new GenerationSchedulerOptions();
-        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrentRequests, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrentRequests ?? 1, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrentSequences, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.KvCacheBudgetBytes, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(_options.MaxQueuedRequests);
     }
 
@@ -67,6 +82,30 @@ public sealed class GenerationScheduler : IDisposable
         }
     }
 
+    /// <summary>Key/value cache bytes reserved by the running requests.</summary>
+    public long ReservedKvBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _kvBytes;
+            }
+        }
+    }
+
+    /// <summary>Requests waiting for admission.</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _waiting.Count;
+            }
+        }
+    }
+
     /// <summary>Requests running or waiting.</summary>
     public int Admitted
     {
@@ -79,31 +118,35 @@ public sealed class GenerationScheduler : IDisposable
         }
     }
 
-    /// <summary>Waits for a slot for a request of <paramref name="sequences"/> choices; dispose the lease to free it.</summary>
-    /// <exception cref="GenerationQueueFullException">As many requests as allowed are running and waiting already.</exception>
+    /// <summary>
+    /// Waits for admission of a request of <paramref name="sequences"/> choices whose caches can grow to
+    /// <paramref name="kvBytes"/> bytes together; dispose the lease to free its share.
+    /// </summary>
+    /// <exception cref="GenerationQueueFullException">As many requests as allowed are waiting already.</exception>
     /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
-    public async ValueTask<IDisposable> AcquireAsync(CancellationToken cancellationToken, int sequences = 1)
+    public async ValueTask<IDisposable> AcquireAsync(CancellationToken cancellationToken, int sequences = 1, long kvBytes = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sequences, 1);
-        var weight = Math.Min(sequences, _options.MaxConcurrentSequences);
+        ArgumentOutOfRangeException.ThrowIfNegative(kvBytes);
+        var weight = new Weight(Math.Min(sequences, _options.MaxConcurrentSequences), Math.Min(kvBytes, _options.KvCacheBudgetBytes));
         Waiter waiter;
         LinkedListNode<Waiter> node;
         lock (_lock)
         {
             if (_waiting.Count == 0 && Fits(weight))
             {
-                _running++;
-                _sequences += weight;
+                Take(weight);
                 return new Lease(this, weight);
             }
 
             if (_waiting.Count >= _options.MaxQueuedRequests)
             {
-                throw new GenerationQueueFullException(_options.MaxConcurrentRequests + _options.MaxQueuedRequests, _options.RetryAfter);
+                throw new GenerationQueueFullException(_running + _waiting.Count, _options.RetryAfter);
             }
 
             waiter = new Waiter(weight);
             node = _waiting.AddLast(waiter);
+            GenerationMetrics.QueuedRequests.Add(1);
         }
 
         using (cancellationToken.Register(() =>
@@ -113,6 +156,7 @@ public sealed class GenerationScheduler : IDisposable
                 if (node.List is not null)
                 {
                     _waiting.Remove(node);
+                    GenerationMetrics.QueuedRequests.Add(-1);
                     waiter.Admission.TrySetCanceled(cancellationToken);
                 }
             }
@@ -134,26 +178,45 @@ public sealed class GenerationScheduler : IDisposable
                 waiter.Admission.TrySetException(new ObjectDisposedException(nameof(GenerationScheduler)));
             }
 
+            GenerationMetrics.QueuedRequests.Add(-_waiting.Count);
             _waiting.Clear();
         }
     }
 
-    private bool Fits(int weight) => _running < _options.MaxConcurrentRequests && _sequences + weight <= _options.MaxConcurrentSequences;
+    // Oversized requests (their weights are clamped to the limits) fit exactly when nothing else runs.
+    private bool Fits(Weight weight) =>
+        _running < (_options.MaxConcurrentRequests ?? int.MaxValue)
+        && _sequences + weight.Sequences <= _options.MaxConcurrentSequences
+        && _kvBytes + weight.KvBytes <= _options.KvCacheBudgetBytes;
 
-    private void Release(int weight)
+    private void Take(Weight weight)
+    {
+        _running++;
+        _sequences += weight.Sequences;
+        _kvBytes += weight.KvBytes;
+        GenerationMetrics.RunningRequests.Add(1);
+        GenerationMetrics.RunningSequences.Add(weight.Sequences);
+        GenerationMetrics.ReservedKvBytes.Add(weight.KvBytes);
+    }
+
+    private void Release(Weight weight)
     {
         var admitted = new List<Waiter>();
         lock (_lock)
         {
             _running--;
-            _sequences -= weight;
+            _sequences -= weight.Sequences;
+            _kvBytes -= weight.KvBytes;
+            GenerationMetrics.RunningRequests.Add(-1);
+            GenerationMetrics.RunningSequences.Add(-weight.Sequences);
+            GenerationMetrics.ReservedKvBytes.Add(-weight.KvBytes);
 
             // First come, first served: the head waits until it fits, and nobody passes it.
             while (_waiting.First is { } head && Fits(head.Value.Weight))
             {
                 _waiting.RemoveFirst();
-                _running++;
-                _sequences += head.Value.Weight;
+                GenerationMetrics.QueuedRequests.Add(-1);
+                Take(head.Value.Weight);
                 admitted.Add(head.Value);
             }
         }
@@ -164,14 +227,16 @@ public sealed class GenerationScheduler : IDisposable
         }
     }
 
-    private sealed class Waiter(int weight)
+    private readonly record struct Weight(int Sequences, long KvBytes);
+
+    private sealed class Waiter(Weight weight)
     {
-        public int Weight { get; } = weight;
+        public Weight Weight { get; } = weight;
 
         public TaskCompletionSource Admission { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed class Lease(GenerationScheduler owner, int weight) : IDisposable
+    private sealed class Lease(GenerationScheduler owner, Weight weight) : IDisposable
     {
         private int _released;
 

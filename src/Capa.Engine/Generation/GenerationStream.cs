@@ -12,6 +12,7 @@ public sealed class GenerationStream : IAsyncDisposable, IDisposable
     private readonly ChannelReader<GenerationUpdate> _reader;
     private readonly CancellationTokenSource _cancel;
     private readonly int[] _completionTokens;
+    private int _cachedPromptTokens;
 
     internal GenerationStream(ChannelReader<GenerationUpdate> reader, CancellationTokenSource cancel, long seed, int promptTokens, int n)
     {
@@ -27,6 +28,16 @@ public sealed class GenerationStream : IAsyncDisposable, IDisposable
 
     /// <summary>Tokens in the prompt.</summary>
     public int PromptTokens { get; }
+
+    /// <summary>
+    /// Prompt tokens whose key/value cache was reused from an earlier prompt instead of computed (OpenAI's
+    /// <c>cached_tokens</c>); known once the prompt has been prefilled, i.e. by the first update.
+    /// </summary>
+    public int CachedPromptTokens
+    {
+        get => Volatile.Read(ref _cachedPromptTokens);
+        internal set => Volatile.Write(ref _cachedPromptTokens, value);
+    }
 
     /// <summary>Number of choices.</summary>
     public int ChoiceCount => _completionTokens.Length;
@@ -73,7 +84,7 @@ public sealed class GenerationStream : IAsyncDisposable, IDisposable
             choices[i] = new GenerationChoice(i, texts[i].ToString(), finish[i], _completionTokens[i], logprobs[i]);
         }
 
-        return new GenerationResult(Seed, PromptTokens, CompletionTokens, choices);
+        return new GenerationResult(Seed, PromptTokens, CompletionTokens, choices) { CachedPromptTokens = CachedPromptTokens };
     }
 
     /// <summary>Stops the generation (if still running) and frees its resources.</summary>
@@ -109,4 +120,8 @@ public sealed record GenerationChoice(int Index, string Text, FinishReason Finis
 /// <param name="PromptTokens">Prompt length in tokens.</param>
 /// <param name="CompletionTokens">Tokens sampled over all choices.</param>
 /// <param name="Choices">The choices, by index.</param>
-public sealed record GenerationResult(long Seed, int PromptTokens, int CompletionTokens, IReadOnlyList<GenerationChoice> Choices);
+public sealed record GenerationResult(long Seed, int PromptTokens, int CompletionTokens, IReadOnlyList<GenerationChoice> Choices)
+{
+    /// <summary>Prompt tokens reused from the prefix cache (see <see cref="GenerationStream.CachedPromptTokens"/>).</summary>
+    public int CachedPromptTokens { get; init; }
+}

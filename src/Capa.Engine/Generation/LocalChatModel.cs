@@ -114,7 +114,7 @@ public sealed class LocalChatModel : IDisposable
             {
                 inputs[key] = value;
             }
-            var engine = new TextGenerationEngine(decoder, tokenizer, folder.EosTokenIds, options.Scheduler);
+            var engine = new TextGenerationEngine(decoder, tokenizer, folder.EosTokenIds, options.Scheduler, options.PrefixCacheBytes);
             var name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
             return new LocalChatModel(name, folder, tokenizer, template, source!, decoder, engine, inputs);
         }

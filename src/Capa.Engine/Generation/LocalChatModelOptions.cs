@@ -14,6 +14,12 @@ public sealed record LocalChatModelOptions
     /// <summary>Admission limits.</summary>
     public GenerationSchedulerOptions Scheduler { get; init; } = new();
 
+    /// <summary>
+    /// Bytes of prompt key/value cache kept for reuse by later prompts that share a prefix (<see cref="PrefixCache"/>);
+    /// 0 turns reuse off. Reuse never changes output, so it is not a fingerprint input. Default 1 GiB.
+    /// </summary>
+    public long PrefixCacheBytes { get; init; } = PrefixCache.DefaultCapacityBytes;
+
     /// <summary>Where model file digests are cached; null: <c>.capa-digests.json</c> in the model's folder.</summary>
     public string? DigestCachePath { get; init; }
 

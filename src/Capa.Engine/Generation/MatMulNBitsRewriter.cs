@@ -25,7 +25,7 @@ internal static class MatMulNBitsRewriter
         var previous = new HashSet<long>();
         var rewritten = 0;
         var output = new ArrayBufferWriter<byte>(model.Length + 1024);
-        var reader = new Reader(model);
+        var reader = new OnnxProtoReader(model);
         while (!reader.End)
         {
             var start = reader.Position;
@@ -34,8 +34,8 @@ internal static class MatMulNBitsRewriter
             {
                 var graph = reader.Bytes();
                 var newGraph = RewriteGraph(graph, accuracyLevel, previous, ref rewritten);
-                WriteTag(output, field, 2);
-                WriteVarint(output, (ulong)newGraph.Length);
+                OnnxProto.WriteTag(output, field, 2);
+                OnnxProto.WriteVarint(output, (ulong)newGraph.Length);
                 output.Write(newGraph);
             }
             else
@@ -51,7 +51,7 @@ internal static class MatMulNBitsRewriter
     private static byte[] RewriteGraph(ReadOnlySpan<byte> graph, int level, HashSet<long> previous, ref int rewritten)
     {
         var output = new ArrayBufferWriter<byte>(graph.Length + 256);
-        var reader = new Reader(graph);
+        var reader = new OnnxProtoReader(graph);
         while (!reader.End)
         {
             var start = reader.Position;
@@ -60,8 +60,8 @@ internal static class MatMulNBitsRewriter
             {
                 var node = reader.Bytes();
                 var newNode = RewriteNode(node, level, previous, ref rewritten);
-                WriteTag(output, field, 2);
-                WriteVarint(output, (ulong)newNode.Length);
+                OnnxProto.WriteTag(output, field, 2);
+                OnnxProto.WriteVarint(output, (ulong)newNode.Length);
                 output.Write(newNode);
             }
             else
@@ -77,7 +77,7 @@ internal static class MatMulNBitsRewriter
     private static ReadOnlySpan<byte> RewriteNode(ReadOnlySpan<byte> node, int level, HashSet<long> previous, ref int rewritten)
     {
         // First pass: is it MatMulNBits?
-        var reader = new Reader(node);
+        var reader = new OnnxProtoReader(node);
         var isTarget = false;
         while (!reader.End)
         {
@@ -98,7 +98,7 @@ internal static class MatMulNBitsRewriter
         }
 
         var output = new ArrayBufferWriter<byte>(node.Length + 32);
-        reader = new Reader(node);
+        reader = new OnnxProtoReader(node);
         var found = false;
         while (!reader.End)
         {
@@ -138,21 +138,21 @@ internal static class MatMulNBitsRewriter
     {
         var attribute = new ArrayBufferWriter<byte>(32);
         var name = Encoding.UTF8.GetBytes("accuracy_level");
-        WriteTag(attribute, AttributeNameField, 2);
-        WriteVarint(attribute, (ulong)name.Length);
+        OnnxProto.WriteTag(attribute, AttributeNameField, 2);
+        OnnxProto.WriteVarint(attribute, (ulong)name.Length);
         attribute.Write(name);
-        WriteTag(attribute, AttributeIntField, 0);
-        WriteVarint(attribute, (ulong)level);
-        WriteTag(attribute, AttributeTypeField, 0);
-        WriteVarint(attribute, AttributeTypeInt);
-        WriteTag(output, NodeAttributeField, 2);
-        WriteVarint(output, (ulong)attribute.WrittenCount);
+        OnnxProto.WriteTag(attribute, AttributeIntField, 0);
+        OnnxProto.WriteVarint(attribute, (ulong)level);
+        OnnxProto.WriteTag(attribute, AttributeTypeField, 0);
+        OnnxProto.WriteVarint(attribute, AttributeTypeInt);
+        OnnxProto.WriteTag(output, NodeAttributeField, 2);
+        OnnxProto.WriteVarint(output, (ulong)attribute.WrittenCount);
         output.Write(attribute.WrittenSpan);
     }
 
     private static string? AttributeName(ReadOnlySpan<byte> attribute)
     {
-        var reader = new Reader(attribute);
+        var reader = new OnnxProtoReader(attribute);
         while (!reader.End)
         {
             var (field, wire) = reader.Tag();
@@ -169,7 +169,7 @@ internal static class MatMulNBitsRewriter
 
     private static long AttributeInt(ReadOnlySpan<byte> attribute)
     {
-        var reader = new Reader(attribute);
+        var reader = new OnnxProtoReader(attribute);
         while (!reader.End)
         {
             var (field, wire) = reader.Tag();
@@ -182,96 +182,5 @@ internal static class MatMulNBitsRewriter
         }
 
         return 0;
-    }
-
-    private static void WriteTag(IBufferWriter<byte> output, int field, int wire) => WriteVarint(output, ((ulong)field << 3) | (uint)wire);
-
-    private static void WriteVarint(IBufferWriter<byte> output, ulong value)
-    {
-        var span = output.GetSpan(10);
-        var n = 0;
-        while (value >= 0x80)
-        {
-            span[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[n++] = (byte)value;
-        output.Advance(n);
-    }
-
-    private ref struct Reader(ReadOnlySpan<byte> data)
-    {
-        private readonly ReadOnlySpan<byte> _data = data;
-
-        public int Position { get; private set; }
-
-        public readonly bool End => Position >= _data.Length;
-
-        public (int Field, int Wire) Tag()
-        {
-            var tag = Varint();
-            return ((int)(tag >> 3), (int)(tag & 7));
-        }
-
-        public ulong Varint()
-        {
-            ulong value = 0;
-            for (var shift = 0; shift < 64; shift += 7)
-            {
-                if (Position >= _data.Length)
-                {
-                    throw new InvalidDataException("Truncated varint in the ONNX model.");
-                }
-
-                var b = _data[Position++];
-                value |= (ulong)(b & 0x7F) << shift;
-                if (b < 0x80)
-                {
-                    return value;
-                }
-            }
-
-            throw new InvalidDataException("Malformed varint in the ONNX model.");
-        }
-
-        public ReadOnlySpan<byte> Bytes()
-        {
-            var length = (int)Varint();
-            if (length < 0 || Position + length > _data.Length)
-            {
-                throw new InvalidDataException("Truncated field in the ONNX model.");
-            }
-
-            var bytes = _data.Slice(Position, length);
-            Position += length;
-            return bytes;
-        }
-
-        public void Skip(int wire)
-        {
-            switch (wire)
-            {
-                case 0:
-                    Varint();
-                    break;
-                case 1:
-                    Position += 8;
-                    break;
-                case 2:
-                    Bytes();
-                    break;
-                case 5:
-                    Position += 4;
-                    break;
-                default:
-                    throw new InvalidDataException($"Unsupported protobuf wire type {wire} in the ONNX model.");
-            }
-
-            if (Position > _data.Length)
-            {
-                throw new InvalidDataException("Truncated field in the ONNX model.");
-            }
-        }
     }
 }

@@ -35,9 +35,11 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     private readonly bool _hasMask;
     private readonly bool _hasPositions;
     private readonly ITokenEmbedder? _embedder;
+    private readonly bool _lastPositionRewritten;
 
-    private OnnxDecoderModel(InferenceSession session, string onnxPath, ModelConfig config, OnnxDecoderOptions options, string? accuracyLevel, ITokenEmbedder? embedder)
+    private OnnxDecoderModel(InferenceSession session, string onnxPath, ModelConfig config, OnnxDecoderOptions options, string? accuracyLevel, bool lastPositionRewritten, ITokenEmbedder? embedder)
     {
+        _lastPositionRewritten = lastPositionRewritten;
         _session = session;
         Options = options;
         MatMulNBitsAccuracyLevel = accuracyLevel;
@@ -87,6 +89,8 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
         _hasMask = inputs.ContainsKey(AttentionMask);
         _hasPositions = inputs.ContainsKey(PositionIds);
+        // Qwen2-VL's multimodal RoPE takes position_ids as [3, batch, seq]: temporal, height and width rows.
+        MultimodalPositionRows = _hasPositions && inputs[PositionIds].Dimensions is [3, _, _];
         _logitsToKeepName = LogitsToKeepNames.FirstOrDefault(inputs.ContainsKey);
 
         var layers = 0;
@@ -155,7 +159,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         Array.Fill(_ones, 1L);
 
         var bytesPerPosition = (long)LogitsWidth * (LogitsElementType == TensorElementType.Float16 ? 2 : 4);
-        PrefillChunkTokens = _logitsToKeepName is not null
+        PrefillChunkTokens = ComputesLastLogitsOnly
             ? options.PrefillChunkTokens
             : (int)Math.Clamp(options.MaxPrefillLogitsBytes / bytesPerPosition, 1, options.PrefillChunkTokens);
     }
@@ -168,6 +172,9 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
     /// <summary>The options the session was created with.</summary>
     public OnnxDecoderOptions Options { get; }
+
+    /// <summary>Whether <c>position_ids</c> is [3, batch, seq] (multimodal RoPE) rather than [batch, seq].</summary>
+    public bool MultimodalPositionRows { get; }
 
     /// <summary>Decoder layers, discovered from the graph's <c>past_key_values.N</c> inputs.</summary>
     public int LayerCount { get; }
@@ -196,8 +203,12 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     /// <summary>Prompt tokens fed per prefill step (bounded so that one step's logits stay small).</summary>
     public int PrefillChunkTokens { get; }
 
-    /// <summary>Whether the graph can be asked for the last position's logits only.</summary>
-    public bool ComputesLastLogitsOnly => _logitsToKeepName is not null;
+    /// <summary>
+    /// Whether each step computes the last position's logits only: the graph takes <c>num_logits_to_keep</c>, or its
+    /// vocabulary projection was rewritten at load to gather the last position first (<see cref="OnnxDecoderOptions.ComputeLastLogitsOnly"/>).
+    /// Either way the logits read are bitwise those of the full projection, so this is not a fingerprint input.
+    /// </summary>
+    public bool ComputesLastLogitsOnly => _logitsToKeepName is not null || _lastPositionRewritten;
 
     /// <summary>The execution provider (CPU).</summary>
     public static string ExecutionProvider => "CPUExecutionProvider";
@@ -254,6 +265,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         };
         InferenceSession session;
         string? accuracy = null;
+        var lastPosition = false;
         try
         {
             var bytes = File.ReadAllBytes(onnxPath);
@@ -272,6 +284,15 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                     var (_, count, previous) = MatMulNBitsRewriter.Rewrite(bytes, 0);
                     accuracy = count == 0 ? null : $"file:{string.Join(",", previous.Order())}";
                 }
+            }
+
+            // A graph that takes num_logits_to_keep already computes the last position only.
+            if (options.ComputeLastLogitsOnly && bytes.AsSpan().IndexOf("logits_to_keep"u8) < 0
+                && LastPositionLogitsRewriter.Rewrite(bytes) is { } gathered)
+            {
+                bytes = gathered;
+                rewritten = true;
+                lastPosition = true;
             }
 
             if (rewritten)
@@ -297,7 +318,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
         try
         {
-            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, embedder);
+            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, lastPosition, embedder);
         }
         catch
         {
@@ -310,11 +331,70 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     public IDecoderSequence CreateSequence() => new Sequence(this, null, 0);
 
     /// <inheritdoc/>
+    public bool SupportsKvBlocks => true;
+
+    /// <inheritdoc/>
+    public IDecoderSequence CreateSequence(IReadOnlyList<KvBlock> prefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var length = prefix.Sum(b => b.Positions);
+        if (length > MaxContextLength)
+        {
+            throw new ArgumentException($"The blocks hold {length} positions; the context is {MaxContextLength}.", nameof(prefix));
+        }
+
+        var rowBytes = HeadDim * KvElementSize;
+        foreach (var block in prefix)
+        {
+            if (block.Tensors.Count != _pastNames.Length || block.Tensors.Any(t => t.Length != (long)KvHeads * block.Positions * rowBytes))
+            {
+                throw new ArgumentException("A block does not have this decoder's cache layout.", nameof(prefix));
+            }
+        }
+
+        var cache = new OrtValue[_pastNames.Length];
+        try
+        {
+            for (var t = 0; t < cache.Length; t++)
+            {
+                cache[t] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, KvElementType, [1, KvHeads, length, HeadDim]);
+                var target = cache[t].GetTensorMutableDataAsSpan<byte>();
+                var offset = 0;
+                foreach (var block in prefix)
+                {
+                    // Each head's rows of the block go after that head's rows of the blocks before it.
+                    var run = block.Positions * rowBytes;
+                    var source = block.Tensors[t];
+                    for (var h = 0; h < KvHeads; h++)
+                    {
+                        source.AsSpan(h * run, run).CopyTo(target.Slice((h * length * rowBytes) + offset, run));
+                    }
+
+                    offset += run;
+                }
+            }
+        }
+        catch
+        {
+            foreach (var value in cache)
+            {
+                value?.Dispose();
+            }
+
+            throw;
+        }
+
+        return new Sequence(this, cache, length);
+    }
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         _runOptions.Dispose();
         _session.Dispose();
     }
+
+    private int KvElementSize => KvElementType == TensorElementType.Float16 ? 2 : 4;
 
     private OrtValue EmptyCache() =>
         OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, KvElementType, [1, KvHeads, 0, HeadDim]);
@@ -325,6 +405,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         private readonly float[] _logits;
         private OrtValue[] _cache;
         private bool _disposed;
+        private MultimodalPositions? _positions;
 
         public Sequence(OnnxDecoderModel model, OrtValue[]? cache, int length)
         {
@@ -344,6 +425,22 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         }
 
         public int Length { get; private set; }
+
+        public void UseMultimodalPositions(MultimodalPositions positions)
+        {
+            ArgumentNullException.ThrowIfNull(positions);
+            if (!_model.MultimodalPositionRows)
+            {
+                throw new NotSupportedException("This decoder has one row of positions.");
+            }
+
+            if (Length != 0)
+            {
+                throw new InvalidOperationException("Positions are given before the prompt is fed.");
+            }
+
+            _positions = positions;
+        }
 
         public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens)
         {
@@ -464,7 +561,27 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                     values.Add(mask);
                 }
 
-                if (m._hasPositions)
+                if (m._hasPositions && m.MultimodalPositionRows)
+                {
+                    var positions = new long[3 * n];
+                    if (_positions is { } rows)
+                    {
+                        rows.Write(Length, n, positions);
+                    }
+                    else
+                    {
+                        for (var i = 0; i < n; i++)
+                        {
+                            positions[i] = positions[n + i] = positions[(2 * n) + i] = Length + i;
+                        }
+                    }
+
+                    var pos = OrtValue.CreateTensorValueFromMemory(positions, [3, 1, n]);
+                    owned.Add(pos);
+                    names.Add(PositionIds);
+                    values.Add(pos);
+                }
+                else if (m._hasPositions)
                 {
                     var positions = new long[n];
                     for (var i = 0; i < n; i++)
@@ -558,6 +675,33 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             }
         }
 
+        public KvBlock CopyKv(int start, int count)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (start < 0 || count < 1 || start + count > Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(count), $"Positions {start}..{start + count} are not all in the sequence's {Length}.");
+            }
+
+            var m = _model;
+            var rowBytes = m.HeadDim * m.KvElementSize;
+            var run = count * rowBytes;
+            var tensors = new byte[_cache.Length][];
+            for (var t = 0; t < tensors.Length; t++)
+            {
+                var source = _cache[t].GetTensorDataAsSpan<byte>();
+                var copy = new byte[m.KvHeads * run];
+                for (var h = 0; h < m.KvHeads; h++)
+                {
+                    source.Slice(((h * Length) + start) * rowBytes, run).CopyTo(copy.AsSpan(h * run, run));
+                }
+
+                tensors[t] = copy;
+            }
+
+            return new KvBlock(count, tensors);
+        }
+
         public IDecoderSequence Fork()
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -582,6 +726,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             }
 
             var fork = new Sequence(_model, copy, Length);
+            fork._positions = _positions;
             _logits.CopyTo(fork._logits, 0);
             return fork;
         }

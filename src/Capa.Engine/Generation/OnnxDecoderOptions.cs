@@ -6,8 +6,19 @@ public sealed record OnnxDecoderOptions
     /// <summary>Intra-op threads (default: the machine's cores). Part of the fingerprint: it can change reduction order.</summary>
     public int IntraOpThreads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Most prompt tokens fed per prefill step. Default 256.</summary>
+    /// <summary>
+    /// Most prompt tokens fed per prefill step. Default 256. Part of the fingerprint: a chunk's rows are computed
+    /// together, so the split can change the last bits of a prompt's cache.
+    /// </summary>
     public int PrefillChunkTokens { get; init; } = 256;
+
+    /// <summary>
+    /// When the graph has no <c>num_logits_to_keep</c> input, rewrite it in memory so that the vocabulary projection runs
+    /// for the last position of each step only (see the model's <see cref="OnnxDecoderModel.ComputesLastLogitsOnly"/>).
+    /// The logits the engine reads are bitwise the same; prefill skips the projection of every other prompt position and
+    /// its chunks are no longer bounded by <see cref="MaxPrefillLogitsBytes"/>. Default true.
+    /// </summary>
+    public bool ComputeLastLogitsOnly { get; init; } = true;
 
     /// <summary>
     /// Upper bound on the logits one prefill step may produce (positions × vocabulary × 4 bytes), when the graph cannot

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Capa.Models.Config;
+using Capa.Models.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -64,34 +65,7 @@ public sealed class OnnxTokenEmbedder : ITokenEmbedder, IDisposable
     /// <exception cref="ModelFolderException">The file cannot be loaded or is not an embedding graph.</exception>
     public static OnnxTokenEmbedder Load(string path, int? configuredHidden, int intraOpThreads)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = Math.Max(1, intraOpThreads),
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        InferenceSession session;
-        try
-        {
-            session = new InferenceSession(path, options);
-        }
-        catch (OnnxRuntimeException ex)
-        {
-            throw new ModelFolderException($"ONNX Runtime cannot load '{path}': {ex.Message}", ex);
-        }
-
-        try
-        {
-            return new OnnxTokenEmbedder(session, path, configuredHidden);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
+        return OnnxSessions.Open(path, intraOpThreads, session => new OnnxTokenEmbedder(session, path, configuredHidden));
     }
 
     /// <inheritdoc/>

@@ -3,14 +3,15 @@ using System.Threading.Channels;
 
 namespace Capa.Engine.Generation;
 
-/// <summary>Observes the raw logits a choice samples from (tests use it to prove batch invariance).</summary>
-internal delegate void LogitsObserver(int choiceIndex, int position, ReadOnlySpan<float> logits);
+/// <summary>Observes the raw logits a choice of a request samples from (tests use it to prove batch invariance).</summary>
+internal delegate void LogitsObserver(GenerationRequest request, int choiceIndex, int position, ReadOnlySpan<float> logits);
 
 /// <summary>
-/// Runs generation requests on one decoder: admission through a <see cref="GenerationScheduler"/>, prefill once per
-/// request (choices fork the prompt's cache), then a decode loop per choice with its own <see cref="SeededSampler"/>,
-/// streaming detokenizer and <see cref="StopSequenceMatcher"/>. Each sequence runs at batch 1, so a request's logits are
-/// bitwise the same alone or amid others.
+/// Runs generation requests on one decoder: admission through a <see cref="GenerationScheduler"/> (by key/value cache
+/// memory), then a <see cref="GenerationLoop"/> that interleaves prompt chunks with rounds of decode steps. Each request
+/// is prefilled once (choices fork the prompt's cache), then each choice decodes with its own <see cref="SeededSampler"/>,
+/// streaming detokenizer and <see cref="StopSequenceMatcher"/>. Each sequence runs at batch 1 with the model's own chunk
+/// boundaries, so a request's logits are bitwise the same alone or amid others.
 /// </summary>
 public sealed class TextGenerationEngine : IDisposable
 {
@@ -20,25 +21,42 @@ public sealed class TextGenerationEngine : IDisposable
     private readonly IDecoderModel _model;
     private readonly IGenerationTokenizer _tokenizer;
     private readonly HashSet<int> _eos;
+    private readonly GenerationLoop _loop = new();
 
     /// <summary>Creates the engine.</summary>
     /// <param name="model">The decoder.</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="eosTokenIds">Ids that end a choice.</param>
     /// <param name="scheduler">Admission limits; null for the defaults.</param>
-    public TextGenerationEngine(IDecoderModel model, IGenerationTokenizer tokenizer, IEnumerable<int> eosTokenIds, GenerationSchedulerOptions? scheduler = null)
+    /// <param name="prefixCacheBytes">
+    /// Bytes of prompt key/value cache kept for reuse by later prompts with the same prefix (<see cref="PrefixCache"/>);
+    /// 0 turns reuse off. It has no effect on a decoder without <see cref="IDecoderModel.SupportsKvBlocks"/> or whose
+    /// prefill is not chunked.
+    /// </param>
+    public TextGenerationEngine(IDecoderModel model, IGenerationTokenizer tokenizer, IEnumerable<int> eosTokenIds, GenerationSchedulerOptions? scheduler = null,
+        long prefixCacheBytes = PrefixCache.DefaultCapacityBytes)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(eosTokenIds);
+        ArgumentOutOfRangeException.ThrowIfNegative(prefixCacheBytes);
         _model = model;
         _tokenizer = tokenizer;
         _eos = [.. eosTokenIds];
         Scheduler = new GenerationScheduler(scheduler);
+
+        // Reuse needs chunk boundaries inside prompts: a prompt fed in one forward has no prefix that a forward computed alone.
+        if (prefixCacheBytes > 0 && model.SupportsKvBlocks && model.PrefillChunkTokens < model.MaxContextLength)
+        {
+            PrefixCache = new PrefixCache(prefixCacheBytes, Math.Max(1, model.PrefillChunkTokens));
+        }
     }
 
     /// <summary>The admission scheduler.</summary>
     public GenerationScheduler Scheduler { get; }
+
+    /// <summary>The prompt prefix cache; null when reuse is off or the decoder cannot take part.</summary>
+    public PrefixCache? PrefixCache { get; }
 
     /// <summary>The model's context length.</summary>
     public int MaxContextLength => _model.MaxContextLength;
@@ -48,8 +66,33 @@ public sealed class TextGenerationEngine : IDisposable
 
     internal LogitsObserver? Observer { get; set; }
 
-    /// <summary>Releases the scheduler (not the model, which the caller owns).</summary>
-    public void Dispose() => Scheduler.Dispose();
+    /// <summary>Requests taking prompt-chunk turns (after the loop's last round).</summary>
+    public int PrefillingRequests => _loop.Prefilling;
+
+    /// <summary>Requests decoding (after the loop's last round).</summary>
+    public int DecodingRequests => _loop.Decoding;
+
+    /// <summary>
+    /// Stops the generation loop (running requests end with <see cref="ObjectDisposedException"/>) and the scheduler; not
+    /// the model, which the caller owns and may dispose once this returns.
+    /// </summary>
+    public void Dispose()
+    {
+        _loop.Dispose();
+        Scheduler.Dispose();
+        PrefixCache?.Clear();
+    }
+
+    /// <summary>
+    /// The key/value cache a request can reach: each choice holds prompt + at most <c>max_tokens</c> (or up to the end of
+    /// the context) positions.
+    /// </summary>
+    public long KvBytesFor(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var positions = Math.Min((long)request.PromptTokens.Count + (request.MaxTokens ?? int.MaxValue), _model.MaxContextLength);
+        return request.N * positions * _model.KvBytesPerToken;
+    }
 
     /// <summary>Draws a fresh non-negative 63-bit seed (so it round-trips through OpenAI's integer <c>seed</c>).</summary>
     public static long NewSeed() => (long)(BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)) >> 1);
@@ -65,32 +108,24 @@ public sealed class TextGenerationEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         Validate(request);
 
-        var lease = await Scheduler.AcquireAsync(cancellationToken, request.N).ConfigureAwait(false);
+        var lease = await Scheduler.AcquireAsync(cancellationToken, request.N, KvBytesFor(request)).ConfigureAwait(false);
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var seed = request.Seed ?? NewSeed();
         var stream = new GenerationStream(channel.Reader, cancel, seed, request.PromptTokens.Count, request.N);
-        stream.Completion = Task.Factory.StartNew(
-            () =>
-            {
-                try
-                {
-                    Run(request, (ulong)seed, channel.Writer, cancel.Token);
-                    channel.Writer.TryComplete();
-                }
-                catch (Exception ex)
-                {
-                    channel.Writer.TryComplete(ex);
-                }
-                finally
-                {
-                    lease.Dispose();
-                    cancel.Dispose();
-                }
-            },
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+        var run = new RequestRun(this, request, (ulong)seed, channel.Writer, cancel, lease, stream);
+        stream.Completion = run.Completion;
+        try
+        {
+            _loop.Enqueue(run);
+        }
+        catch (ObjectDisposedException)
+        {
+            lease.Dispose();
+            cancel.Dispose();
+            throw;
+        }
+
         return stream;
     }
 
@@ -133,6 +168,11 @@ public sealed class TextGenerationEngine : IDisposable
             throw new ArgumentException("PromptEmbeddings must hold one row per prompt token.", nameof(request));
         }
 
+        if (request.PromptPositions is { } positions && (positions.Length != request.PromptTokens.Count || positions.Rows.Length != 3L * positions.Length))
+        {
+            throw new ArgumentException("PromptPositions must hold three rows of one position per prompt token.", nameof(request));
+        }
+
         if (request.PromptTokens.Count >= _model.MaxContextLength)
         {
             throw new ContextLengthExceededException(_model.MaxContextLength, request.PromptTokens.Count);
@@ -151,56 +191,215 @@ public sealed class TextGenerationEngine : IDisposable
         _ => property,
     };
 
-    private void Run(GenerationRequest request, ulong seed, ChannelWriter<GenerationUpdate> writer, CancellationToken ct)
+    /// <summary>One admitted request as the loop drives it; only the loop's thread touches it after it is enqueued.</summary>
+    private sealed class RequestRun : ILoopRequest
     {
-        var n = request.N;
-        var maxTokens = Math.Min(request.MaxTokens ?? int.MaxValue, _model.MaxContextLength - request.PromptTokens.Count);
-        var choices = new ChoiceState[n];
-        try
+        private readonly TextGenerationEngine _engine;
+        private readonly GenerationRequest _request;
+        private readonly ulong _seed;
+        private readonly ChannelWriter<GenerationUpdate> _writer;
+        private readonly CancellationTokenSource _cancel;
+        private readonly CancellationToken _ct;
+        private readonly IDisposable _lease;
+        private readonly GenerationStream _stream;
+        private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly int[] _prompt;
+        private readonly ChoiceState?[] _choices;
+        private readonly int _maxTokens;
+        private readonly long _admitted = System.Diagnostics.Stopwatch.GetTimestamp();
+        private long _lastRound;
+        private IDecoderSequence? _first;
+        private int _fed;
+        private int _active;
+        private bool _completed;
+
+        public RequestRun(TextGenerationEngine engine, GenerationRequest request, ulong seed, ChannelWriter<GenerationUpdate> writer, CancellationTokenSource cancel, IDisposable lease,
+            GenerationStream stream)
         {
-            ct.ThrowIfCancellationRequested();
-            var prompt = request.PromptTokens is int[] array ? array : [.. request.PromptTokens];
-            var first = _model.CreateSequence();
-            choices[0] = new ChoiceState(0, first, this, request, seed);
-            var logits = request.PromptEmbeddings is { } embeddings ? first.ForwardEmbeddings(embeddings) : first.Forward(prompt);
-            logits.CopyTo(choices[0].Logits);
-            for (var c = 1; c < n; c++)
+            _stream = stream;
+            _engine = engine;
+            _request = request;
+            _seed = seed;
+            _writer = writer;
+            _cancel = cancel;
+            _ct = cancel.Token;
+            _lease = lease;
+            _prompt = request.PromptTokens is int[] array ? array : [.. request.PromptTokens];
+            _choices = new ChoiceState?[request.N];
+            _active = request.N;
+            _maxTokens = Math.Min(request.MaxTokens ?? int.MaxValue, engine._model.MaxContextLength - _prompt.Length);
+        }
+
+        public Task Completion => _completion.Task;
+
+        public bool IsCancelled => _ct.IsCancellationRequested;
+
+        public int UnfinishedSequences => _active;
+
+        public bool PrefillChunk()
+        {
+            _ct.ThrowIfCancellationRequested();
+            var model = _engine._model;
+            if (_first is null)
             {
-                ct.ThrowIfCancellationRequested();
-                choices[c] = new ChoiceState(c, first.Fork(), this, request, seed);
-                choices[0].Logits.AsSpan().CopyTo(choices[c].Logits);
+                _first = StartSequence();
+                if (_request.PromptPositions is { } positions)
+                {
+                    _first.UseMultimodalPositions(positions);
+                }
+
+                _choices[0] = new ChoiceState(0, _first, _engine, _request, _seed);
             }
 
-            var active = n;
-            while (active > 0)
+            // The same chunk boundaries as the model's own Forward over the whole prompt, so the cache is bitwise the same.
+            var n = Math.Min(Math.Max(1, model.PrefillChunkTokens), _prompt.Length - _fed);
+            ReadOnlySpan<float> logits;
+            if (_request.PromptEmbeddings is { } embeddings)
             {
-                foreach (var choice in choices)
+                var hidden = embeddings.Length / _prompt.Length;
+                logits = _first.ForwardEmbeddings(embeddings.AsSpan(_fed * hidden, n * hidden));
+            }
+            else
+            {
+                logits = _first.Forward(_prompt.AsSpan(_fed, n));
+            }
+
+            _fed += n;
+            GenerationMetrics.PrefillTokens.Add(n);
+            if (_fed < _prompt.Length)
+            {
+                return false;
+            }
+
+            if (CachesPrefix)
+            {
+                // Every position now was written by prefill (or reused from it) with the model's own chunk boundaries.
+                var sequence = _first;
+                _engine.PrefixCache!.Add(_prompt, (start, count) => sequence.CopyKv(start, count));
+            }
+
+            var first = _choices[0]!;
+            logits.CopyTo(first.Logits);
+            for (var c = 1; c < _choices.Length; c++)
+            {
+                _ct.ThrowIfCancellationRequested();
+                _choices[c] = new ChoiceState(c, _first.Fork(), _engine, _request, _seed);
+                first.Logits.AsSpan().CopyTo(_choices[c]!.Logits);
+            }
+
+            return true;
+        }
+
+        // A prompt given as embeddings (image features) or with multimodal positions is more than its ids: not keyed by them.
+        private bool CachesPrefix => _engine.PrefixCache is not null && _request.PromptEmbeddings is null && _request.PromptPositions is null;
+
+        // An empty sequence, or one holding the longest cached prefix of the prompt. The prompt's last chunk is always
+        // computed, so its logits come from a forward; the rest is fed on from the same chunk boundary as a fresh prefill.
+        private IDecoderSequence StartSequence()
+        {
+            if (!CachesPrefix)
+            {
+                return _engine._model.CreateSequence();
+            }
+
+            var cache = _engine.PrefixCache!;
+            var blocks = cache.Match(_prompt, _prompt.Length - 1);
+            if (blocks.Count == 0)
+            {
+                GenerationMetrics.PrefixCacheMisses.Add(1);
+                return _engine._model.CreateSequence();
+            }
+
+            var sequence = _engine._model.CreateSequence(blocks);
+            _fed = sequence.Length;
+            _stream.CachedPromptTokens = _fed;
+            GenerationMetrics.PrefixCacheHits.Add(1);
+            GenerationMetrics.PrefixCacheReusedTokens.Add(_fed);
+            return sequence;
+        }
+
+        public bool DecodeRound()
+        {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (_lastRound == 0)
+            {
+                GenerationMetrics.TimeToFirstToken.Record(GenerationMetrics.SecondsSince(_admitted));
+            }
+            else
+            {
+                var gap = GenerationMetrics.SecondsSince(_lastRound);
+                for (var i = 0; i < _active; i++)
                 {
-                    if (choice.Finished)
-                    {
-                        continue;
-                    }
-
-                    ct.ThrowIfCancellationRequested();
-                    var update = choice.Step(maxTokens);
-                    if (update is not null)
-                    {
-                        writer.TryWrite(update);
-                    }
-
-                    if (choice.Finished)
-                    {
-                        active--;
-                        choice.Sequence.Dispose();
-                    }
+                    GenerationMetrics.InterTokenLatency.Record(gap);
                 }
             }
-        }
-        finally
-        {
-            foreach (var choice in choices)
+
+            _lastRound = now;
+            var sampled = 0;
+            foreach (var choice in _choices)
             {
-                choice?.Sequence.Dispose();
+                if (choice!.Finished)
+                {
+                    continue;
+                }
+
+                _ct.ThrowIfCancellationRequested();
+                var update = choice.Step(_maxTokens);
+                sampled++;
+                if (update is not null)
+                {
+                    _writer.TryWrite(update);
+                }
+
+                if (choice.Finished)
+                {
+                    _active--;
+                    choice.Sequence.Dispose();
+                }
+            }
+
+            GenerationMetrics.DecodeTokens.Add(sampled);
+            if (_active > 0)
+            {
+                return false;
+            }
+
+            Complete(null);
+            return true;
+        }
+
+        public void Fail(Exception error) => Complete(error);
+
+        private void Complete(Exception? error)
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _completed = true;
+            try
+            {
+                if (error is null)
+                {
+                    _writer.TryComplete();
+                }
+                else
+                {
+                    _writer.TryComplete(error is OperationCanceledException && _ct.IsCancellationRequested ? new OperationCanceledException(_ct) : error);
+                }
+
+                _first?.Dispose();
+                foreach (var choice in _choices)
+                {
+                    choice?.Sequence.Dispose();
+                }
+            }
+            finally
+            {
+                _lease.Dispose();
+                _cancel.Dispose();
+                _completion.TrySetResult();
             }
         }
     }
@@ -211,6 +410,7 @@ public sealed class TextGenerationEngine : IDisposable
         private readonly SeededSampler _sampler;
         private readonly IStreamingDetokenizer _detokenizer;
         private readonly StopSequenceMatcher _stops;
+        private readonly GenerationRequest _request;
         private readonly ILogitsProcessor? _processor;
         private readonly ITokenFilter? _filter;
         private readonly Dictionary<int, int> _counts = [];
@@ -223,6 +423,7 @@ public sealed class TextGenerationEngine : IDisposable
             Index = index;
             Sequence = sequence;
             _engine = engine;
+            _request = request;
             _sampler = new SeededSampler(request.Sampling, seed, index, Math.Min(engine._tokenizer.VocabSize, engine._model.LogitsWidth));
             _detokenizer = engine._tokenizer.CreateStreamingDetokenizer();
             _stops = new StopSequenceMatcher(request.Stop);
@@ -243,7 +444,7 @@ public sealed class TextGenerationEngine : IDisposable
         public GenerationUpdate? Step(int maxTokens)
         {
             var position = _generated.Count;
-            _engine.Observer?.Invoke(Index, position, Logits);
+            _engine.Observer?.Invoke(_request, Index, position, Logits);
             var token = _sampler.Sample(Logits, position, _counts, _filter, out var logprob);
             _generated.Add(token);
             _counts[token] = _counts.GetValueOrDefault(token) + 1;

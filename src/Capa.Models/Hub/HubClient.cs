@@ -24,7 +24,7 @@ public sealed class HubClient : IDisposable
     private readonly Uri _endpoint;
     private readonly string _endpointText;
 
-    /// <summary>Creates a client; <paramref name="options"/> default to <see cref="HubClientOptions.FromEnvironment"/>.</summary>
+    /// <summary>Creates a client; <paramref name="options"/> default to <see cref="HubClientOptions.FromEnvironment()"/>.</summary>
     /// <exception cref="ArgumentException">The endpoint is not an absolute http(s) URL, or a count or time is negative.</exception>
     public HubClient(HubClientOptions? options = null)
     {
@@ -93,8 +93,78 @@ public sealed class HubClient : IDisposable
         progress?.Report(PullProgress.Resolving());
         var repository = await GetRepositoryAsync(repoId, rev, progress, cancellationToken).ConfigureAwait(false);
         var files = HubFileSelector.Select(repository, variant);
-        var id = repository.Id;
-        var context = new HubRequestContext(id, rev, _endpointText, Options.Token is not null, null);
+        return await InstallAsync(repository, repository.Id, rev, variant, files, store, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Pulls what <paramref name="reference"/> names: a whole repository with the ONNX files of <paramref name="variant"/>,
+    /// or one voice of a voice repository (which has no variants to choose from).
+    /// </summary>
+    /// <exception cref="HubException">See <see cref="PullAsync(string, string?, ModelVariant, ModelStore, IProgress{PullProgress}?, CancellationToken)"/>.</exception>
+    public Task<StoredModel> PullAsync(
+        ModelReference reference,
+        ModelVariant variant,
+        ModelStore store,
+        IProgress<PullProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return reference.Voice is { } voice
+            ? PullVoiceAsync(reference.RepoId, voice, reference.Revision, store, progress, cancellationToken)
+            : PullAsync(reference.RepoId, reference.Revision, variant, store, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Downloads one Piper voice of a voice repository (<c>rhasspy/piper-voices</c>: <c>VOICE.onnx</c> and
+    /// <c>VOICE.onnx.json</c>, wherever they are in it) into <paramref name="store"/> as <c>ORG/VOICE</c>, resumable and
+    /// verified like a whole pull; the manifest names the repository it came from.
+    /// </summary>
+    /// <exception cref="HubException">The id, revision or voice is invalid or absent, or the download failed.</exception>
+    public async Task<StoredModel> PullVoiceAsync(
+        string repoId,
+        string voice,
+        string? revision,
+        ModelStore store,
+        IProgress<PullProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (!ModelId.IsValid(repoId, out var idError))
+        {
+            throw new HubException(HubErrorKind.InvalidReference, idError!);
+        }
+
+        if (!ModelId.IsValidName(voice, out var voiceError))
+        {
+            throw new HubException(HubErrorKind.InvalidReference, voiceError!);
+        }
+
+        var rev = string.IsNullOrWhiteSpace(revision) ? ModelReference.DefaultRevision : revision.Trim();
+        if (!ModelReference.IsValidRevision(rev))
+        {
+            throw new HubException(HubErrorKind.InvalidReference, $"Invalid revision '{rev}': expected a branch, tag or commit.");
+        }
+
+        progress?.Report(PullProgress.Resolving());
+        var repository = await GetRepositoryAsync(repoId, rev, progress, cancellationToken).ConfigureAwait(false);
+        var files = HubFileSelector.SelectVoice(repository, voice);
+        var storeId = ModelId.Split(repository.Id).Org + "/" + voice;
+        return await InstallAsync(repository, storeId, rev, ModelVariant.Fp32, files, store, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Downloads <paramref name="files"/> of <paramref name="repository"/> and installs them as <paramref name="id"/>.</summary>
+    private async Task<StoredModel> InstallAsync(
+        HubRepository repository,
+        string id,
+        string rev,
+        ModelVariant variant,
+        IReadOnlyList<HubFile> files,
+        ModelStore store,
+        IProgress<PullProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var repoId = repository.Id;
+        var context = new HubRequestContext(repoId, rev, _endpointText, Options.Token is not null, null);
 
         try
         {
@@ -120,7 +190,7 @@ public sealed class HubClient : IDisposable
         {
             tracker.BeginFile(i);
             var file = files[i];
-            entries.Add(await downloader.DownloadAsync(file, ResolveUrl(id, fileRevision, file.Path), partial, context with { FilePath = file.Path }, tracker, cancellationToken)
+            entries.Add(await downloader.DownloadAsync(file, ResolveUrl(repoId, fileRevision, file.Path), partial, context with { FilePath = file.Path }, tracker, cancellationToken)
                 .ConfigureAwait(false));
         }
 
@@ -129,6 +199,7 @@ public sealed class HubClient : IDisposable
         var manifest = new ModelManifest
         {
             Id = id,
+            Repository = repoId == id ? null : repoId,
             Revision = rev,
             Commit = repository.Commit,
             Variant = variant,

@@ -37,13 +37,20 @@ public sealed record HubClientOptions
     /// Options from the environment: <c>HF_ENDPOINT</c> (default <see cref="DefaultEndpoint"/>) and <c>HF_TOKEN</c>
     /// (or the older <c>HUGGING_FACE_HUB_TOKEN</c>).
     /// </summary>
-    public static HubClientOptions FromEnvironment()
+    public static HubClientOptions FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>
+    /// Options from environment variables read through <paramref name="getVariable"/> (a server's own view of the
+    /// environment, which tests replace): <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c> or <c>HUGGING_FACE_HUB_TOKEN</c>.
+    /// </summary>
+    public static HubClientOptions FromEnvironment(Func<string, string?> getVariable)
     {
-        var endpoint = Environment.GetEnvironmentVariable("HF_ENDPOINT");
-        var token = Environment.GetEnvironmentVariable("HF_TOKEN");
+        ArgumentNullException.ThrowIfNull(getVariable);
+        var endpoint = getVariable("HF_ENDPOINT");
+        var token = getVariable("HF_TOKEN");
         if (string.IsNullOrWhiteSpace(token))
         {
-            token = Environment.GetEnvironmentVariable("HUGGING_FACE_HUB_TOKEN");
+            token = getVariable("HUGGING_FACE_HUB_TOKEN");
         }
 
         return new HubClientOptions

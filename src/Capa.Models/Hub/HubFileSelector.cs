@@ -94,6 +94,56 @@ internal static class HubFileSelector
         return [.. repository.Files.Where(f => selected.Contains(f.Path))];
     }
 
+    /// <summary>
+    /// The two files of the Piper voice <paramref name="voice"/> in a voice repository: <c>VOICE.onnx</c> and
+    /// <c>VOICE.onnx.json</c>, at any folder depth (rhasspy/piper-voices keeps them under <c>LANG/LOCALE/NAME/QUALITY/</c>).
+    /// </summary>
+    /// <exception cref="HubException"><see cref="HubErrorKind.FileNotFound"/> when the repository has no such voice.</exception>
+    public static IReadOnlyList<HubFile> SelectVoice(HubRepository repository, string voice)
+    {
+        static string FileName(string path) => path[(path.LastIndexOf('/') + 1)..];
+        var models = repository.Files.Where(f => FileName(f.Path) == voice + ".onnx").ToList();
+        var pairs = models
+            .Select(m => (Model: m, Config: repository.Files.FirstOrDefault(f => f.Path == m.Path + ".json")))
+            .Where(p => p.Config is not null)
+            .ToList();
+        if (pairs.Count == 1)
+        {
+            return [pairs[0].Model, pairs[0].Config!];
+        }
+
+        if (pairs.Count > 1)
+        {
+            throw new HubException(HubErrorKind.FileNotFound,
+                $"Repository '{repository.Id}' has the voice '{voice}' in several folders ({string.Join(", ", pairs.Select(p => p.Model.Path))}): pull the one you want by hand.");
+        }
+
+        // Name the voices it does have, those of the same language first, so a typo is easy to fix.
+        var voices = repository.Files
+            .Select(f => FileName(f.Path))
+            .Where(n => n.EndsWith(".onnx", StringComparison.Ordinal))
+            .Select(n => n[..^".onnx".Length])
+            .Distinct(StringComparer.Ordinal)
+            .OrderByDescending(n => CommonPrefix(n, voice))
+            .ThenBy(n => n, StringComparer.Ordinal)
+            .Take(8)
+            .ToList();
+        throw new HubException(HubErrorKind.FileNotFound,
+            $"Repository '{repository.Id}' has no voice '{voice}' ({voice}.onnx with {voice}.onnx.json). " +
+            (voices.Count == 0 ? "It has no .onnx voices at all." : $"Voices it has: {string.Join(", ", voices)}."));
+
+        static int CommonPrefix(string a, string b)
+        {
+            var n = 0;
+            while (n < a.Length && n < b.Length && a[n] == b[n])
+            {
+                n++;
+            }
+
+            return n;
+        }
+    }
+
     /// <summary>The variants an ONNX file list offers, for messages: <c>fp32, int8, q4, q4f16 (not supported)</c>.</summary>
     internal static string DescribeVariants(IEnumerable<string> names)
     {

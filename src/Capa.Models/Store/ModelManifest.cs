@@ -21,6 +21,12 @@ public sealed record ModelManifest
     /// <summary>The repository id, <c>ORG/NAME</c>.</summary>
     public required string Id { get; init; }
 
+    /// <summary>
+    /// The repository the files came from when it is not <see cref="Id"/>: a voice pulled out of a voice repository
+    /// (<c>rhasspy/piper-voices</c>) is stored as <c>ORG/VOICE</c>.
+    /// </summary>
+    public string? Repository { get; init; }
+
     /// <summary>The revision asked for (branch, tag or commit), e.g. <c>main</c>.</summary>
     public required string Revision { get; init; }
 
@@ -39,6 +45,24 @@ public sealed record ModelManifest
 
     /// <summary>Every file of the folder (repository-relative paths with '/'), with size and sha256.</summary>
     public IReadOnlyList<ManifestFile> Files { get; init; } = [];
+
+    /// <summary>
+    /// What identifies the model's bytes: <c>sha256:</c> and the SHA-256 over every file's path, size and SHA-256, in
+    /// ordinal path order. Two folders with the same fingerprint hold the same files, whatever hub or revision name they
+    /// came from.
+    /// </summary>
+    public string ComputeFingerprint()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var file in Files.OrderBy(f => f.Path, StringComparer.Ordinal))
+        {
+            text.Append(file.Path).Append('\t')
+                .Append(file.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\t')
+                .Append(file.Sha256).Append('\n');
+        }
+
+        return "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
 
     /// <summary>Reads a manifest; <see langword="null"/> when the file is absent or not a valid manifest.</summary>
     public static ModelManifest? TryRead(string path)

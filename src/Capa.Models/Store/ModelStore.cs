@@ -229,6 +229,35 @@ public sealed class ModelStore
     }
 
     /// <summary>
+    /// Deletes the unfinished download of <paramref name="id"/> (<c>ORG/NAME</c>, matched case-insensitively as on the
+    /// hub) unless a pull of it is running, leaving any installed copy of the model alone. Used when a pull is abandoned
+    /// for good rather than interrupted to be resumed.
+    /// </summary>
+    /// <returns>Whether a download folder was deleted.</returns>
+    /// <exception cref="ArgumentException"><paramref name="id"/> is not a valid <c>ORG/NAME</c> id.</exception>
+    public bool DiscardDownload(string id)
+    {
+        var wanted = Path.GetFileName(PartialPathFor(id));
+        var discarded = false;
+        foreach (var directory in SafeDirectories(PartialRoot))
+        {
+            if (!string.Equals(Path.GetFileName(directory), wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            using var pullLock = PullLock.TryAcquireAt(directory + PullLock.Suffix);
+            if (pullLock is not null)
+            {
+                TryDeleteDirectory(directory);
+                discarded |= !Directory.Exists(directory);
+            }
+        }
+
+        return discarded;
+    }
+
+    /// <summary>
     /// Moves the complete model folder <paramref name="sourceDirectory"/> into the store as <paramref name="id"/>, replacing
     /// any model with that id. The source must be on the store's file system (e.g. under <see cref="PartialRoot"/>):
     /// the move is a rename, so the model appears at once and whole. A replaced model is renamed away first and restored

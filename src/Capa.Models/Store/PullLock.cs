@@ -6,6 +6,9 @@ namespace Capa.Models.Store;
 /// </summary>
 internal sealed class PullLock : IDisposable
 {
+    /// <summary>The suffix of a download folder's lock file.</summary>
+    public const string Suffix = ".lock";
+
     private readonly FileStream _stream;
 
     private PullLock(FileStream stream) => _stream = stream;
@@ -14,7 +17,12 @@ internal sealed class PullLock : IDisposable
     public static PullLock? TryAcquire(ModelStore store, string id)
     {
         Directory.CreateDirectory(store.PartialRoot);
-        var path = store.PartialPathFor(id) + ".lock";
+        return TryAcquireAt(store.PartialPathFor(id) + Suffix);
+    }
+
+    /// <summary>Takes the lock file at <paramref name="path"/>, or returns <see langword="null"/> when it is held.</summary>
+    public static PullLock? TryAcquireAt(string path)
+    {
         try
         {
             // FileShare.None is an OS lock (flock on Unix): it is released when the process dies, so no stale locks.

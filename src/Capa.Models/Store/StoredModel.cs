@@ -22,4 +22,10 @@ public sealed record StoredModel(
 {
     /// <summary>The commit the files came from, when pulled from a hub that said.</summary>
     public string? Commit => Manifest?.Commit;
+
+    /// <summary>
+    /// The digest of the files the pull verified (<see cref="ModelManifest.ComputeFingerprint"/>); <see langword="null"/>
+    /// for a folder placed by hand, whose files no pull has hashed.
+    /// </summary>
+    public string? Fingerprint => Manifest?.ComputeFingerprint();
 }

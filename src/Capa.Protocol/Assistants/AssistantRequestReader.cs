@@ -9,8 +9,8 @@ namespace Capa.Protocol.Assistants;
 
 /// <summary>
 /// Reads and validates the bodies of the Assistants API (v2): every byte sequence yields a request or OpenAI's 400 naming
-/// the parameter; it never throws. Tools Capa cannot run (<c>code_interpreter</c>) and inputs it cannot read (image
-/// parts, file attachments) are refused by name, never ignored.
+/// the parameter; it never throws. Tools Capa cannot run (<c>code_interpreter</c>, also as an attachment's tool) and
+/// inputs it cannot read (image parts) are refused by name, never ignored.
 /// </summary>
 public static partial class AssistantRequestReader
 {
@@ -34,6 +34,10 @@ public static partial class AssistantRequestReader
     ];
 
     private static readonly string[] ToolTypes = ["code_interpreter", "file_search", "function"];
+    private static readonly string[] AttachmentToolTypes = ["code_interpreter", "file_search"];
+
+    /// <summary>The most files one message may attach (a bound of this server; each is looked up and ingested).</summary>
+    public const int MaxAttachments = 100;
     private static readonly string[] Roles = ["user", "assistant"];
     private static readonly string[] ToolChoiceModes = ["none", "auto", "required"];
     private static readonly string[] FormatTypes = ["text", "json_object", "json_schema"];
@@ -237,19 +241,93 @@ public static partial class AssistantRequestReader
         var role = ReadEnum(roleValue, prefix + "role", Roles);
         var contentValue = root.TryGetProperty("content"u8, out var c) && c.ValueKind != JsonValueKind.Null ? c : throw Missing(prefix + "content");
         var content = ParseContent(contentValue, prefix + "content", rules);
-        var attachments = new List<JsonElement>();
-        if (root.TryGetProperty("attachments"u8, out var a) && a.ValueKind != JsonValueKind.Null)
-        {
-            RequireArray(a, prefix + "attachments");
-            if (a.GetArrayLength() > 0)
-            {
-                throw Reject("File attachments are not supported by this server yet: send the text in the message, or use a function tool.", prefix + "attachments", "unsupported_parameter");
-            }
-        }
+        var attachments = root.TryGetProperty("attachments"u8, out var a) && a.ValueKind != JsonValueKind.Null
+            ? ParseAttachments(a, prefix + "attachments")
+            : [];
 
         var metadata = root.TryGetProperty("metadata"u8, out var m) && m.ValueKind != JsonValueKind.Null ? ChatRequestParser.ParseMetadata(m) : AssistantDefaults.EmptyMetadata;
         return new MessageRequest { Role = role, Content = content, Attachments = attachments, Metadata = metadata };
     }
+
+    /// <summary>
+    /// Reads <c>attachments</c>: <c>[{"file_id", "tools":[{"type":"file_search"}]}]</c>, stored in that normal form.
+    /// <c>code_interpreter</c> is refused as everywhere else; whether the files exist is the server's check.
+    /// </summary>
+    private static List<JsonElement> ParseAttachments(JsonElement value, string path)
+    {
+        RequireArray(value, path);
+        if (value.GetArrayLength() > MaxAttachments)
+        {
+            throw ArrayTooLong(path, MaxAttachments, value.GetArrayLength());
+        }
+
+        var attachments = new List<JsonElement>();
+        var index = 0;
+        foreach (var item in value.EnumerateArray())
+        {
+            var itemPath = $"{path}[{index++}]";
+            RequireObject(item, itemPath);
+            CheckKnown(item, ["file_id", "tools"], itemPath + ".");
+            var fileId = item.TryGetProperty("file_id"u8, out var f) && f.ValueKind != JsonValueKind.Null
+                ? ReadString(f, itemPath + ".file_id", 256)
+                : throw Missing(itemPath + ".file_id");
+            if (fileId.Length == 0)
+            {
+                throw Reject($"Invalid '{itemPath}.file_id': empty string. Expected a file id.", itemPath + ".file_id", "empty_string");
+            }
+
+            var tools = item.TryGetProperty("tools"u8, out var t) && t.ValueKind != JsonValueKind.Null
+                ? RequireArray(t, itemPath + ".tools")
+                : throw Missing(itemPath + ".tools");
+            var toolIndex = 0;
+            var fileSearch = false;
+            foreach (var tool in tools.EnumerateArray())
+            {
+                var toolPath = $"{itemPath}.tools[{toolIndex++}]";
+                RequireObject(tool, toolPath);
+                CheckKnown(tool, ["type"], toolPath + ".");
+                var type = ReadEnum(GetRequired(tool, "type", toolPath + ".type"), toolPath + ".type", AttachmentToolTypes);
+                if (type == "code_interpreter")
+                {
+                    throw Reject(CodeInterpreterRefusal, toolPath + ".type", "unsupported_value");
+                }
+
+                fileSearch = true;
+            }
+
+            attachments.Add(Attachment(fileId, fileSearch));
+        }
+
+        return attachments;
+    }
+
+    /// <summary>A stored attachment: <c>{"file_id":...,"tools":[{"type":"file_search"}]}</c> (tools empty when <paramref name="fileSearch"/> is false).</summary>
+    public static JsonElement Attachment(string fileId, bool fileSearch)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CapaJsonContext.WireEncoder }))
+        {
+            w.WriteStartObject();
+            w.WriteString("file_id"u8, fileId);
+            w.WriteStartArray("tools"u8);
+            if (fileSearch)
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, "file_search");
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return JsonElement.Parse(buffer.WrittenSpan);
+    }
+
+    /// <summary>Whether a stored attachment adds its file to <c>file_search</c>.</summary>
+    public static bool IsForFileSearch(JsonElement attachment) =>
+        attachment.TryGetProperty("tools"u8, out var tools) && tools.ValueKind == JsonValueKind.Array
+        && tools.EnumerateArray().Any(t => t.TryGetProperty("type"u8, out var type) && type.ValueEquals("file_search"u8));
 
     private static List<JsonElement> ParseContent(JsonElement value, string path, JsonRules rules)
     {

@@ -178,9 +178,12 @@ public static class EmbeddingRequestReader
         string.Create(CultureInfo.InvariantCulture, $"This model ({model}) has {available} dimensions; 'dimensions' must be at most {available}, got {requested}."),
         "dimensions", "invalid_value");
 
-    /// <summary>The 400 for an input over the model's context.</summary>
-    public static ApiError InputTooLong(int index, int tokens, int max) => ApiError.InvalidRequest(
-        string.Create(CultureInfo.InvariantCulture, $"This model's maximum context length is {max} tokens, however you requested {tokens} tokens in input {index}. Please reduce your prompt."),
+    /// <summary>
+    /// The 400 for an input over the model's context; <paramref name="atLeast"/> when <paramref name="tokens"/> is only
+    /// how far tokenizing went before it proved the input too long.
+    /// </summary>
+    public static ApiError InputTooLong(int index, int tokens, int max, bool atLeast = false) => ApiError.InvalidRequest(
+        string.Create(CultureInfo.InvariantCulture, $"This model's maximum context length is {max} tokens, however you requested {(atLeast ? "at least " : string.Empty)}{tokens} tokens in input {index}. Please reduce your prompt."),
         "input", "context_length_exceeded");
 
     /// <summary>The 400 for a token id the model does not have.</summary>

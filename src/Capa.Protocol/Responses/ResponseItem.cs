@@ -127,6 +127,30 @@ public sealed record ResponseContentPart
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Refusal { get; init; }
 
+    /// <summary>The URL of an <c>input_image</c> part: https, or a base64 <c>data:</c> URL.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ImageUrl { get; init; }
+
+    /// <summary>The uploaded file of an <c>input_image</c> or <c>input_file</c> part.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FileId { get; init; }
+
+    /// <summary>The detail of an <c>input_image</c> part: <c>low</c>, <c>high</c>, <c>auto</c> or <c>original</c>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Detail { get; init; }
+
+    /// <summary>The name of an <c>input_file</c> part's file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Filename { get; init; }
+
+    /// <summary>The content of an <c>input_file</c> part: base64, or a base64 <c>data:</c> URL.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FileData { get; init; }
+
+    /// <summary>The URL of an <c>input_file</c> part's file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FileUrl { get; init; }
+
     /// <summary>An input text part.</summary>
     public static ResponseContentPart InputText(string text) => new() { Type = ResponseContentTypes.InputText, Text = text };
 

@@ -29,6 +29,7 @@ public static class ResponseRequestReader
     private static readonly string[] ItemTypes = [ResponseItemTypes.Message, ResponseItemTypes.FunctionCall, ResponseItemTypes.FunctionCallOutput, ResponseItemTypes.Reasoning, "item_reference"];
     private static readonly string[] Roles = ["user", "assistant", "system", "developer"];
     private static readonly string[] InputPartTypes = [ResponseContentTypes.InputText, ResponseContentTypes.InputImage, ResponseContentTypes.InputFile];
+    private static readonly string[] ImageDetails = ["auto", "low", "high", "original"];
     private static readonly string[] AssistantPartTypes = [ResponseContentTypes.OutputText, ResponseContentTypes.Refusal];
     private static readonly string[] ToolChoiceModes = ["none", "auto", "required"];
     private static readonly string[] FormatTypes = [ResponseFormatTypes.Text, ResponseFormatTypes.JsonObject, ResponseFormatTypes.JsonSchema];
@@ -232,9 +233,51 @@ public static class ResponseRequestReader
                 return ResponseContentPart.OutputText(rules.ReadString(GetRequired(part, "text", path + ".text"), path + ".text"));
             case ResponseContentTypes.Refusal:
                 return new ResponseContentPart { Type = type, Refusal = rules.ReadString(GetRequired(part, "refusal", path + ".refusal"), path + ".refusal") };
+            case ResponseContentTypes.InputImage:
+                return ParseImage(part, path, rules);
+            case ResponseContentTypes.InputFile:
+                return ParseFile(part, path, rules);
             default:
                 throw Reject($"Content of type '{type}' ({path}) is not supported by this server's Responses endpoint yet; send text.", path + ".type", "unsupported_value");
         }
+    }
+
+    private static ResponseContentPart ParseImage(JsonElement part, string path, JsonRules rules)
+    {
+        var url = part.TryGetProperty("image_url"u8, out var u) && u.ValueKind != JsonValueKind.Null ? rules.ReadString(u, path + ".image_url") : null;
+        var fileId = OptionalString(part, "file_id", path, 256);
+        if ((url is null) == (fileId is null))
+        {
+            throw Reject($"Exactly one of '{path}.image_url' or '{path}.file_id' must be provided.", url is null ? path + ".image_url" : path + ".file_id", url is null ? "missing_required_parameter" : "invalid_value");
+        }
+
+        var detail = OptionalString(part, "detail", path, 64) ?? "auto";
+        if (!ImageDetails.Contains(detail))
+        {
+            throw InvalidValue(path + ".detail", detail, ImageDetails);
+        }
+
+        return new ResponseContentPart { Type = ResponseContentTypes.InputImage, ImageUrl = url, FileId = fileId, Detail = detail };
+    }
+
+    private static ResponseContentPart ParseFile(JsonElement part, string path, JsonRules rules)
+    {
+        var fileId = OptionalString(part, "file_id", path, 256);
+        var data = part.TryGetProperty("file_data"u8, out var d) && d.ValueKind != JsonValueKind.Null ? rules.ReadString(d, path + ".file_data") : null;
+        var url = OptionalString(part, "file_url", path, 8192);
+        var filename = OptionalString(part, "filename", path, 1024);
+        var given = (fileId is null ? 0 : 1) + (data is null ? 0 : 1) + (url is null ? 0 : 1);
+        if (given != 1)
+        {
+            throw Reject($"Exactly one of '{path}.file_id', '{path}.file_data' or '{path}.file_url' must be provided.", path + (given == 0 ? ".file_id" : ".file_data"), given == 0 ? "missing_required_parameter" : "invalid_value");
+        }
+
+        if (data is not null && filename is null)
+        {
+            throw Reject($"Missing required parameter: '{path}.filename' (needed with 'file_data').", path + ".filename", "missing_required_parameter");
+        }
+
+        return new ResponseContentPart { Type = ResponseContentTypes.InputFile, FileId = fileId, FileData = data, FileUrl = url, Filename = filename };
     }
 
     private static string? OptionalString(JsonElement obj, string name, string path, int maxLength) =>

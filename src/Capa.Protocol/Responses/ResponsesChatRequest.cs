@@ -11,7 +11,7 @@ namespace Capa.Protocol.Responses;
 /// <c>response_format</c>, so the same validation and constrained decoding apply. Reasoning items are kept in the
 /// store but not sent: chat templates have no place for them.
 /// </summary>
-public static class ResponsesChatRequest
+public static partial class ResponsesChatRequest
 {
     /// <summary>Builds and validates the chat request; errors name the Responses parameter at fault.</summary>
     public static bool TryCreate(
@@ -32,7 +32,7 @@ public static class ResponsesChatRequest
         }
 
         body = null;
-        error = ToResponsesError(chatError);
+        error = ToResponsesError(chatError, request, context);
         return false;
     }
 
@@ -172,7 +172,14 @@ public static class ResponsesChatRequest
                 case ResponseItemTypes.Message:
                     w.WriteStartObject();
                     w.WriteString("role"u8, item.Role ?? "user");
-                    w.WriteString("content"u8, item.GetText());
+                    if (item.Content?.Any(p => p.Type == ResponseContentTypes.InputImage) == true)
+                    {
+                        WriteParts(w, item.Content);
+                    }
+                    else
+                    {
+                        w.WriteString("content"u8, item.GetText());
+                    }
 
                     // An assistant message followed by function calls is one chat turn: text and calls together.
                     if (item.Role == "assistant" && i + 1 < items.Count && items[i + 1].Type == ResponseItemTypes.FunctionCall)
@@ -201,6 +208,134 @@ public static class ResponsesChatRequest
             }
         }
     }
+
+    /// <summary>
+    /// A message with images as chat's content parts, one for each of its parts so that a part's index is the same in
+    /// both requests: its images as <c>image_url</c> parts (a file's image arrives here as a <c>data:</c> URL), its text
+    /// (an <c>input_file</c>'s extracted text included) as <c>text</c> parts.
+    /// </summary>
+    private static void WriteParts(Utf8JsonWriter w, IReadOnlyList<ResponseContentPart> parts)
+    {
+        w.WriteStartArray("content"u8);
+        foreach (var part in parts)
+        {
+            w.WriteStartObject();
+            if (part.Type == ResponseContentTypes.InputImage)
+            {
+                w.WriteString("type"u8, "image_url");
+                w.WriteStartObject("image_url"u8);
+                w.WriteString("url"u8, part.ImageUrl ?? string.Empty);
+
+                // Chat knows no "original"; the most detail it has is "high".
+                w.WriteString("detail"u8, part.Detail is "original" ? "high" : part.Detail ?? "auto");
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteString("type"u8, "text");
+                w.WriteString("text"u8, part.Text ?? part.Refusal ?? string.Empty);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// For each message of the chat request built from <paramref name="request"/> and <paramref name="context"/>, the
+    /// index of the item it came from in the context followed by the input (-1 for the instructions).
+    /// </summary>
+    public static IReadOnlyList<int> MessageSources(CreateResponseRequest request, IReadOnlyList<ResponseItem> context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var sources = new List<int>();
+        if (request.Instructions is not null)
+        {
+            sources.Add(-1);
+        }
+
+        IReadOnlyList<ResponseItem> items = [.. context, .. request.Input];
+        for (var i = 0; i < items.Count; i++)
+        {
+            switch (items[i].Type)
+            {
+                case ResponseItemTypes.Message:
+                    sources.Add(i);
+                    if (items[i].Role == "assistant")
+                    {
+                        while (i + 1 < items.Count && items[i + 1].Type == ResponseItemTypes.FunctionCall)
+                        {
+                            i++;
+                        }
+                    }
+
+                    break;
+                case ResponseItemTypes.FunctionCall:
+                    sources.Add(i);
+                    while (i + 1 < items.Count && items[i + 1].Type == ResponseItemTypes.FunctionCall)
+                    {
+                        i++;
+                    }
+
+                    break;
+                case ResponseItemTypes.FunctionCallOutput:
+                    sources.Add(i);
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return sources;
+    }
+
+    /// <summary>
+    /// <see cref="ToResponsesError(ApiError)"/>, with a parameter inside chat's <c>messages</c> named as the item of
+    /// the Responses request it came from: <c>messages[3].content[1].image_url.url</c> becomes
+    /// <c>input[0].content[1].image_url</c>; an item of the earlier context is named by what brought it in.
+    /// </summary>
+    public static ApiError ToResponsesError(ApiError chatError, CreateResponseRequest request, IReadOnlyList<ResponseItem> context)
+    {
+        ArgumentNullException.ThrowIfNull(chatError);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var renamed = ToResponsesError(chatError);
+        var match = chatError.Param is null ? null : MessagePath().Match(chatError.Param);
+        if (match is null || !match.Success)
+        {
+            return renamed;
+        }
+
+        var sources = MessageSources(request, context);
+        var message = int.Parse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture);
+        var source = message < sources.Count ? sources[message] : -1;
+        string param;
+        if (source < 0)
+        {
+            param = "instructions";
+        }
+        else if (source < context.Count)
+        {
+            param = request.ConversationId is not null ? "conversation" : "previous_response_id";
+        }
+        else
+        {
+            var rest = match.Groups[2].Value.Replace(".[", "[", StringComparison.Ordinal);
+            if (rest.EndsWith(".image_url.url", StringComparison.Ordinal))
+            {
+                rest = rest[..^".url".Length];
+            }
+
+            param = $"input[{(source - context.Count).ToString(System.Globalization.CultureInfo.InvariantCulture)}]{rest}";
+        }
+
+        return new ApiError(renamed.Status, renamed.Message, renamed.Type, param, renamed.Code) { RetryAfterSeconds = renamed.RetryAfterSeconds };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^messages\.?\[(\d+)\](.*)$")]
+    private static partial System.Text.RegularExpressions.Regex MessagePath();
 
     /// <summary>Writes the run of function calls starting at <paramref name="start"/>; returns the index after it.</summary>
     private static int WriteToolCalls(Utf8JsonWriter w, IReadOnlyList<ResponseItem> items, int start)

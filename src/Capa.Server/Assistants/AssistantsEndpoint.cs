@@ -15,7 +15,7 @@ namespace Capa.Server.Assistants;
 /// with responses and conversations. An assistant's model, tools and format are checked the way a run will use them,
 /// so a bad assistant is refused when created, not when run.
 /// </summary>
-internal sealed class AssistantsEndpoint(ServerSettings settings, ResponseStoreAccessor stores, RunPlanner planner, TimeProvider time, ILogger<AssistantsEndpoint> logger)
+internal sealed class AssistantsEndpoint(ServerSettings settings, ResponseStoreAccessor stores, RunPlanner planner, MessageAttachments attachments, TimeProvider time, ILogger<AssistantsEndpoint> logger)
 {
     private readonly ChatRequestLimits _limits = ChatRequestLimits.Default with { MaxBodyBytes = (int)Math.Min(settings.MaxBodyBytes, int.MaxValue), MaxDepth = settings.MaxJsonDepth };
 
@@ -176,7 +176,21 @@ internal sealed class AssistantsEndpoint(ServerSettings settings, ResponseStoreA
             return;
         }
 
-        var (thread, messages) = NewThread(request, Now);
+        var attaching = request.Messages.Select((m, i) => new AttachingMessage(m, $"messages[{i}].")).ToList();
+        if (await attachments.CheckAsync(attaching, context.RequestAborted).ConfigureAwait(false) is { } missing)
+        {
+            await RejectAsync(context, logger, missing).ConfigureAwait(false);
+            return;
+        }
+
+        var (resources, attachError) = await attachments.AddToThreadAsync(request.ToolResources, request.Messages, context.RequestAborted).ConfigureAwait(false);
+        if (attachError is not null)
+        {
+            await RejectAsync(context, logger, attachError).ConfigureAwait(false);
+            return;
+        }
+
+        var (thread, messages) = NewThread(request with { ToolResources = resources }, Now);
         var store = await StoreAsync(context).ConfigureAwait(false);
         await store.WriteAsync(new AssistantWrite { Objects = [Stored(thread), .. messages.Select(Stored)] }, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, thread, AssistantsJsonContext.Default.ThreadObject).ConfigureAwait(false);
@@ -227,7 +241,7 @@ internal sealed class AssistantsEndpoint(ServerSettings settings, ResponseStoreA
         }
 
         var store = await StoreAsync(context).ConfigureAwait(false);
-        if (await store.GetObjectAsync(AssistantObjectKinds.Thread, threadId, null, context.RequestAborted).ConfigureAwait(false) is null)
+        if (await store.GetObjectAsync(AssistantObjectKinds.Thread, threadId, null, context.RequestAborted).ConfigureAwait(false) is not { } storedThread)
         {
             await RejectAsync(context, logger, NotFound("thread", threadId)).ConfigureAwait(false);
             return;
@@ -239,8 +253,29 @@ internal sealed class AssistantsEndpoint(ServerSettings settings, ResponseStoreA
             return;
         }
 
+        if (await attachments.CheckAsync([new AttachingMessage(request, "")], context.RequestAborted).ConfigureAwait(false) is { } missing)
+        {
+            await RejectAsync(context, logger, missing).ConfigureAwait(false);
+            return;
+        }
+
+        var objects = new List<StoredAssistantObject>();
+        var thread = Parse(storedThread, AssistantsJsonContext.Default.ThreadObject);
+        var (resources, attachError) = await attachments.AddToThreadAsync(thread.ToolResources, [request], context.RequestAborted).ConfigureAwait(false);
+        if (attachError is not null)
+        {
+            await RejectAsync(context, logger, attachError).ConfigureAwait(false);
+            return;
+        }
+
+        if (resources.GetRawText() != thread.ToolResources.GetRawText())
+        {
+            objects.Add(Stored(thread with { ToolResources = resources }));
+        }
+
         var message = NewMessage(request, threadId, Now);
-        await store.WriteAsync(new AssistantWrite { Objects = [Stored(message)] }, context.RequestAborted).ConfigureAwait(false);
+        objects.Add(Stored(message));
+        await store.WriteAsync(new AssistantWrite { Objects = objects }, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, message, AssistantsJsonContext.Default.MessageObject).ConfigureAwait(false);
     }
 

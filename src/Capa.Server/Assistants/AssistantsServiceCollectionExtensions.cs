@@ -15,6 +15,7 @@ internal static class AssistantsServiceCollectionExtensions
     {
         services.AddApiArea("assistants", static app => app.MapAssistants());
         services.AddSingleton<RunPlanner>();
+        services.AddSingleton<MessageAttachments>();
         services.AddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
         services.AddSingleton<AssistantsEndpoint>();

@@ -24,6 +24,9 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
     /// <summary>How long a run waits for tool outputs before it expires.</summary>
     public static readonly TimeSpan ToolOutputsTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a run waits for its vector stores' files to be ingested before it searches: 60 s, as OpenAI's.</summary>
+    public static readonly TimeSpan IngestionWait = TimeSpan.FromSeconds(60);
+
     private readonly ResponseStoreAccessor _stores;
     private readonly RunPlanner _planner;
     private readonly VectorStores.FileSearchRunner? _fileSearch;
@@ -300,6 +303,7 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
             return null;
         }
 
+        await WaitForIngestionAsync(store, execution, vectorStoreIds, cancellationToken).ConfigureAwait(false);
         var settings = tool.TryGetProperty("file_search"u8, out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
         var maxResults = settings.ValueKind == JsonValueKind.Object && settings.TryGetProperty("max_num_results"u8, out var max) && max.ValueKind == JsonValueKind.Number
             ? max.GetInt32() : DefaultMaxNumResults;
@@ -327,6 +331,29 @@ internal sealed partial class RunExecutor : IHostedService, IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Waits, at most <see cref="IngestionWait"/>, until the files of the vector stores are ingested (a message's
+    /// attachments are ingested in the background), keeping the run's lease meanwhile; then the search takes what is
+    /// ready, as OpenAI's runs do.
+    /// </summary>
+    private async Task WaitForIngestionAsync(IAssistantStore store, RunExecution execution, IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + IngestionWait;
+        var renew = _time.GetUtcNow() + (BackgroundResponses.Lease / 3);
+        while (_time.GetUtcNow() < deadline && await _fileSearch!.IsIngestingAsync(vectorStoreIds, cancellationToken).ConfigureAwait(false))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+            if (_time.GetUtcNow() >= renew)
+            {
+                renew = _time.GetUtcNow() + (BackgroundResponses.Lease / 3);
+                if (!await WriteAsync(store, execution, RunStatuses.InProgress, release: false, cancellationToken).ConfigureAwait(false))
+                {
+                    return; // Cancelled or deleted meanwhile: the next write finds out and ends the run.
+                }
+            }
+        }
     }
 
     /// <summary>OpenAI's default number of file search results for an assistant's <c>file_search</c> tool.</summary>

@@ -20,7 +20,7 @@ namespace Capa.Server.Assistants;
 /// <see cref="RunExecutor"/>; a streaming request follows the run's stored events until the run is final or waits for
 /// tool outputs, then sends <c>done</c>.
 /// </summary>
-internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccessor stores, RunPlanner planner, RunExecutor executor, TimeProvider time, ILogger<RunsEndpoint> logger)
+internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccessor stores, RunPlanner planner, RunExecutor executor, MessageAttachments attachments, TimeProvider time, ILogger<RunsEndpoint> logger)
 {
     private readonly ChatRequestLimits _limits = ChatRequestLimits.Default with { MaxBodyBytes = (int)Math.Min(settings.MaxBodyBytes, int.MaxValue), MaxDepth = settings.MaxJsonDepth };
 
@@ -50,6 +50,7 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         var now = Now;
         var objects = new List<StoredAssistantObject>();
         ThreadObject? newThread = null;
+        ThreadObject? oldThread = null;
         JsonElement threadResources;
         if (threadId is null)
         {
@@ -73,7 +74,8 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
                 return;
             }
 
-            threadResources = Parse(storedThread, AssistantsJsonContext.Default.ThreadObject).ToolResources;
+            oldThread = Parse(storedThread, AssistantsJsonContext.Default.ThreadObject);
+            threadResources = oldThread.ToolResources;
             if (await AssistantsEndpoint.ActiveRunAsync(store, threadId, aborted).ConfigureAwait(false) is { } active)
             {
                 await RejectAsync(context, logger, ApiError.InvalidRequest($"Thread {threadId} already has an active run {active}.", null)).ConfigureAwait(false);
@@ -85,6 +87,15 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         if (storedAssistant is null)
         {
             await RejectAsync(context, logger, NotFound("assistant", request.AssistantId)).ConfigureAwait(false);
+            return;
+        }
+
+        var attaching = (request.Thread?.Messages ?? []).Select((m, i) => new AttachingMessage(m, $"thread.messages[{i}]."))
+            .Concat(request.AdditionalMessages.Select((m, i) => new AttachingMessage(m, $"additional_messages[{i}].")))
+            .ToList();
+        if (await attachments.CheckAsync(attaching, aborted).ConfigureAwait(false) is { } missing)
+        {
+            await RejectAsync(context, logger, missing).ConfigureAwait(false);
             return;
         }
 
@@ -129,6 +140,27 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         {
             await RejectAsync(context, logger, invalid).ConfigureAwait(false);
             return;
+        }
+
+        // The attached files go into the thread's vector store only once the run is known to start.
+        var (attachedResources, attachError) = await attachments.AddToThreadAsync(threadResources, attaching.Select(a => a.Message), aborted).ConfigureAwait(false);
+        if (attachError is not null)
+        {
+            await RejectAsync(context, logger, attachError).ConfigureAwait(false);
+            return;
+        }
+
+        if (attachedResources.GetRawText() != threadResources.GetRawText())
+        {
+            if (newThread is not null)
+            {
+                newThread = newThread with { ToolResources = attachedResources };
+                objects[0] = Stored(newThread);
+            }
+            else
+            {
+                objects.Add(Stored(oldThread! with { ToolResources = attachedResources }));
+            }
         }
 
         objects.AddRange(request.AdditionalMessages.Select(m => Stored(NewMessage(m, threadId, now))));

@@ -85,7 +85,7 @@ public sealed partial class LocalTranscriptionProvider : ITranscriptionProvider,
     }
 
     /// <inheritdoc />
-    public bool SupportsWordTimestamps(string model) => false;
+    public bool SupportsWordTimestamps(string model) => Transcriber().SupportsWordTimestamps;
 
     /// <inheritdoc />
     public async Task<TranscriptionOutcome> TranscribeAsync(TranscriptionCall call, CancellationToken cancellationToken)
@@ -103,6 +103,7 @@ public sealed partial class LocalTranscriptionProvider : ITranscriptionProvider,
             // Subtitles and segments need timestamps; plain text and json are decoded as whisper-1 does, with them too,
             // so every format of one request carries the same text.
             Timestamps = true,
+            WordTimestamps = request.WordTimestamps,
         };
         await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

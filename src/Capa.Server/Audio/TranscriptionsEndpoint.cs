@@ -84,7 +84,7 @@ internal sealed partial class TranscriptionsEndpoint
         {
             // No local model: the upstream gets the same form, with an alias's target as the model.
             LogForwarded(_logger, request.Model);
-            await _forwarder.ForwardAsync(context, upstream.Options, UpstreamForm(form!, request, route.TargetModel)).ConfigureAwait(false);
+            await _forwarder.ForwardAsync(context, upstream.Options, Passthrough.UpstreamMultipart.FromForm(form!, route.TargetModel)).ConfigureAwait(false);
             return;
         }
 
@@ -147,28 +147,6 @@ internal sealed partial class TranscriptionsEndpoint
     private static ApiError LanguageError(TranscriptionRequest request, ArgumentException ex) => request.Language is { } language
         ? ApiError.InvalidRequest($"Unsupported language '{language}': the model `{request.Model}` does not know it.", "language", "unsupported_language")
         : ApiError.InvalidRequest(ex.Message, null);
-
-    /// <summary>The form as the client sent it (fields in order, the file with its name and type), <c>model</c> replaced.</summary>
-    private static MultipartFormDataContent UpstreamForm(IFormCollection form, TranscriptionRequest request, string model)
-    {
-        var content = new MultipartFormDataContent();
-        foreach (var (key, values) in form)
-        {
-            foreach (string? value in values)
-            {
-                content.Add(new StringContent(key == "model" ? model : value ?? ""), key);
-            }
-        }
-
-        var file = new ByteArrayContent(request.File.ToArray());
-        if (form.Files.GetFile("file")?.ContentType is { Length: > 0 } type)
-        {
-            file.Headers.TryAddWithoutValidation("Content-Type", type);
-        }
-
-        content.Add(file, "file", request.FileName);
-        return content;
-    }
 
     private static async Task<(TranscriptionRequest?, ApiError?, IFormCollection?)> ReadFormAsync(HttpContext context, bool translation)
     {
@@ -253,6 +231,7 @@ internal sealed partial class TranscriptionsEndpoint
                 Language = request.Task == "translate" ? "english" : WhisperLanguages.TryGetName(transcript.Language, out string? name) ? name : transcript.Language,
                 Duration = transcript.Duration,
                 Text = text,
+                Words = request.WordTimestamps ? Words(transcript) : null,
                 Segments = request.SegmentTimestamps ? segments : null,
                 Usage = Usage(request, transcript),
             }, TranscriptionJsonContext.Default.TranscriptionVerboseJsonResponse)),
@@ -283,6 +262,12 @@ internal sealed partial class TranscriptionsEndpoint
             CompressionRatio = s.CompressionRatio,
             NoSpeechProb = s.NoSpeechProb,
         })];
+
+    /// <summary>Every segment's words in order, without the spaces Whisper's tokens carry (as OpenAI's words), blank ones left out.</summary>
+    private static IReadOnlyList<TranscriptionWord> Words(WhisperTranscript transcript) =>
+        [.. transcript.Segments.SelectMany(s => s.Words)
+            .Where(w => !string.IsNullOrWhiteSpace(w.Word))
+            .Select(w => new TranscriptionWord { Word = w.Word.Trim(), Start = w.Start, End = w.End })];
 
     private async Task StreamAsync(HttpContext context, ITranscriptionProvider provider, TranscriptionRequest request, float[] samples, ulong seed)
     {

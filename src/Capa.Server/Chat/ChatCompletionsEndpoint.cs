@@ -26,11 +26,10 @@ internal sealed class ChatCompletionsEndpoint
     private readonly ServerSettings _settings;
     private readonly ChatRequestLimits _limits;
     private readonly RequestGate _gate;
-    private readonly BodyBudget _bodyBudget;
     private readonly ModelRouter _router;
     private readonly ILogger _logger;
 
-    public ChatCompletionsEndpoint(ServerSettings settings, RequestGate gate, BodyBudget bodyBudget, ModelRouter router, ILogger<ChatCompletionsEndpoint> logger)
+    public ChatCompletionsEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ILogger<ChatCompletionsEndpoint> logger)
     {
         _settings = settings;
         _limits = ChatRequestLimits.Default with
@@ -39,7 +38,6 @@ internal sealed class ChatCompletionsEndpoint
             MaxDepth = settings.MaxJsonDepth,
         };
         _gate = gate;
-        _bodyBudget = bodyBudget;
         _router = router;
         _logger = logger;
     }
@@ -61,7 +59,6 @@ internal sealed class ChatCompletionsEndpoint
             return;
         }
 
-        using var budget = await _bodyBudget.EnterAsync(context.Request.ContentLength, aborted).ConfigureAwait(false);
         using var body = await BoundedBodyReader.ReadAsync(context.Request, _settings.MaxBodyBytes, aborted).ConfigureAwait(false);
         if (body is null)
         {

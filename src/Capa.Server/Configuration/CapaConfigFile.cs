@@ -51,6 +51,13 @@ public sealed record CapaConfigFile
     [JsonPropertyName("q4_accuracy")]
     [JsonConverter(typeof(Q4AccuracyJsonConverter))]
     public Q4Accuracy? Q4Accuracy { get; init; }
+    /// <summary>
+    /// Whether clients may pull and remove models through <c>/capa/v1/models</c> (default true); false keeps the store as
+    /// the server's operator left it.
+    /// </summary>
+    [JsonPropertyName("model_management")]
+    public bool? ModelManagement { get; init; }
+
     /// <summary>Text to speech: the voice table, the default language, the tools' paths.</summary>
     [JsonPropertyName("speech")]
     public SpeechConfig? Speech { get; init; }
@@ -58,6 +65,14 @@ public sealed record CapaConfigFile
     /// <summary>Images in chat requests: fetching (https, private networks, domains), limits, timeouts.</summary>
     [JsonPropertyName("vision")]
     public VisionConfig? Vision { get; init; }
+
+    /// <summary>Image generation: the links of <c>url</c> responses, the job queue, the model that revises prompts.</summary>
+    [JsonPropertyName("images")]
+    public ImagesConfig? Images { get; init; }
+
+    /// <summary>Uploaded files: an S3-compatible bucket for their bytes instead of the data directory.</summary>
+    [JsonPropertyName("files")]
+    public FilesConfig? Files { get; init; }
 
     /// <summary>Reads and validates a configuration file.</summary>
     /// <exception cref="CapaConfigException">The file is missing, unreadable, not valid JSON, or has invalid values.</exception>
@@ -154,6 +169,8 @@ public sealed record CapaConfigFile
         Limits?.Validate(source);
         Speech?.Validate(source);
         Vision?.Validate(source);
+        Images?.Validate(source);
+        Files?.Validate(source);
     }
 }
 
@@ -254,6 +271,18 @@ public sealed record LimitsConfig
     [JsonPropertyName("queue_length")]
     public int? QueueLength { get; init; }
 
+    /// <summary>Bytes of key/value cache the running requests of one local chat model may reserve together.</summary>
+    [JsonPropertyName("kv_cache_bytes")]
+    public long? KvCacheBytes { get; init; }
+
+    /// <summary>Requests that may wait for admission to one local chat model; beyond it, 429.</summary>
+    [JsonPropertyName("generation_queue_length")]
+    public int? GenerationQueueLength { get; init; }
+
+    /// <summary>Bytes of prompt key/value cache each local chat model keeps for reuse by prompts sharing a prefix; 0 turns reuse off.</summary>
+    [JsonPropertyName("prefix_cache_bytes")]
+    public long? PrefixCacheBytes { get; init; }
+
     /// <summary>Seconds.</summary>
     [JsonPropertyName("upstream_timeout")]
     public double? UpstreamTimeout { get; init; }
@@ -265,10 +294,11 @@ public sealed record LimitsConfig
     internal void Validate(string source)
     {
         if (MaxBodyBytes is <= 0 || MaxFileBytes is <= 0 || MaxJsonDepth is <= 0 or > 1024 || MaxConcurrentRequests is <= 0 || QueueLength is < 0
-            || UpstreamTimeout is <= 0 || UpstreamConnectTimeout is <= 0)
+            || UpstreamTimeout is <= 0 || UpstreamConnectTimeout is <= 0 || KvCacheBytes is <= 0 || GenerationQueueLength is < 0
+            || PrefixCacheBytes is < 0)
         {
             throw new CapaConfigException(
-                $"'{source}': limits must be positive (queue_length may be 0, max_json_depth at most 1024).");
+                $"'{source}': limits must be positive (queue_length, generation_queue_length and prefix_cache_bytes may be 0, max_json_depth at most 1024).");
         }
     }
 }

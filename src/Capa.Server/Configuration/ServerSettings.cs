@@ -31,6 +31,15 @@ internal sealed record ServerSettings
 
     public required int RetryAfterSeconds { get; init; }
 
+    /// <summary>The key/value cache budget of each local chat model (option, else config file); null: the engine's default.</summary>
+    public long? KvCacheBudgetBytes { get; init; }
+
+    /// <summary>The admission queue of each local chat model (option, else config file); null: the engine's default.</summary>
+    public int? GenerationQueueLength { get; init; }
+
+    /// <summary>The prefix cache of each local chat model in bytes, 0 for none (option, else config file); null: the engine's default.</summary>
+    public long? PrefixCacheBytes { get; init; }
+
     public required TimeSpan UpstreamTimeout { get; init; }
 
     public required TimeSpan UpstreamConnectTimeout { get; init; }
@@ -38,12 +47,21 @@ internal sealed record ServerSettings
     /// <summary>The accuracy level of 4-bit matmuls in local models: the option, else the config file's, else the default.</summary>
     public required Q4Accuracy Q4Accuracy { get; init; }
 
+    /// <summary>Whether <c>/capa/v1/models</c> may pull and remove models: both the option and the config file's <c>model_management</c> must allow it.</summary>
+    public bool ModelManagement { get; init; } = true;
+
     /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
     /// <summary>The config file's <c>speech</c> object, or null.</summary>
     public SpeechConfig? Speech { get; init; }
 
     /// <summary>The config file's <c>vision</c> object, or null.</summary>
     public VisionConfig? Vision { get; init; }
+
+    /// <summary>The config file's <c>images</c> object, or null.</summary>
+    public ImagesConfig? Images { get; init; }
+
+    /// <summary>The bucket that holds uploaded files' bytes (the config file's <c>files.s3</c>, credentials from the environment); null for the data directory.</summary>
+    public Capa.Storage.Files.S3.S3Options? FilesBucket { get; init; }
 
     public static ServerSettings Resolve(CapaServerOptions options)
     {
@@ -121,6 +139,11 @@ internal sealed record ServerSettings
             MaxConcurrentRequests = limits.MaxConcurrentRequests ?? options.MaxConcurrentRequests,
             RequestQueueLength = limits.QueueLength ?? options.RequestQueueLength,
             RetryAfterSeconds = options.RetryAfterSeconds,
+
+            // Like q4_accuracy, the generation limits given as options (command-line flags) win over the file's.
+            KvCacheBudgetBytes = options.KvCacheBudgetBytes ?? limits.KvCacheBytes,
+            GenerationQueueLength = options.GenerationQueueLength ?? limits.GenerationQueueLength,
+            PrefixCacheBytes = options.PrefixCacheBytes ?? limits.PrefixCacheBytes,
             UpstreamTimeout = limits.UpstreamTimeout is { } t ? TimeSpan.FromSeconds(t) : options.UpstreamTimeout,
             UpstreamConnectTimeout = limits.UpstreamConnectTimeout is { } c ? TimeSpan.FromSeconds(c) : options.UpstreamConnectTimeout,
 
@@ -128,6 +151,9 @@ internal sealed record ServerSettings
             Q4Accuracy = options.Q4Accuracy ?? file.Q4Accuracy ?? Q4Accuracy.Default,
             Speech = file.Speech,
             Vision = file.Vision,
+            Images = file.Images,
+            FilesBucket = file.Files?.S3?.Resolve(env),
+            ModelManagement = options.ModelManagement && file.ModelManagement != false,
         };
         settings.Validate();
         return settings;
@@ -136,9 +162,10 @@ internal sealed record ServerSettings
     private void Validate()
     {
         if (MaxBodyBytes <= 0 || MaxJsonDepth <= 0 || MaxConcurrentRequests <= 0 || RequestQueueLength < 0
-            || RetryAfterSeconds <= 0 || UpstreamTimeout <= TimeSpan.Zero || UpstreamConnectTimeout <= TimeSpan.Zero)
+            || RetryAfterSeconds <= 0 || UpstreamTimeout <= TimeSpan.Zero || UpstreamConnectTimeout <= TimeSpan.Zero
+            || KvCacheBudgetBytes is <= 0 || GenerationQueueLength is < 0 || PrefixCacheBytes is < 0)
         {
-            throw new CapaConfigException("Server limits must be positive (the queue length may be 0).");
+            throw new CapaConfigException("Server limits must be positive (the queue lengths and the prefix cache may be 0).");
         }
 
         if (MaxBodyBytes > MaxBodyLimit)

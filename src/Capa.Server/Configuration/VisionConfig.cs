@@ -9,7 +9,7 @@ namespace Capa.Server.Configuration;
 /// <example>
 /// <c>{ "fetch_urls": true, "allow_http": false, "allow_private_networks": false, "allowed_domains": ["example.com", "*.githubusercontent.com"],
 ///      "max_images": 16, "max_image_bytes": 20971520, "max_request_image_bytes": 52428800, "max_image_pixels": 33177600,
-///      "connect_timeout": 5, "timeout": 30 }</c>
+///      "connect_timeout": 5, "timeout": 30, "max_tiles": 16 }</c>
 /// </example>
 public sealed record VisionConfig
 {
@@ -56,10 +56,24 @@ public sealed record VisionConfig
     [JsonPropertyName("timeout")]
     public double? Timeout { get; init; }
 
+    /// <summary>
+    /// The most local tiles a local vision model cuts one image into for <c>detail</c> high or auto (the global image
+    /// not counted); fewer tiles mean fewer prompt tokens and faster answers. Default: the model's processor config.
+    /// </summary>
+    [JsonPropertyName("max_tiles")]
+    public int? MaxTiles { get; init; }
+
+    /// <summary>
+    /// The most pixels a local Qwen2-VL model resizes one image to (image tokens = pixels / 784), below its processor
+    /// config's <c>max_pixels</c> (whose default allows about 16k tokens per image). Default: the processor config's.
+    /// </summary>
+    [JsonPropertyName("max_pixels")]
+    public long? MaxPixels { get; init; }
+
     internal void Validate(string source)
     {
         if (MaxImages is <= 0 || MaxImageBytes is <= 0 || MaxRequestImageBytes is <= 0 || MaxImagePixels is <= 0
-            || ConnectTimeout is <= 0 || Timeout is <= 0)
+            || ConnectTimeout is <= 0 || Timeout is <= 0 || MaxTiles is < 0 || MaxPixels is <= 0)
         {
             throw new CapaConfigException($"'{source}': vision limits and timeouts must be positive.");
         }

@@ -96,6 +96,43 @@ public sealed class EmbeddingService : IDisposable
         }
     }
 
+    /// <summary>
+    /// The models <c>/v1/models</c> lists for embeddings, with the folder each loads from: the installed encoders by
+    /// store id, else <c>capa-embedding-tiny</c> where it is served; then OpenAI's embedding ids where they resolve to a
+    /// local model (with the folder they resolve to). Nothing is written or loaded.
+    /// </summary>
+    public IReadOnlyList<(string Id, string Directory)> ListServed()
+    {
+        lock (_lock)
+        {
+            var store = ModelStore.Open(_options.ModelsDirectory);
+            var served = store.List()
+                .Where(m => m.Capabilities.Contains(ModelCapabilities.Embeddings) && !string.Equals(m.Id, CapaEmbeddingTiny.StoreId, StringComparison.OrdinalIgnoreCase))
+                .Where(m => SentenceEncoder.IsEncoderFolder(store.PathFor(m.Id)))
+                .OrderBy(m => m.Id, StringComparer.Ordinal)
+                .Select(m => (m.Id, store.PathFor(m.Id)))
+                .ToList();
+            var aliased = served.Count > 0;
+            if (served.Count == 0)
+            {
+                var tiny = store.PathFor(CapaEmbeddingTiny.StoreId);
+                if (_options.CreateTinyWhenEmpty || File.Exists(Path.Combine(tiny, "README.md")))
+                {
+                    served.Add((CapaEmbeddingTiny.ModelId, tiny));
+                    aliased = !_hasUpstream;
+                }
+            }
+
+            if (aliased)
+            {
+                var target = served[0].Item2;
+                served.AddRange(Aliases.Select(alias => (alias, target)));
+            }
+
+            return served;
+        }
+    }
+
     /// <summary>The model used where no model is named (vector stores): what <c>text-embedding-3-small</c> resolves to locally.</summary>
     public LocalEmbeddingModel? ResolveDefault()
     {

@@ -99,10 +99,11 @@ internal sealed class EmbeddingsEndpoint
             var tokenized = new int[texts.Count][];
             for (var i = 0; i < texts.Count; i++)
             {
-                tokenized[i] = encoder.Tokenize(texts[i]);
-                if (tokenized[i].Length > encoder.MaxTokens)
+                // Tokenizing stops past the context: a huge input is refused for what its first tokens prove.
+                tokenized[i] = encoder.Tokenize(texts[i], encoder.MaxTokens, out var complete);
+                if (!complete || tokenized[i].Length > encoder.MaxTokens)
                 {
-                    await ErrorWriter.WriteAsync(context, EmbeddingRequestReader.InputTooLong(i, tokenized[i].Length, encoder.MaxTokens)).ConfigureAwait(false);
+                    await ErrorWriter.WriteAsync(context, EmbeddingRequestReader.InputTooLong(i, tokenized[i].Length, encoder.MaxTokens, atLeast: !complete)).ConfigureAwait(false);
                     return;
                 }
             }

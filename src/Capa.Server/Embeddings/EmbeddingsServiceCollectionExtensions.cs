@@ -22,6 +22,8 @@ public static class EmbeddingsServiceCollectionExtensions
         services.TryAddSingleton(sp => new EmbeddingOptions { ModelsDirectory = sp.GetRequiredService<CapaServerOptions>().ModelsDirectory });
         services.AddSingleton(sp => new EmbeddingService(
             sp.GetRequiredService<EmbeddingOptions>(), sp.GetRequiredService<ServerSettings>(), sp.GetRequiredService<ILogger<EmbeddingService>>()));
+        services.AddSingleton<EmbeddingModelsProvider>();
+        services.AddSingleton<Routing.IModelProvider>(sp => sp.GetRequiredService<EmbeddingModelsProvider>());
         services.AddSingleton<EmbeddingsEndpoint>();
         services.AddApiArea("embeddings", static app => app.MapEmbeddings());
         return services;

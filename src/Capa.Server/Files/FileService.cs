@@ -1,7 +1,9 @@
 using Capa.Protocol.Files;
 using Capa.Server.Responses;
 using Capa.Storage;
+using Capa.Server.Configuration;
 using Capa.Storage.Files;
+using Capa.Storage.Files.S3;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +11,7 @@ namespace Capa.Server.Files;
 
 /// <summary>
 /// Files: metadata in the state store, bytes in a <see cref="FileContentStore"/> under the data directory
-/// (<c>{state}/files</c>). Uploads stage their bytes first and write the row last, deletes remove the row first and the
+/// (<c>{state}/files</c>) or in the S3-compatible bucket the config file names. Uploads stage their bytes first and write the row last, deletes remove the row first and the
 /// bytes last, so a crash never leaves a row without bytes; leftovers (temporary files, unreferenced content) are
 /// removed when the store opens and hourly, with expired files.
 /// </summary>
@@ -25,9 +27,12 @@ internal sealed class FileService : IHostedService, IAsyncDisposable
     private FileContentStore? _content;
     private ITimer? _sweep;
 
-    public FileService(ResponseStoreAccessor stores, TimeProvider time, ILogger<FileService> logger)
+    private readonly S3Options? _bucket;
+
+    public FileService(ResponseStoreAccessor stores, ServerSettings settings, TimeProvider time, ILogger<FileService> logger)
     {
         _stores = stores;
+        _bucket = settings.FilesBucket;
         _time = time;
         _logger = logger;
     }
@@ -48,7 +53,10 @@ internal sealed class FileService : IHostedService, IAsyncDisposable
         {
             if (_content is null)
             {
-                var content = new FileContentStore(Path.Combine(_stores.DataDirectory, "files"));
+                // Uploads are staged in the data directory either way; a bucket then keeps the bytes for every server.
+                string root = Path.Combine(_stores.DataDirectory, "files");
+                var content = _bucket is null ? new FileContentStore(root) : new FileContentStore(root, new S3ContentBackend(_bucket, time: _time), shared: true);
+                FilesLog.ContentAt(_logger, content.Location);
                 Volatile.Write(ref _content, content);
                 _sweep = _time.CreateTimer(_ => _ = SweepAsync(), null, TimeSpan.Zero, TimeSpan.FromHours(1));
             }
@@ -68,6 +76,9 @@ internal sealed class FileService : IHostedService, IAsyncDisposable
         var file = await store.GetFileAsync(id, cancellationToken).ConfigureAwait(false);
         return file is null || IsExpired(file) ? null : file;
     }
+
+    /// <summary>Now, as the server's clock reads it (files expire by it).</summary>
+    public DateTimeOffset Now => _time.GetUtcNow();
 
     /// <summary>Whether a file's expiry has passed (it is gone for clients even before the sweep removes it).</summary>
     public bool IsExpired(StoredFile file) => file.ExpiresAt is { } at && at <= _time.GetUtcNow().ToUnixTimeSeconds();
@@ -97,7 +108,7 @@ internal sealed class FileService : IHostedService, IAsyncDisposable
         await content.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            staged.Commit();
+            await staged.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             await store.CreateFileAsync(file, CancellationToken.None).ConfigureAwait(false);
         }
         finally
@@ -120,7 +131,7 @@ internal sealed class FileService : IHostedService, IAsyncDisposable
             var deleted = await store.DeleteFileAsync(id, CancellationToken.None).ConfigureAwait(false);
             if (deleted is not null && !await store.IsContentReferencedAsync(deleted.Sha256, CancellationToken.None).ConfigureAwait(false))
             {
-                content.Delete(deleted.Sha256);
+                await content.DeleteAsync(deleted.Sha256, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
             }
 
             return deleted;

@@ -5,6 +5,8 @@ using Capa.Server.Configuration;
 using Capa.Server.Errors;
 using Capa.Server.Responses;
 using Capa.Storage.Files;
+using Capa.Storage.Files.S3;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -22,9 +24,11 @@ internal sealed class FilesEndpoint
 
     private readonly FileService _files;
     private readonly long _maxFileBytes;
+    private readonly ILogger<FilesEndpoint> _logger;
 
-    public FilesEndpoint(FileService files, ServerSettings settings)
+    public FilesEndpoint(FileService files, ServerSettings settings, ILogger<FilesEndpoint> logger)
     {
+        _logger = logger;
         _files = files;
         _maxFileBytes = settings.MaxFileBytes;
     }
@@ -122,6 +126,10 @@ internal sealed class FilesEndpoint
         {
             await ErrorWriter.WriteAsync(context, FileUploadReader.FileTooLarge(_maxFileBytes)).ConfigureAwait(false);
         }
+        catch (S3Exception e)
+        {
+            await StorageFailedAsync(context, e).ConfigureAwait(false);
+        }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException || (e is IOException && !ct.IsCancellationRequested))
         {
             await ErrorWriter.WriteAsync(context, InvalidForm()).ConfigureAwait(false);
@@ -149,7 +157,7 @@ internal sealed class FilesEndpoint
             Limit = limit,
             Descending = descending,
             After = after,
-            Now = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            Now = _files.Now.ToUnixTimeSeconds(),
         }, context.RequestAborted).ConfigureAwait(false);
         var data = page.Files.Select(ToWire).ToList();
         await WriteAsync(context, new FileList { Data = data, FirstId = data.FirstOrDefault()?.Id, LastId = data.LastOrDefault()?.Id, HasMore = page.HasMore }).ConfigureAwait(false);
@@ -170,7 +178,18 @@ internal sealed class FilesEndpoint
     public async Task DeleteAsync(HttpContext context, string id)
     {
         var file = await _files.FindAsync(id, context.RequestAborted).ConfigureAwait(false);
-        if (file is null || await _files.DeleteAsync(id, context.RequestAborted).ConfigureAwait(false) is null)
+        StoredFile? deleted;
+        try
+        {
+            deleted = file is null ? null : await _files.DeleteAsync(id, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (S3Exception e)
+        {
+            await StorageFailedAsync(context, e).ConfigureAwait(false);
+            return;
+        }
+
+        if (deleted is null)
         {
             await ErrorWriter.WriteAsync(context, FileUploadReader.NotFound(id)).ConfigureAwait(false);
             return;
@@ -183,7 +202,18 @@ internal sealed class FilesEndpoint
     {
         var file = await _files.FindAsync(id, context.RequestAborted).ConfigureAwait(false);
         var content = await _files.GetContentAsync(context.RequestAborted).ConfigureAwait(false);
-        await using var stream = file is null ? null : content.OpenRead(file.Sha256);
+        Stream? stream;
+        try
+        {
+            stream = file is null ? null : await content.OpenReadAsync(file.Sha256, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (S3Exception e)
+        {
+            await StorageFailedAsync(context, e).ConfigureAwait(false);
+            return;
+        }
+
+        await using var opened = stream;
         if (file is null || stream is null)
         {
             await ErrorWriter.WriteAsync(context, FileUploadReader.NotFound(id)).ConfigureAwait(false);
@@ -191,7 +221,7 @@ internal sealed class FilesEndpoint
         }
 
         context.Response.ContentType = "application/octet-stream";
-        context.Response.ContentLength = stream.Length;
+        context.Response.ContentLength = file.Bytes;
         context.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = file.Filename }.ToString();
         await stream.CopyToAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
     }
@@ -206,6 +236,13 @@ internal sealed class FilesEndpoint
         Filename = file.Filename,
         Purpose = file.Purpose,
     };
+
+    /// <summary>The bucket behind the file storage failed or cannot be reached: 503, the reason in the log only.</summary>
+    private async Task StorageFailedAsync(HttpContext context, S3Exception e)
+    {
+        FilesLog.StorageFailed(_logger, e.Message);
+        await ErrorWriter.WriteAsync(context, new ApiError(503, "The file storage is unavailable. Please try again later.", ApiError.ServerErrorType, null, "storage_unavailable")).ConfigureAwait(false);
+    }
 
     private static ApiError InvalidForm() =>
         ApiError.InvalidRequest("The multipart form could not be parsed.", null, "invalid_multipart");

@@ -12,4 +12,10 @@ internal static partial class FilesLog
 
     [LoggerMessage(1603, LogLevel.Warning, "File sweep failed, retried within the hour: {Reason}")]
     public static partial void SweepFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1604, LogLevel.Information, "File contents are kept in {Location}")]
+    public static partial void ContentAt(ILogger logger, string location);
+
+    [LoggerMessage(1605, LogLevel.Error, "The file storage failed: {Reason}")]
+    public static partial void StorageFailed(ILogger logger, string reason);
 }

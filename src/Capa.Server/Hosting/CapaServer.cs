@@ -7,6 +7,7 @@ using Capa.Server.Configuration;
 using Capa.Server.Embeddings;
 using Capa.Server.Files;
 using Capa.Server.Limits;
+using Capa.Server.Metrics;
 using Capa.Server.Models;
 using Capa.Server.Passthrough;
 using Capa.Server.Playground;
@@ -93,6 +94,7 @@ public static class CapaServer
         app.UseMiddleware<RequestContextMiddleware>();
         app.UseMiddleware<StatusCodeErrorMiddleware>();
         app.UseRouting();
+        app.UseCapaMetrics();
         app.UseMiddleware<ApiKeyMiddleware>();
         MapEndpoints(app);
         return app;
@@ -158,6 +160,7 @@ public static class CapaServer
             ModelEndpoints.GetAsync(context, context.RequestServices.GetRequiredService<ModelRouter>()));
         app.MapPost("/v1/chat/completions", static context =>
             context.RequestServices.GetRequiredService<ChatCompletionsEndpoint>().HandleAsync(context));
+        app.MapCapaMetrics();
         app.MapSpeech();
         app.MapTranscription();
         app.MapPassthrough();
@@ -167,6 +170,7 @@ public static class CapaServer
             area.Map(app);
         }
 
+        app.MapModelStore(app.Services.GetRequiredService<CapaServerOptions>(), app.Services.GetRequiredService<ServerSettings>());
         app.MapPlayground();
     }
 }

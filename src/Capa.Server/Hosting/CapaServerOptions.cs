@@ -15,6 +15,19 @@ public sealed record CapaServerOptions
     public string? ModelsDirectory { get; init; }
 
     /// <summary>
+    /// Whether clients may pull and remove models of the store through <c>/capa/v1/models</c> (with the API key when the
+    /// server has one). Off: <c>model_management: false</c> in the config file, or this set to false; the routes are then
+    /// not mapped and the playground shows the store read-only.
+    /// </summary>
+    public bool ModelManagement { get; init; } = true;
+
+    /// <summary>
+    /// The hub that <c>POST /capa/v1/models/pull</c> downloads from; <see langword="null"/> for <c>HF_ENDPOINT</c> and
+    /// <c>HF_TOKEN</c> read through <see cref="GetEnvironmentVariable"/>, as <c>capa pull</c> reads them.
+    /// </summary>
+    public Capa.Models.Hub.HubClientOptions? HubOptions { get; init; }
+
+    /// <summary>
     /// Where stored responses and conversations live (a SQLite file, <c>state.db</c>); <see langword="null"/> for
     /// <c>CAPA_STATE</c>, else <c>~/.capa/state</c>. Nothing is created until the Responses or Conversations API is used.
     /// </summary>
@@ -58,6 +71,26 @@ public sealed record CapaServerOptions
 
     /// <summary>Requests that may wait for a slot; beyond that the server answers 429.</summary>
     public int RequestQueueLength { get; init; } = 256;
+
+    /// <summary>
+    /// Bytes of key/value cache the running requests of one local chat model may reserve together (<c>--kv-cache-bytes</c>);
+    /// requests beyond it wait for admission. Null: the config file's <c>limits.kv_cache_bytes</c>, else the engine's
+    /// default (<see cref="Capa.Engine.Generation.GenerationSchedulerOptions.DefaultKvCacheBudgetBytes"/>).
+    /// </summary>
+    public long? KvCacheBudgetBytes { get; init; }
+
+    /// <summary>
+    /// Requests that may wait for admission to one local chat model (<c>--generation-queue</c>); one more is answered 429
+    /// with <c>Retry-After</c>. Null: the config file's <c>limits.generation_queue_length</c>, else the engine's default (64).
+    /// </summary>
+    public int? GenerationQueueLength { get; init; }
+
+    /// <summary>
+    /// Bytes of prompt key/value cache each local chat model keeps for reuse by prompts sharing a prefix
+    /// (<c>--prefix-cache-bytes</c>); 0 turns reuse off. Null: the config file's <c>limits.prefix_cache_bytes</c>, else the
+    /// engine's default (<see cref="Capa.Engine.Generation.PrefixCache.DefaultCapacityBytes"/>).
+    /// </summary>
+    public long? PrefixCacheBytes { get; init; }
 
     /// <summary>Seconds sent in <c>Retry-After</c> with a 429.</summary>
     public int RetryAfterSeconds { get; init; } = 1;

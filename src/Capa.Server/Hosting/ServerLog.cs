@@ -31,4 +31,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(9, LogLevel.Warning, "{RequestId} request could not be read: {Status} {Reason}")]
     public static partial void RequestUnreadable(ILogger logger, string requestId, int status, string reason);
+
+    [LoggerMessage(10, LogLevel.Information, "{RequestId} context too long for the model: truncation auto dropped the {Dropped} earliest item(s)")]
+    public static partial void ContextTruncated(ILogger logger, string requestId, int dropped);
 }

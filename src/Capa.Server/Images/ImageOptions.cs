@@ -36,6 +36,12 @@ public sealed record ImageOptions
     /// <summary>The public base URL of image links (e.g. <c>https://capa.example.com</c>); null to use the request's own.</summary>
     public string? PublicBaseUrl { get; init; }
 
+    /// <summary>
+    /// The chat model that writes dall-e-3's <c>revised_prompt</c> (any model id or alias, local or upstream); null for
+    /// the local model behind <c>gpt-4o-mini</c> when there is one (never an upstream); empty to use prompts as given.
+    /// </summary>
+    public string? RevisePromptsWith { get; init; }
+
     /// <summary>Whether <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> may set the links' base (only behind a trusted proxy).</summary>
     public bool TrustForwardedHeaders { get; init; }
 }

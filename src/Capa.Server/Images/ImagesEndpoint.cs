@@ -8,6 +8,7 @@ using Capa.Protocol;
 using Capa.Protocol.Images;
 using Capa.Server.Chat;
 using Capa.Server.Errors;
+using Capa.Server.Hosting;
 using Capa.Server.Limits;
 using Capa.Server.Passthrough;
 using Capa.Server.Routing;
@@ -38,11 +39,13 @@ internal sealed partial class ImagesEndpoint
     private readonly ImageOptions _options;
     private readonly UpstreamForwarder _forwarder;
     private readonly TimeProvider _time;
+    private readonly ImagePromptReviser _reviser;
     private readonly ILogger _logger;
 
-    public ImagesEndpoint(ModelRouter router, ImageFileStore files, ImageOptions options, UpstreamForwarder forwarder, TimeProvider time, ILogger<ImagesEndpoint> logger)
+    public ImagesEndpoint(ModelRouter router, ImageFileStore files, ImageOptions options, UpstreamForwarder forwarder, TimeProvider time, ImagePromptReviser reviser, ILogger<ImagesEndpoint> logger)
     {
         _router = router;
+        _reviser = reviser;
         _files = files;
         _options = options;
         _forwarder = forwarder;
@@ -253,8 +256,23 @@ internal sealed partial class ImagesEndpoint
         ulong seed = request.Seed ?? ReadSeed(context.Request);
         context.Response.Headers[SeedHeader] = seed.ToString(CultureInfo.InvariantCulture);
 
-        // CLIP reads the prompt as given; dall-e-3's revised_prompt reports exactly what the model read.
-        string? revised = request.Family == ImageModelFamily.DallE3 ? request.Prompt : null;
+        // dall-e-3 revises the prompt (in English, for CLIP) and reports exactly what the text encoder read.
+        string? revised = null;
+        if (request.Family == ImageModelFamily.DallE3)
+        {
+            try
+            {
+                revised = await _reviser.ReviseAsync(request.Prompt, seed, RequestIds.Get(context), aborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                LogCancelled(_logger, request.Model);
+                return;
+            }
+
+            request = request with { Prompt = revised };
+        }
+
         var call = new ImageCall { Request = request, Seed = seed, InputImage = image, Mask = mask };
         if (request.Stream)
         {

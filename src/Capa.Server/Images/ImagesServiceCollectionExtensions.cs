@@ -19,12 +19,14 @@ public static class ImagesServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(options);
-        services.AddSingleton(sp => new LocalImageProvider(options, sp.GetRequiredService<ILogger<LocalImageProvider>>()));
+        // The config file's images object, when the server has one, refines what the host passed.
+        services.AddSingleton(sp => sp.GetService<Configuration.ServerSettings>()?.Images?.ApplyTo(options) ?? options);
+        services.AddSingleton(sp => new LocalImageProvider(sp.GetRequiredService<ImageOptions>(), sp.GetRequiredService<ILogger<LocalImageProvider>>()));
         services.AddSingleton<IImageProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
         services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
         services.TryAddSingleton<ImageFileStore>();
         services.AddSingleton<IHostedService, ImageFileCleanup>();
+        services.TryAddSingleton<ImagePromptReviser>();
         services.TryAddSingleton<ImagesEndpoint>();
         services.AddApiArea("images", static endpoints => endpoints.MapImages());
         return services;

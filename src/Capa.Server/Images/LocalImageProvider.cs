@@ -117,6 +117,7 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
                 }
                 : null;
             DiffusionResult result = pipeline.Generate(diffusion, progress, cancellationToken);
+            LogTimings(_logger, result.Steps, result.Timings.TextEncoder.TotalSeconds, result.Timings.Unet.TotalSeconds, result.Timings.Vae.TotalSeconds);
             images.Add(result.Image);
             textTokens = result.TextTokens;
         }
@@ -189,16 +190,20 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
         {
             if (_pipeline is null)
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 _pipeline = StableDiffusionPipeline.Load(DiffusionModelFolder.Open(directory), new DiffusionSessionOptions { IntraOpThreads = _options.IntraOpThreads });
-                LogLoaded(_logger, id!, directory);
+                LogLoaded(_logger, id!, directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
 
             return _pipeline;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded image model {Model} from {Directory}.")]
-    private static partial void LogLoaded(ILogger logger, string model, string directory);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded image model {Model} from {Directory} in {Seconds:F2} s.")]
+    private static partial void LogLoaded(ILogger logger, string model, string directory, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Image of {Steps} step(s): text encoder {TextEncoderSeconds:F3} s, UNet {UnetSeconds:F3} s, VAE {VaeSeconds:F3} s.")]
+    private static partial void LogTimings(ILogger logger, int steps, double textEncoderSeconds, double unetSeconds, double vaeSeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Generated {Count} image(s) of {Width}x{Height} with {Model} in {Seconds:F2} s.")]
     private static partial void LogGenerated(ILogger logger, string model, int count, int width, int height, double seconds);

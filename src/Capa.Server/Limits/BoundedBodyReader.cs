@@ -1,11 +1,14 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Capa.Server.Limits;
 
 /// <summary>
 /// Reads a request body into a pooled buffer, never holding more than the limit: a declared Content-Length over the
-/// limit is refused before reading, and a chunked body is refused as soon as it passes the limit.
+/// limit is refused before reading, and a chunked body is refused as soon as it passes the limit. A large body is read
+/// only once it fits the server's <see cref="BodyBudget"/> (when the request's services have one), whichever endpoint
+/// reads it.
 /// </summary>
 internal static class BoundedBodyReader
 {
@@ -19,6 +22,11 @@ internal static class BoundedBodyReader
         if (request.ContentLength > limit)
         {
             return null;
+        }
+
+        if (request.HttpContext.RequestServices?.GetService<BodyBudget>() is { } budget)
+        {
+            await budget.AdmitAsync(request.HttpContext, cancellationToken).ConfigureAwait(false);
         }
 
         var capacity = (int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1;

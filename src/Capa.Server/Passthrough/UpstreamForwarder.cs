@@ -18,12 +18,19 @@ namespace Capa.Server.Passthrough;
 /// <summary>
 /// Passes one HTTP request to an upstream OpenAI-compatible endpoint and its answer back, byte for byte: JSON, server-sent
 /// events (flushed as they arrive), multipart uploads and binary downloads alike. The upstream's key replaces the
-/// client's; a JSON body whose <c>model</c> is a configured alias gets the alias's target and nothing else changed.
+/// client's; a JSON body or multipart form whose <c>model</c> is a configured alias gets the alias's target and nothing
+/// else changed (a form is rebuilt part by part, <see cref="UpstreamMultipart"/>).
 /// </summary>
 internal sealed class UpstreamForwarder
 {
     private static readonly string[] RequestHeaders = ["Accept", "OpenAI-Beta", "Idempotency-Key"];
     private static readonly string[] ResponseHeaders = ["Content-Disposition", "Cache-Control", "openai-processing-ms", "x-request-id", "Retry-After"];
+
+    /// <summary>
+    /// Largest multipart body parsed to find an aliased <c>model</c> (OpenAI's largest multipart inputs, upload parts
+    /// and image edits, are 64 MB at most); a larger form goes as sent.
+    /// </summary>
+    private const long MaxParsedFormBytes = 64L * 1024 * 1024;
 
     private readonly ServerSettings _settings;
     private readonly HttpClient _client;
@@ -58,16 +65,17 @@ internal sealed class UpstreamForwarder
 
             (content, model) = JsonContent(body.Memory);
         }
+        else if (UpstreamMultipart.IsFormData(context.Request.ContentType))
+        {
+            (content, model) = await MultipartContentAsync(context).ConfigureAwait(false);
+        }
         else if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            content = new StreamContent(context.Request.Body);
-            if (context.Request.ContentLength is { } length)
-            {
-                content.Headers.ContentLength = length;
-            }
+            content = RawBody(context.Request);
         }
 
-        if (content is not null && context.Request.ContentType is { } contentType)
+        // A rebuilt form carries its own type (its own boundary); any other body keeps the client's.
+        if (content is not null && content.Headers.ContentType is null && context.Request.ContentType is { } contentType)
         {
             content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
@@ -201,6 +209,56 @@ internal sealed class UpstreamForwarder
                 context.Abort();
             }
         }
+    }
+
+    private static StreamContent RawBody(HttpRequest request)
+    {
+        var content = new StreamContent(request.Body);
+        if (request.ContentLength is { } length)
+        {
+            content.Headers.ContentLength = length;
+        }
+
+        return content;
+    }
+
+    /// <summary>
+    /// A multipart body for the upstream and its model: the body as sent unless its <c>model</c> is a configured alias,
+    /// then the form rebuilt with the alias's target. A form a local endpoint already parsed (image edits) is used as
+    /// it is; another is parsed only when aliases are configured, with the body buffered so that it can still go as sent.
+    /// </summary>
+    private async Task<(HttpContent? Content, string? Model)> MultipartContentAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var form = context.Features.Get<IFormFeature>()?.Form;
+        if (form is null && _settings.Aliases.Count > 0 && !(request.ContentLength > MaxParsedFormBytes))
+        {
+            request.EnableBuffering(bufferThreshold: 1024 * 1024);
+            context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = MaxParsedFormBytes, BufferBody = true }));
+            try
+            {
+                form = await request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (InvalidDataException)
+            {
+                // Malformed, or past the parser's limits: the upstream gets it as sent and answers it.
+            }
+        }
+
+        var model = form is null ? null : UpstreamMultipart.Model(form);
+        if (model is not null && _settings.Aliases.TryGetValue(model, out var target))
+        {
+            return (UpstreamMultipart.FromForm(form!, target), target);
+        }
+
+        if (request.Body.CanSeek)
+        {
+            request.Body.Position = 0;
+            return (RawBody(request), model);
+        }
+
+        // Read by a local endpoint that kept no copy of the body: the parsed form is all there is.
+        return (form is null ? RawBody(request) : UpstreamMultipart.FromForm(form, null), model);
     }
 
     /// <summary>The upstream that lists <paramref name="model"/> by name, else the first that serves any id, else the first.</summary>

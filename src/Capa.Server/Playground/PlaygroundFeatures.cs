@@ -34,6 +34,9 @@ internal static class PlaygroundFeatures
         new("vector_stores", HttpMethods.Post, "/v1/vector_stores"),
         new("assistants", HttpMethods.Post, "/v1/assistants"),
         new("threads", HttpMethods.Post, "/v1/threads"),
+
+        // Capa's own: pulling and removing models of the store (never forwarded upstream).
+        new("model_store", HttpMethods.Get, "/capa/v1/models"),
     ];
 
     /// <summary>Describes the server for the page.</summary>
@@ -75,6 +78,11 @@ internal static class PlaygroundFeatures
     /// <summary>Whether the pass-through forwards <paramref name="path"/> (<c>/v1/{area}/...</c>).</summary>
     private static bool IsForwarded(string path)
     {
+        if (!path.StartsWith("/v1/", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         var rest = path["/v1/".Length..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
         return PassthroughEndpoints.Areas.ContainsKey(slash < 0 ? rest : rest[..slash]);

@@ -79,11 +79,11 @@ internal sealed partial class BackgroundResponses : IHostedService, IAsyncDispos
     }
 
     /// <summary>Starts running a stored, queued response.</summary>
-    public void Start(IResponseStore store, StoredResponse queued, CreateResponseRequest request, IReadOnlyList<ResponseItem> input, IChatProvider provider, ChatCall call, ResponseStreamBuilder builder)
+    public void Start(IResponseStore store, StoredResponse queued, CreateResponseRequest request, IReadOnlyList<ResponseItem> input, ResponseChatAttempts attempts, ResponseStreamBuilder builder)
     {
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         _running[queued.Id] = cancel;
-        var task = Task.Run(() => RunAsync(store, queued, request, input, provider, call, builder, cancel.Token), CancellationToken.None);
+        var task = Task.Run(() => RunAsync(store, queued, request, input, attempts, builder, cancel.Token), CancellationToken.None);
         _tasks[task] = 0;
         _ = task.ContinueWith(
             t =>
@@ -115,7 +115,7 @@ internal sealed partial class BackgroundResponses : IHostedService, IAsyncDispos
         }
     }
 
-    private async Task RunAsync(IResponseStore store, StoredResponse queued, CreateResponseRequest request, IReadOnlyList<ResponseItem> input, IChatProvider provider, ChatCall call, ResponseStreamBuilder builder, CancellationToken cancellationToken)
+    private async Task RunAsync(IResponseStore store, StoredResponse queued, CreateResponseRequest request, IReadOnlyList<ResponseItem> input, ResponseChatAttempts attempts, ResponseStreamBuilder builder, CancellationToken cancellationToken)
     {
         var nextRenewal = _time.GetUtcNow() + Lease / 3;
         try
@@ -130,9 +130,11 @@ internal sealed partial class BackgroundResponses : IHostedService, IAsyncDispos
             IReadOnlyList<ResponseStreamEvent> final;
             try
             {
-                await foreach (var chunk in provider.StreamAsync(call, cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+                var (chunks, more) = await attempts.OpenAsync(cancellationToken).ConfigureAwait(false);
+                await using var disposeChunks = chunks.ConfigureAwait(false);
+                for (; more; more = await chunks.MoveNextAsync().ConfigureAwait(false))
                 {
-                    await AppendAsync(store, queued.Id, builder.Add(ResponsesEndpoint.ReadChunk(chunk)), cancellationToken).ConfigureAwait(false);
+                    await AppendAsync(store, queued.Id, builder.Add(ResponsesEndpoint.ReadChunk(chunks.Current)), cancellationToken).ConfigureAwait(false);
                     if (_time.GetUtcNow() >= nextRenewal)
                     {
                         nextRenewal = _time.GetUtcNow() + Lease / 3;
@@ -147,7 +149,7 @@ internal sealed partial class BackgroundResponses : IHostedService, IAsyncDispos
             }
             catch (ChatProviderException e)
             {
-                final = builder.Fail(ResponsesChatRequest.ToResponsesError(e.Error));
+                final = builder.Fail(attempts.ToResponsesError(e.Error));
             }
 
             var conversationItems = request.ConversationId is null ? null : input.Concat(builder.Response.Output).Select(ResponsesEndpoint.ToStored).ToList();

@@ -23,7 +23,7 @@ namespace Capa.Server.Responses;
 /// output and constraints behave as on chat), turned into Responses events; its context is rebuilt from the store
 /// (a <c>previous_response_id</c> chain of any depth, or a conversation), and the result stored with its input items.
 /// </summary>
-internal sealed class ResponsesEndpoint
+internal sealed class ResponsesEndpoint : IDisposable
 {
     /// <summary>The deepest <c>previous_response_id</c> chain followed.</summary>
     public const int MaxChainDepth = 10_000;
@@ -37,13 +37,15 @@ internal sealed class ResponsesEndpoint
     private readonly BackgroundResponses _background;
     private readonly ILogger _logger;
     private readonly VectorStores.FileSearchRunner? _fileSearch;
+    private readonly ResponseInputFiles _inputFiles;
 
-    public ResponsesEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ResponseStoreAccessor stores, TimeProvider time, BackgroundResponses background, ILogger<ResponsesEndpoint> logger, VectorStores.FileSearchRunner? fileSearch = null)
+    public ResponsesEndpoint(ServerSettings settings, RequestGate gate, ModelRouter router, ResponseStoreAccessor stores, TimeProvider time, BackgroundResponses background, ILogger<ResponsesEndpoint> logger, VectorStores.FileSearchRunner? fileSearch = null, Files.FileService? files = null, Vision.VisionInputOptions? vision = null)
     {
         _fileSearch = fileSearch;
         _background = background;
         _settings = settings;
         _limits = ChatRequestLimits.Default with { MaxBodyBytes = (int)Math.Min(settings.MaxBodyBytes, int.MaxValue), MaxDepth = settings.MaxJsonDepth };
+        _inputFiles = new ResponseInputFiles(files, vision, _limits.MaxStringLength, logger);
         _gate = gate;
         _router = router;
         _stores = stores;
@@ -112,13 +114,26 @@ internal sealed class ResponsesEndpoint
             }
         }
 
-        if (!ResponsesChatRequest.TryCreate(request, history, _limits, out var chat, out var chatBody, out var chatError))
+        // What the model reads: files named by the input (and by earlier turns) resolved to images and text. The
+        // request as sent is what is stored.
+        var (modelInput, inputError) = await _inputFiles.ResolveAsync(request.Input, i => string.Create(CultureInfo.InvariantCulture, $"input[{i}]"), "input", aborted).ConfigureAwait(false);
+        var (modelHistory, historyError) = await _inputFiles.ResolveAsync(history, null, request.ConversationId is not null ? "conversation" : "previous_response_id", aborted).ConfigureAwait(false);
+        if ((inputError ?? historyError) is { } fileError)
+        {
+            await RejectAsync(context, requestId, fileError).ConfigureAwait(false);
+            return;
+        }
+
+        var modelRequest = ReferenceEquals(modelInput, request.Input) ? request : request with { Input = modelInput };
+        if (!ResponsesChatRequest.TryCreate(modelRequest, modelHistory, _limits, out var chat, out var chatBody, out var chatError))
         {
             await RejectAsync(context, requestId, chatError).ConfigureAwait(false);
             return;
         }
 
-        var route = await _router.ResolveAsync(request.Model, aborted).ConfigureAwait(false);
+        // Images route the request as on chat: to a model that reads them, else OpenAI's 400 naming the part.
+        var needed = ChatNeeds.Of(chat);
+        var route = await _router.ResolveAsync(request.Model, needed, aborted).ConfigureAwait(false);
         if (route is null)
         {
             await RejectAsync(context, requestId, ApiError.ModelNotFound(request.Model)).ConfigureAwait(false);
@@ -131,9 +146,22 @@ internal sealed class ResponsesEndpoint
             return;
         }
 
+        if (ModelRouter.Lacks(route, needed) && ChatNeeds.Refusal(chat, route, needed) is { } refusal)
+        {
+            await RejectAsync(context, requestId, ResponsesChatRequest.ToResponsesError(refusal, modelRequest, modelHistory)).ConfigureAwait(false);
+            return;
+        }
+
         ServerLog.Routed(_logger, requestId, route.RequestedModel, route.Provider.Name, route.TargetModel, request.Stream);
         var call = new ChatCall { Request = chat, Body = chatBody, TargetModel = route.TargetModel, ResponseModel = route.RequestedModel, RequestId = requestId };
         var input = request.Input.Select(WithId).ToList();
+        var attempts = ResponseChatAttempts.Create(
+            (IChatProvider)route.Provider,
+            call,
+            modelRequest,
+            modelHistory,
+            searched?.Context is null ? 0 : 1,
+            shorter => ResponsesChatRequest.TryCreate(modelRequest, shorter, _limits, out var shorterChat, out var shorterBody, out _) ? call with { Request = shorterChat, Body = shorterBody } : null);
         var builder = new ResponseStreamBuilder(Initial(request), request.WantsLogprobs);
         if (searched is not null)
         {
@@ -154,7 +182,7 @@ internal sealed class ResponsesEndpoint
                 Json = Encoding.UTF8.GetString(CapaJsonContext.ToWireBytes(queued, ResponsesJsonContext.Default.ResponseObject)),
             };
             await store.CreateResponseAsync(stored, input.Select(ToStored).ToList(), null, aborted).ConfigureAwait(false);
-            _background.Start(store, stored, request, input, (IChatProvider)route.Provider, call, builder);
+            _background.Start(store, stored, request, input, attempts, builder);
             if (request.Stream)
             {
                 await ReplayAsync(context, store, queued.Id, -1).ConfigureAwait(false);
@@ -167,7 +195,7 @@ internal sealed class ResponsesEndpoint
             return;
         }
 
-        await RunAsync(context, store, request, input, (IChatProvider)route.Provider, call, builder).ConfigureAwait(false);
+        await RunAsync(context, store, request, input, attempts, call, builder).ConfigureAwait(false);
     }
 
     public async Task GetAsync(HttpContext context, string id)
@@ -453,23 +481,28 @@ internal sealed class ResponsesEndpoint
         },
     };
 
-    private async Task RunAsync(HttpContext context, IResponseStore store, CreateResponseRequest request, List<ResponseItem> input, IChatProvider provider, ChatCall call, ResponseStreamBuilder builder)
+    private async Task RunAsync(HttpContext context, IResponseStore store, CreateResponseRequest request, List<ResponseItem> input, ResponseChatAttempts attempts, ChatCall call, ResponseStreamBuilder builder)
     {
         var aborted = context.RequestAborted;
-        var chunks = provider.StreamAsync(call, aborted).GetAsyncEnumerator(aborted);
+        IAsyncEnumerator<ChatStreamEvent> chunks;
+        bool more;
+        try
+        {
+            (chunks, more) = await attempts.OpenAsync(aborted).ConfigureAwait(false);
+        }
+        catch (ChatProviderException e)
+        {
+            await RejectAsync(context, call.RequestId, attempts.ToResponsesError(e.Error)).ConfigureAwait(false);
+            return;
+        }
+
+        if (attempts.DroppedItems > 0)
+        {
+            ServerLog.ContextTruncated(_logger, call.RequestId, attempts.DroppedItems);
+        }
+
         await using (chunks.ConfigureAwait(false))
         {
-            bool more;
-            try
-            {
-                more = await chunks.MoveNextAsync().ConfigureAwait(false);
-            }
-            catch (ChatProviderException e)
-            {
-                await RejectAsync(context, call.RequestId, ResponsesChatRequest.ToResponsesError(e.Error)).ConfigureAwait(false);
-                return;
-            }
-
             PipeWriter? output = null;
             if (request.Stream)
             {
@@ -494,11 +527,12 @@ internal sealed class ResponsesEndpoint
             catch (ChatProviderException e) when (!aborted.IsCancellationRequested)
             {
                 ServerLog.StreamFailed(_logger, call.RequestId, e.Error.Status, e.Error.Message);
-                var failed = builder.Fail(ResponsesChatRequest.ToResponsesError(e.Error));
+                var error = attempts.ToResponsesError(e.Error);
+                var failed = builder.Fail(error);
                 await SaveAsync(store, request, input, builder.Response, aborted).ConfigureAwait(false);
                 if (output is null)
                 {
-                    await RejectAsync(context, call.RequestId, e.Error).ConfigureAwait(false);
+                    await RejectAsync(context, call.RequestId, error).ConfigureAwait(false);
                     return;
                 }
 
@@ -585,4 +619,6 @@ internal sealed class ResponsesEndpoint
         ServerLog.Rejected(_logger, requestId, error.Status, error.Code);
         return ErrorWriter.WriteAsync(context, error);
     }
+
+    public void Dispose() => _inputFiles.Dispose();
 }

@@ -32,4 +32,7 @@ public enum ModelCapabilities
 
     /// <summary>Audio as output of chat (<c>modalities: ["audio"]</c>, <c>audio</c>).</summary>
     AudioOutput = 1 << 8,
+
+    /// <summary>Text embeddings (<c>/v1/embeddings</c>).</summary>
+    Embeddings = 1 << 9,
 }

@@ -109,9 +109,11 @@ public sealed class ModelRouter
         }
 
         ModelRoute? lacking = null;
-        if (ModelAliases.BuiltIn.TryGetValue(modelId, out var aliasNeeds))
+        if (ModelAliases.TryGet(modelId, out var aliasNeeds))
         {
-            var all = aliasNeeds | needed;
+            // Images reach a vision model only through the aliases whose OpenAI models read them; through any other
+            // alias they stay with its chat model, whose route answers OpenAI's 400 naming the model.
+            var all = aliasNeeds | (ModelAliases.TakesImages(modelId) ? needed : needed & ~ModelCapabilities.Vision);
             foreach (var provider in local)
             {
                 var models = await provider.GetModelsAsync(cancellationToken).ConfigureAwait(false);
@@ -176,11 +178,26 @@ public sealed class ModelRouter
             if (route?.Model is { } model)
             {
                 seen.Add(alias);
-                list.Add(model with { Id = alias });
+                list.Add(model with { Id = alias, Capabilities = model.Capabilities | await ImageCapabilityAsync(alias, cancellationToken).ConfigureAwait(false) });
             }
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// <see cref="ModelCapabilities.Vision"/> when <paramref name="alias"/> takes images and a request holding one would
+    /// reach a model that reads it (text goes to the chat model it is listed with; images to a vision model).
+    /// </summary>
+    private async ValueTask<ModelCapabilities> ImageCapabilityAsync(string alias, CancellationToken cancellationToken)
+    {
+        if (!ModelAliases.TakesImages(alias))
+        {
+            return ModelCapabilities.None;
+        }
+
+        var route = await ResolveAsync<IChatProvider>(alias, ModelCapabilities.Vision, cancellationToken).ConfigureAwait(false);
+        return route?.Model is { } model && (model.Capabilities & ModelCapabilities.Vision) != 0 ? ModelCapabilities.Vision : ModelCapabilities.None;
     }
 
     private async ValueTask<ModelRoute?> ResolveDirectAsync(IReadOnlyList<IModelProvider> local, string requested, string target, CancellationToken cancellationToken)

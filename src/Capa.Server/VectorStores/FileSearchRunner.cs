@@ -119,6 +119,10 @@ internal sealed class FileSearchRunner(VectorStoreService service)
         return (results, null);
     }
 
+    /// <summary>Whether any file of these vector stores is still being ingested.</summary>
+    public Task<bool> IsIngestingAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken) =>
+        service.IsIngestingAsync(vectorStoreIds, cancellationToken);
+
     /// <summary>The excerpts as the model reads them: numbered, each with its file's name.</summary>
     public static string ContextText(string query, IReadOnlyList<(SearchHit Hit, StoredFile? File)> results)
     {

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using Capa.Protocol;
 using Capa.Protocol.VectorStores;
 using Capa.Server.Embeddings;
 using Capa.Server.Files;
 using Capa.Server.Responses;
+using Capa.Storage;
 using Capa.Storage.Files;
 using Capa.Storage.VectorStores;
 using Microsoft.Extensions.Hosting;
@@ -136,7 +138,7 @@ internal sealed class VectorStoreService : BackgroundService
 
         var content = await _files.GetContentAsync(cancellationToken).ConfigureAwait(false);
         byte[] bytes;
-        await using (var stream = content.OpenRead(file.Sha256))
+        await using (var stream = await content.OpenReadAsync(file.Sha256, cancellationToken).ConfigureAwait(false))
         {
             if (stream is null)
             {
@@ -144,7 +146,8 @@ internal sealed class VectorStoreService : BackgroundService
                 return;
             }
 
-            bytes = new byte[stream.Length];
+            // The stored size, not the stream's: a bucket's response stream need not know its length.
+            bytes = new byte[file.Bytes];
             await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
         }
 
@@ -172,6 +175,95 @@ internal sealed class VectorStoreService : BackgroundService
         var error = JsonSerializer.Serialize(new VectorStoreFileError { Code = code, Message = message }, VectorStoresJsonContext.Default.VectorStoreFileError);
         await store.FailFileAsync(entry.VectorStoreId, entry.FileId, error, cancellationToken).ConfigureAwait(false);
         VectorStoresLog.IngestFailed(_logger, entry.FileId, entry.VectorStoreId, code, message);
+    }
+
+    /// <summary>How long a vector store made for a thread's message attachments lives after its last use, as OpenAI's: 7 days.</summary>
+    public const long ThreadStoreExpiresAfterDays = 7;
+
+    /// <summary>The 503 of a server without an embedding model, where a vector store would be made.</summary>
+    public static ApiError NoEmbeddingModel { get; } = new(503,
+        "No embedding model is installed on this server: install one (capa pull Xenova/all-MiniLM-L6-v2) to use vector stores.",
+        ApiError.ServerErrorType, null, "model_not_found");
+
+    /// <summary>
+    /// Adds files to a thread's vector store, <paramref name="vectorStoreId"/>, or to a new one (expiring
+    /// <see cref="ThreadStoreExpiresAfterDays"/> days after its last use) when the thread has none or its store is
+    /// gone. Files already in the store are left as they are. Returns the store's id, or the error when none can be made.
+    /// </summary>
+    public async Task<(string? VectorStoreId, ApiError? Error)> AddToThreadStoreAsync(string? vectorStoreId, IReadOnlyList<string> fileIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fileIds);
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        var existing = vectorStoreId is null ? null : await store.GetVectorStoreAsync(vectorStoreId, cancellationToken).ConfigureAwait(false);
+        var now = Now;
+        var id = existing?.Id ?? StoreIds.New("vs_");
+        var files = new List<StoredVectorStoreFile>();
+        foreach (var fileId in fileIds.Distinct(StringComparer.Ordinal))
+        {
+            if (existing is not null && await store.GetFileAsync(existing.Id, fileId, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                continue;
+            }
+
+            files.Add(new StoredVectorStoreFile
+            {
+                VectorStoreId = id,
+                FileId = fileId,
+                CreatedAt = now,
+                OrderKey = NowMs + files.Count,
+                Status = VectorStoreFileStatuses.InProgress,
+                AttributesJson = "{}",
+                ChunkingJson = ChunkingStrategy.Auto.ToJson(),
+            });
+        }
+
+        if (existing is null)
+        {
+            if (_embeddings.ResolveDefault() is not { } model)
+            {
+                return (null, NoEmbeddingModel);
+            }
+
+            var created = new StoredVectorStore
+            {
+                Id = id,
+                CreatedAt = now,
+                OrderKey = NowMs,
+                MetadataJson = "{}",
+                ExpiresAfterDays = ThreadStoreExpiresAfterDays,
+                LastActiveAt = now,
+                EmbeddingModel = model.Id,
+            };
+            await store.CreateVectorStoreAsync(created, files, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            if (files.Count > 0)
+            {
+                await store.AddFilesAsync(id, null, files, cancellationToken).ConfigureAwait(false);
+            }
+
+            await store.UpdateVectorStoreAsync(existing with { LastActiveAt = now }, cancellationToken).ConfigureAwait(false);
+        }
+
+        Wake();
+        return (id, null);
+    }
+
+    /// <summary>Whether any file of these vector stores is still being ingested.</summary>
+    public async Task<bool> IsIngestingAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            if ((await store.CountFilesAsync(id, null, cancellationToken).ConfigureAwait(false)).InProgress > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Searches vector stores; the files' names come from the Files API.</summary>

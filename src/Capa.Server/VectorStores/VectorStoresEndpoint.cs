@@ -98,7 +98,7 @@ internal sealed class VectorStoresEndpoint
         var model = _service.Embeddings.ResolveDefault();
         if (model is null)
         {
-            await ErrorWriter.WriteAsync(context, new ApiError(503, "No embedding model is installed on this server: install one (capa pull Xenova/all-MiniLM-L6-v2) to use vector stores.", ApiError.ServerErrorType, null, "model_not_found")).ConfigureAwait(false);
+            await ErrorWriter.WriteAsync(context, VectorStoreService.NoEmbeddingModel).ConfigureAwait(false);
             return;
         }
 

@@ -44,6 +44,12 @@ internal enum FetchFailure
 /// <summary>The bytes of a download, or why there are none; <see cref="Detail"/> is for logs.</summary>
 internal sealed record FetchResult(byte[]? Bytes, FetchFailure Failure, string Detail)
 {
+    /// <summary>The media type the server declared (<c>Content-Type</c> without parameters), or null.</summary>
+    public string? MediaType { get; init; }
+
+    /// <summary>The URL the bytes came from, after redirects.</summary>
+    public Uri? FinalUrl { get; init; }
+
     public static FetchResult Fail(FetchFailure failure, string detail) => new(null, failure, detail);
 }
 
@@ -64,7 +70,10 @@ internal sealed class ImageFetcher : IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient _client;
 
-    public ImageFetcher(VisionInputOptions options, ILogger logger)
+    /// <param name="options">The limits and the network policy.</param>
+    /// <param name="logger">Where refusals and failures are logged.</param>
+    /// <param name="accept">The media types asked for (<c>Accept</c>): images by default; documents for file inputs.</param>
+    public ImageFetcher(VisionInputOptions options, ILogger logger, string accept = "image/*")
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -90,7 +99,7 @@ internal sealed class ImageFetcher : IDisposable
         // The caller's deadline bounds each download, so the client's own timeout is off.
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         _client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("Capa", "1.0"));
-        _client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("image/*"));
+        _client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
     }
 
     /// <summary>
@@ -149,7 +158,8 @@ internal sealed class ImageFetcher : IDisposable
 
                 try
                 {
-                    return await ReadBodyAsync(response, maxBytes, cancellationToken).ConfigureAwait(false);
+                    var result = await ReadBodyAsync(response, maxBytes, cancellationToken).ConfigureAwait(false);
+                    return result with { MediaType = response.Content.Headers.ContentType?.MediaType, FinalUrl = current };
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {

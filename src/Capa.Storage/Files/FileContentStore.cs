@@ -5,46 +5,59 @@ using System.Security.Cryptography;
 namespace Capa.Storage.Files;
 
 /// <summary>
-/// File bytes in a content-addressed folder: <c>{root}/sha256/ab/abcdef...</c>, written once and never changed. An
-/// upload streams into <c>{root}/tmp/</c> while it is hashed and counted, and is renamed into place only when complete,
-/// so a reader never sees half a file and a crash leaves at most a temporary file, removed by <see cref="CleanAsync"/>.
+/// File bytes by content address (SHA-256), written once and never changed, in an <see cref="IContentBackend"/>: a
+/// local folder (<c>{root}/sha256/ab/abcdef...</c>) or an S3-compatible bucket. An upload streams into
+/// <c>{root}/tmp/</c> while it is hashed and counted, and is handed to the backend only when complete, so a reader never
+/// sees half a file and a crash leaves at most a temporary file, removed by <see cref="CleanAsync(IFileStore, TimeSpan, DateTimeOffset, CancellationToken)"/>.
 /// </summary>
 /// <remarks>
 /// Rows (in an <see cref="IFileStore"/>) are written after the bytes and removed before them; the bytes of a deleted
 /// file are removed when no other file has the same content. <see cref="Lock"/> serializes those two steps within
-/// a process so that a delete never removes bytes an upload of the same content has just referred to.
+/// a process so that a delete never removes bytes an upload of the same content has just referred to. A shared bucket
+/// has writers in other processes too: there a delete spares content written in the last <see cref="SharedDeleteGuard"/>
+/// (every upload rewrites its content, so content a new row refers to is always that young), and the sweep removes it
+/// later if nothing refers to it.
 /// </remarks>
 public sealed class FileContentStore
 {
+    /// <summary>How young shared content must be for a delete to leave it to the sweep.</summary>
+    public static readonly TimeSpan SharedDeleteGuard = TimeSpan.FromMinutes(10);
+
     private const int BufferSize = 81920;
     private readonly string _root;
+    private readonly IContentBackend _backend;
+    private readonly bool _shared;
 
-    /// <summary>A store rooted at <paramref name="root"/> (created when missing).</summary>
+    /// <summary>A store whose bytes are in the folder <paramref name="root"/> (created when missing).</summary>
     public FileContentStore(string root)
+        : this(root, new LocalContentBackend(Path.Combine(Path.GetFullPath(root), "sha256")), shared: false)
+    {
+    }
+
+    /// <summary>
+    /// A store that stages uploads under <paramref name="root"/> and keeps the bytes in <paramref name="backend"/>;
+    /// <paramref name="shared"/> when other processes write to the same backend.
+    /// </summary>
+    public FileContentStore(string root, IContentBackend backend, bool shared)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
+        ArgumentNullException.ThrowIfNull(backend);
         _root = Path.GetFullPath(root);
+        _backend = backend;
+        _shared = shared;
         Directory.CreateDirectory(TempDirectory);
     }
 
-    /// <summary>The root folder.</summary>
+    /// <summary>The folder uploads are staged in (and, for a local store, the bytes kept in).</summary>
     public string Root => _root;
+
+    /// <summary>Where the bytes are kept, for logs.</summary>
+    public string Location => _backend.Location;
 
     /// <summary>Serializes "bytes in place + row written" against "row removed + bytes removed".</summary>
     public SemaphoreSlim Lock { get; } = new(1, 1);
 
     private string TempDirectory => Path.Combine(_root, "tmp");
-
-    /// <summary>The path of the content with hash <paramref name="sha256"/> (which may not exist).</summary>
-    public string PathOf(string sha256)
-    {
-        if (!IsAddress(sha256))
-        {
-            throw new ArgumentException("Not a SHA-256 content address.", nameof(sha256));
-        }
-
-        return Path.Combine(_root, "sha256", sha256[..2], sha256);
-    }
 
     /// <summary>Whether <paramref name="value"/> is 64 lowercase hex digits.</summary>
     public static bool IsAddress([NotNullWhen(true)] string? value) =>
@@ -99,49 +112,32 @@ public sealed class FileContentStore
         }
     }
 
-    /// <summary>Moves staged bytes to their address (keeping the copy already there, which is identical).</summary>
-    internal void Commit(StagedContent staged)
-    {
-        var target = PathOf(staged.Sha256);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        if (File.Exists(target))
-        {
-            File.Delete(staged.TempPath);
-            return;
-        }
-
-        try
-        {
-            File.Move(staged.TempPath, target, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(target))
-        {
-            // Another upload of the same content won the race: its copy is identical.
-            File.Delete(staged.TempPath);
-        }
-    }
+    /// <summary>Hands staged bytes to the backend at their address.</summary>
+    internal Task CommitAsync(StagedContent staged, CancellationToken cancellationToken) =>
+        _backend.PutAsync(staged.Sha256, staged.TempPath, staged.Length, cancellationToken);
 
     /// <summary>Opens the content with hash <paramref name="sha256"/> for reading, or <see langword="null"/> when it is missing.</summary>
-    public Stream? OpenRead(string sha256)
+    public Task<Stream?> OpenReadAsync(string sha256, CancellationToken cancellationToken)
     {
-        try
-        {
-            return new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
+        CheckAddress(sha256);
+        return _backend.OpenReadAsync(sha256, cancellationToken);
     }
 
-    /// <summary>Removes the content with hash <paramref name="sha256"/> if it exists.</summary>
-    public void Delete(string sha256) => TryDelete(PathOf(sha256));
+    /// <summary>
+    /// Removes the content with hash <paramref name="sha256"/> (a deleted file's, no longer referred to); in a shared
+    /// backend, content written in the last <see cref="SharedDeleteGuard"/> is left to the sweep.
+    /// </summary>
+    public Task DeleteAsync(string sha256, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        CheckAddress(sha256);
+        return _backend.DeleteAsync(sha256, _shared ? now - SharedDeleteGuard : DateTimeOffset.MaxValue, cancellationToken);
+    }
 
     /// <summary>
     /// Removes what a crash can leave: temporary files, and content no row refers to (<paramref name="referenced"/>)
     /// that is older than <paramref name="minimumAge"/> (younger content may belong to an upload whose row is being written).
     /// </summary>
-    public int Clean(IReadOnlySet<string> referenced, TimeSpan minimumAge, DateTimeOffset now)
+    public async Task<int> CleanAsync(IReadOnlySet<string> referenced, TimeSpan minimumAge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(referenced);
         var removed = 0;
@@ -153,16 +149,19 @@ public sealed class FileContentStore
             }
         }
 
-        var contentRoot = Path.Combine(_root, "sha256");
-        if (!Directory.Exists(contentRoot))
+        DateTimeOffset writtenBefore = now - minimumAge;
+        var orphans = new List<string>();
+        await foreach (ContentObject stored in _backend.ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            return removed;
+            if (!referenced.Contains(stored.Sha256) && stored.LastModified <= writtenBefore)
+            {
+                orphans.Add(stored.Sha256);
+            }
         }
 
-        foreach (var file in Directory.EnumerateFiles(contentRoot, "*", SearchOption.AllDirectories))
+        foreach (string orphan in orphans)
         {
-            var name = Path.GetFileName(file);
-            if (IsAddress(name) && !referenced.Contains(name) && now - File.GetLastWriteTimeUtc(file) >= minimumAge && TryDelete(file))
+            if (await _backend.DeleteAsync(orphan, writtenBefore, cancellationToken).ConfigureAwait(false))
             {
                 removed++;
             }
@@ -171,7 +170,7 @@ public sealed class FileContentStore
         return removed;
     }
 
-    /// <summary>Async form of <see cref="Clean"/> that reads the referenced set from <paramref name="files"/>.</summary>
+    /// <summary>Async form of <see cref="CleanAsync(IReadOnlySet{string}, TimeSpan, DateTimeOffset, CancellationToken)"/> that reads the referenced set from <paramref name="files"/>.</summary>
     public async Task<int> CleanAsync(IFileStore files, TimeSpan minimumAge, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
@@ -179,7 +178,7 @@ public sealed class FileContentStore
         try
         {
             var referenced = await files.ListReferencedContentAsync(cancellationToken).ConfigureAwait(false);
-            return Clean(referenced, minimumAge, now);
+            return await CleanAsync(referenced, minimumAge, now, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -187,7 +186,15 @@ public sealed class FileContentStore
         }
     }
 
-    private static bool TryDelete(string path)
+    private static void CheckAddress(string sha256)
+    {
+        if (!IsAddress(sha256))
+        {
+            throw new ArgumentException("Not a SHA-256 content address.", nameof(sha256));
+        }
+    }
+
+    internal static bool TryDelete(string path)
     {
         try
         {
@@ -223,10 +230,10 @@ public sealed class StagedContent : IDisposable
     /// <summary>Size in bytes.</summary>
     public long Length { get; }
 
-    /// <summary>Moves the bytes to their address; call under <see cref="FileContentStore.Lock"/> before writing the row.</summary>
-    public void Commit()
+    /// <summary>Hands the bytes to the backend at their address; call under <see cref="FileContentStore.Lock"/> before writing the row.</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
     {
-        _owner.Commit(this);
+        await _owner.CommitAsync(this, cancellationToken).ConfigureAwait(false);
         _committed = true;
     }
 

@@ -85,19 +85,29 @@ public static class BertEncoderWriter
             ["hidden_act"] = "gelu",
             ["pad_token_id"] = 0,
         }.ToJsonString());
+        WriteSentenceTransformerFiles(directory, spec.Hidden, spec.MeanPooling);
+        OnnxModelWriter.Write(BuildGraph(spec, vocab.Count), Path.Combine(directory, "onnx", "model.onnx"));
+        return vocab.Count;
+    }
+
+    /// <summary>
+    /// sentence-transformers' files beside the model: <c>1_Pooling/config.json</c> (mean or CLS pooling) and
+    /// <c>modules.json</c> (transformer, pooling, normalize), as published encoder folders carry them.
+    /// </summary>
+    internal static void WriteSentenceTransformerFiles(string directory, int hidden, bool meanPooling)
+    {
+        Directory.CreateDirectory(Path.Combine(directory, "1_Pooling"));
         File.WriteAllText(Path.Combine(directory, "1_Pooling", "config.json"), new JsonObject
         {
-            ["word_embedding_dimension"] = spec.Hidden,
-            ["pooling_mode_cls_token"] = !spec.MeanPooling,
-            ["pooling_mode_mean_tokens"] = spec.MeanPooling,
+            ["word_embedding_dimension"] = hidden,
+            ["pooling_mode_cls_token"] = !meanPooling,
+            ["pooling_mode_mean_tokens"] = meanPooling,
             ["pooling_mode_max_tokens"] = false,
             ["pooling_mode_mean_sqrt_len_tokens"] = false,
         }.ToJsonString());
         File.WriteAllText(Path.Combine(directory, "modules.json"), """
             [{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},{"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},{"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}]
             """);
-        OnnxModelWriter.Write(BuildGraph(spec, vocab.Count), Path.Combine(directory, "onnx", "model.onnx"));
-        return vocab.Count;
     }
 
     /// <summary>Specials, then the corpus' characters (alone and as <c>##</c> continuations), then its frequent words.</summary>
@@ -189,14 +199,20 @@ public static class BertEncoderWriter
         return root.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
-    private static OnnxGraph BuildGraph(BertEncoderSpec s, int vocabSize)
+    /// <summary>
+    /// The encoder graph. BERT takes <c>token_type_ids</c> and numbers positions from 0; with
+    /// <paramref name="robertaPadId"/> it is RoBERTa's (XLM-R's): no <c>token_type_ids</c> input (one type row added
+    /// to every token), positions counted over the non-padding tokens from <c>padding_idx + 1</c>, as the published
+    /// exports compute them inside the graph.
+    /// </summary>
+    internal static OnnxGraph BuildGraph(BertEncoderSpec s, int vocabSize, long? robertaPadId = null, float layerNormEpsilon = 1e-12f)
     {
         const string Batch = "batch_size", Sequence = "sequence_length";
         var g = new OnnxGraphBuilder();
         int h = s.Hidden, heads = s.Heads, d = s.Hidden / s.Heads;
         string ids = g.Input("input_ids", OnnxDataType.Int64, Batch, Sequence);
         string mask = g.Input("attention_mask", OnnxDataType.Int64, Batch, Sequence);
-        string types = g.Input("token_type_ids", OnnxDataType.Int64, Batch, Sequence);
+        string? types = robertaPadId is null ? g.Input("token_type_ids", OnnxDataType.Int64, Batch, Sequence) : null;
 
         string Weight(string name, long[] dims, float std, float mean = 0f) =>
             g.Initializer(name, OnnxDataType.Float, dims, () => WeightGenerator.NormalBytes(s.Seed, name, dims.Aggregate(1L, (a, b) => a * b), mean, std));
@@ -209,14 +225,28 @@ public static class BertEncoderWriter
 
         string LayerNorm(string x, string name) => g.Op("LayerNormalization",
             [x, Weight(name + ".weight", [h], 0.1f, mean: 1f), Weight(name + ".bias", [h], 0.05f)],
-            OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", 1e-12f));
+            OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", layerNormEpsilon));
 
         g.Scope = "/embeddings";
         var words = g.Op("Gather", [Weight("embeddings.word_embeddings.weight", [vocabSize, h], 1f), ids]);
-        var length = g.Op("Gather", [g.Op("Shape", [ids]), g.ConstInt64Scalar(1)], OnnxAttribute.Int("axis", 0));
-        var positionIds = g.Op("Range", [g.ConstInt64Scalar(0), length, g.ConstInt64Scalar(1)]);
-        var positions = g.Op("Gather", [Weight("embeddings.position_embeddings.weight", [s.MaxPositions, h], 1f), positionIds]);
-        var tokenTypes = g.Op("Gather", [Weight("embeddings.token_type_embeddings.weight", [2, h], 1f), types]);
+        string positions, tokenTypes;
+        if (robertaPadId is { } pad)
+        {
+            // create_position_ids_from_input_ids: cumsum(ids != pad) * (ids != pad) + pad.
+            var notPad = g.Op("Cast", [g.Op("Not", [g.Op("Equal", [ids, g.ConstInt64Scalar(pad)])])], OnnxAttribute.Int("to", (long)OnnxDataType.Int64));
+            var counted = g.Op("Mul", [g.Op("CumSum", [notPad, g.ConstInt64Scalar(1)]), notPad]);
+            var positionIds = g.Op("Add", [counted, g.ConstInt64Scalar(pad)]);
+            positions = g.Op("Gather", [Weight("embeddings.position_embeddings.weight", [s.MaxPositions + pad + 1, h], 1f), positionIds]);
+            tokenTypes = Weight("embeddings.token_type_embeddings.weight", [1, h], 1f);
+        }
+        else
+        {
+            var length = g.Op("Gather", [g.Op("Shape", [ids]), g.ConstInt64Scalar(1)], OnnxAttribute.Int("axis", 0));
+            var positionIds = g.Op("Range", [g.ConstInt64Scalar(0), length, g.ConstInt64Scalar(1)]);
+            positions = g.Op("Gather", [Weight("embeddings.position_embeddings.weight", [s.MaxPositions, h], 1f), positionIds]);
+            tokenTypes = g.Op("Gather", [Weight("embeddings.token_type_embeddings.weight", [2, h], 1f), types!]);
+        }
+
         var x = LayerNorm(g.Op("Add", [g.Op("Add", [words, positions]), tokenTypes]), "embeddings.LayerNorm");
 
         // Padding gets a large negative score: (1 - mask) * -10000, shaped [batch, 1, 1, sequence].
@@ -247,6 +277,6 @@ public static class BertEncoderWriter
         }
 
         g.Output(x, "last_hidden_state", OnnxDataType.Float, Batch, Sequence, h);
-        return g.Build("bert");
+        return g.Build(robertaPadId is null ? "bert" : "xlm-roberta");
     }
 }

@@ -38,14 +38,16 @@ internal static class DiffusionGraphs
     }
 
     /// <summary>
-    /// UNet: <c>sample</c> [batch, 4, h, w], <c>timestep</c> (float scalar as Optimum exports it, or int64 [batch] as
-    /// diffusers' legacy export), <c>encoder_hidden_states</c> [batch, 77, D] → <c>out_sample</c> [batch, 4, h, w].
+    /// UNet: <c>sample</c> [batch, 4, h, w] (an inpainting UNet's [batch, 9, h, w]: latents, mask, masked image's latents),
+    /// <c>timestep</c> (float scalar as Optimum exports it, or int64 [batch] as diffusers' legacy export),
+    /// <c>encoder_hidden_states</c> [batch, 77, D] → <c>out_sample</c> [batch, 4, h, w].
     /// </summary>
-    public static OnnxGraph Unet(DiffusionTestShapes shapes, ulong seed, bool int64Timestep)
+    public static OnnxGraph Unet(DiffusionTestShapes shapes, ulong seed, bool int64Timestep, bool inpainting = false)
     {
         var g = new OnnxGraphBuilder();
         int c = shapes.UnetChannels, d = shapes.HiddenSize;
-        string sample = g.Input("sample", OnnxDataType.Float, "batch", 4, "height", "width");
+        int inChannels = inpainting ? 9 : 4;
+        string sample = g.Input("sample", OnnxDataType.Float, "batch", inChannels, "height", "width");
         string timestep = int64Timestep ? g.Input("timestep", OnnxDataType.Int64, "batch") : g.Input("timestep", OnnxDataType.Float);
         string context = g.Input("encoder_hidden_states", OnnxDataType.Float, "batch", SequenceLength, d);
 
@@ -67,7 +69,7 @@ internal static class DiffusionGraphs
         ctx = g.Op("Unsqueeze", [ctx, g.ConstInt64Vector(2, 3)]);
 
         g.Scope = "/conv_in";
-        string h = Conv(g, seed, "conv_in", sample, 4, c);
+        string h = Conv(g, seed, "conv_in", sample, inChannels, c);
         h = g.Op("Add", [g.Op("Add", [h, temb]), ctx]);
         h = Silu(g, h);
         g.Scope = "/mid_block";

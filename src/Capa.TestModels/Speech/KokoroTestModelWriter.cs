@@ -4,16 +4,37 @@ using Capa.Models.Onnx;
 
 namespace Capa.TestModels.Speech;
 
+/// <summary>Sizes of a random-weight voice.</summary>
+public enum VoiceTestSize
+{
+    /// <summary>A few hundred KB: a tiny graph with the real I/O contract, for tests.</summary>
+    Tiny,
+
+    /// <summary>The real model's layers and widths (Kokoro-82M; a Piper medium voice), for benchmarks.</summary>
+    RealShapes,
+}
+
 /// <summary>What <see cref="KokoroTestModelWriter.Write"/> generates. The same spec always yields the same bytes.</summary>
 public sealed record KokoroTestModelSpec
 {
+    /// <summary>The graph's size.</summary>
+    public VoiceTestSize Size { get; init; } = VoiceTestSize.Tiny;
+
+    /// <summary>Parses a size name: <c>tiny</c>, or <c>real-shapes</c> (also <c>82m-real-shapes</c>).</summary>
+    public static VoiceTestSize ParseSize(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "tiny" => VoiceTestSize.Tiny,
+        "real-shapes" or "82m-real-shapes" => VoiceTestSize.RealShapes,
+        _ => throw new ArgumentException($"Unknown Kokoro size '{value}'. Expected tiny or real-shapes (Kokoro-82M's layers and widths).", nameof(value)),
+    };
+
     /// <summary>Seed of the weights and the voice tables.</summary>
     public ulong Seed { get; init; }
 
-    /// <summary>Width of the hidden layer (the real model's is far larger; speed does not depend on weights).</summary>
+    /// <summary>Width of the tiny graph's hidden layer.</summary>
     public int Hidden { get; init; } = 32;
 
-    /// <summary>Samples made per phoneme at speed 1 (0.05 s at 24 kHz).</summary>
+    /// <summary>Samples the tiny graph makes per phoneme at speed 1 (0.05 s at 24 kHz; the real-shapes graph makes 1,200 too).</summary>
     public int SamplesPerSymbol { get; init; } = 1200;
 
     /// <summary>The voices written to <c>voices/NAME.bin</c>.</summary>
@@ -47,10 +68,10 @@ public static class KokoroTestModelWriter
         Directory.CreateDirectory(Path.Combine(directory, "voices"));
         var files = new List<string>();
         var vocabSize = Vocabulary.Values.Max() + 1;
-        OnnxModelWriter.Write(
-            VoiceGraphs.Kokoro(vocabSize, spec.Hidden, spec.SamplesPerSymbol, StyleSize, spec.Seed),
-            Path.Combine(directory, "onnx", "model.onnx"),
-            new OnnxWriteOptions { ProducerName = "capa testmodel" });
+        var (graph, _) = spec.Size == VoiceTestSize.RealShapes
+            ? KokoroShapesGraph.Build(KokoroShapes.Real, vocabSize, StyleSize, spec.Seed)
+            : (VoiceGraphs.Kokoro(vocabSize, spec.Hidden, spec.SamplesPerSymbol, StyleSize, spec.Seed), 0L);
+        OnnxModelWriter.Write(graph, Path.Combine(directory, "onnx", "model.onnx"), new OnnxWriteOptions { ProducerName = "capa testmodel" });
         files.Add("onnx/model.onnx");
         foreach (var voice in spec.Voices)
         {
@@ -70,7 +91,7 @@ public static class KokoroTestModelWriter
         WriteFile(directory, "config.json", Json(w =>
         {
             w.WriteString("model_type", "style_text_to_speech_2");
-            w.WriteNumber("hidden_dim", spec.Hidden);
+            w.WriteNumber("hidden_dim", spec.Size == VoiceTestSize.RealShapes ? KokoroShapes.Real.Hidden : spec.Hidden);
             w.WriteNumber("style_dim", StyleSize);
             w.WriteNumber("n_token", vocabSize);
             w.WriteNumber("sampling_rate", 24_000);

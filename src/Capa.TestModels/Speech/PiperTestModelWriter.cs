@@ -7,6 +7,17 @@ namespace Capa.TestModels.Speech;
 /// <summary>What <see cref="PiperTestModelWriter.Write"/> generates. The same spec always yields the same bytes.</summary>
 public sealed record PiperTestModelSpec
 {
+    /// <summary>The graph's size (<see cref="VoiceTestSize.RealShapes"/>: a medium voice's layers and widths).</summary>
+    public VoiceTestSize Size { get; init; } = VoiceTestSize.Tiny;
+
+    /// <summary>Parses a size name: <c>tiny</c>, or <c>real-shapes</c> (also <c>medium</c>, <c>medium-real-shapes</c>).</summary>
+    public static VoiceTestSize ParseSize(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "tiny" => VoiceTestSize.Tiny,
+        "real-shapes" or "medium" or "medium-real-shapes" => VoiceTestSize.RealShapes,
+        _ => throw new ArgumentException($"Unknown Piper size '{value}'. Expected tiny or real-shapes (a medium voice's layers and widths).", nameof(value)),
+    };
+
     /// <summary>The voice's name: the files are <c>NAME.onnx</c> and <c>NAME.onnx.json</c>.</summary>
     public string Name { get; init; } = "en_US-test-medium";
 
@@ -22,10 +33,10 @@ public sealed record PiperTestModelSpec
     /// <summary>Seed of the weights.</summary>
     public ulong Seed { get; init; }
 
-    /// <summary>Width of the hidden layer.</summary>
+    /// <summary>Width of the tiny graph's hidden layer.</summary>
     public int Hidden { get; init; } = 32;
 
-    /// <summary>Samples per phoneme id at length scale 1.</summary>
+    /// <summary>Samples per phoneme id at length scale 1 in the tiny graph (the real-shapes graph makes 3 × 256).</summary>
     public int SamplesPerSymbol { get; init; } = 512;
 }
 
@@ -47,10 +58,10 @@ public static class PiperTestModelWriter
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory.CreateDirectory(directory);
         var symbols = Symbols.EnumerateRunes().Select(r => r.ToString()).ToArray();
-        OnnxModelWriter.Write(
-            VoiceGraphs.Piper(symbols.Length, spec.Hidden, spec.SamplesPerSymbol, spec.Speakers, spec.Seed),
-            Path.Combine(directory, spec.Name + ".onnx"),
-            new OnnxWriteOptions { ProducerName = "capa testmodel" });
+        var (graph, _) = spec.Size == VoiceTestSize.RealShapes
+            ? PiperShapesGraph.Build(PiperShapes.Medium, symbols.Length, spec.Speakers, spec.Seed)
+            : (VoiceGraphs.Piper(symbols.Length, spec.Hidden, spec.SamplesPerSymbol, spec.Speakers, spec.Seed), 0L);
+        OnnxModelWriter.Write(graph, Path.Combine(directory, spec.Name + ".onnx"), new OnnxWriteOptions { ProducerName = "capa testmodel" });
         using (var stream = File.Create(Path.Combine(directory, spec.Name + ".onnx.json")))
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {

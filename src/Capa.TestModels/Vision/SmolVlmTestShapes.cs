@@ -58,4 +58,31 @@ internal sealed record SmolVlmTestShapes
         ScaleFactor = 2,
         LongestEdge = 64,
     };
+
+    /// <summary>
+    /// SmolVLM-256M-Instruct's shapes: 512-px tiles of 16-px patches through a 12-layer SigLIP tower (hidden 768, 12
+    /// heads, MLP 3072), pixel shuffle by 4 → 64 image tokens per tile, images resized to a longest edge of 2048 (a
+    /// 512×512 image is 4×4 tiles plus the global one); text: SmolLM2-135M (30 layers, hidden 576, 9 heads, 3 KV heads,
+    /// head_dim 64, MLP 1536, 49,280 embedding rows, tied, rope theta 100,000, 8,192 positions).
+    /// </summary>
+    public static SmolVlmTestShapes RealShapes256M(int tokenizerSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokenizerSize, 49_280);
+        return new()
+        {
+            Text = new TestModelShapes
+            {
+                Arch = TestModelArch.Llama, Layers = 30, Hidden = 576, Heads = 9, KvHeads = 3, HeadDim = 64, Intermediate = 1536,
+                VocabSize = 49_280, MaxPositions = 8192, RopeTheta = 100_000d, RmsEps = 1e-5f, TiedEmbeddings = true,
+            },
+            ImageSize = 512,
+            PatchSize = 16,
+            VisionHidden = 768,
+            VisionHeads = 12,
+            VisionLayers = 12,
+            VisionIntermediate = 3072,
+            ScaleFactor = 4,
+            LongestEdge = 2048,
+        };
+    }
 }

@@ -10,7 +10,9 @@ namespace Capa.TestModels.Whisper;
 /// <c>input_ids</c>, <c>encoder_hidden_states</c>, <c>past_key_values.N.decoder|encoder.key|value</c>,
 /// <c>use_cache_branch</c> → <c>logits</c>, <c>present.N.decoder|encoder.key|value</c>; an <c>If</c> on
 /// <c>use_cache_branch</c> either projects the encoder states to cross-attention keys and values (first step) or
-/// passes the cached ones through.
+/// passes the cached ones through. With cross-attentions (as the <c>*_timestamped</c> exports for word timestamps), the
+/// decoder also outputs <c>cross_attentions.N</c> [batch, heads, decoder_sequence_length, encoder_sequence_length_out]:
+/// each layer's cross-attention weights after the softmax.
 /// </summary>
 internal sealed class WhisperGraphs
 {
@@ -20,16 +22,19 @@ internal sealed class WhisperGraphs
 
     private readonly WhisperTestShapes _s;
     private readonly ulong _seed;
+    private readonly bool _crossAttentions;
 
-    private WhisperGraphs(WhisperTestShapes shapes, ulong seed)
+    private WhisperGraphs(WhisperTestShapes shapes, ulong seed, bool crossAttentions)
     {
         _s = shapes;
         _seed = seed;
+        _crossAttentions = crossAttentions;
     }
 
-    public static OnnxGraph Encoder(WhisperTestShapes shapes, ulong seed) => new WhisperGraphs(shapes, seed).BuildEncoder();
+    public static OnnxGraph Encoder(WhisperTestShapes shapes, ulong seed) => new WhisperGraphs(shapes, seed, crossAttentions: false).BuildEncoder();
 
-    public static OnnxGraph MergedDecoder(WhisperTestShapes shapes, ulong seed) => new WhisperGraphs(shapes, seed).BuildDecoder();
+    public static OnnxGraph MergedDecoder(WhisperTestShapes shapes, ulong seed, bool crossAttentions = false) =>
+        new WhisperGraphs(shapes, seed, crossAttentions).BuildDecoder();
 
     private OnnxGraph BuildEncoder()
     {
@@ -50,7 +55,7 @@ internal sealed class WhisperGraphs
             g.Scope = Invariant($"/model/encoder/layers.{i}");
             string h = LayerNorm(g, x, p + "self_attn_layer_norm");
             (string k, string v) = KeyValues(g, h, p + "self_attn.");
-            x = g.Op("Add", [x, Attention(g, h, k, v, p + "self_attn.", bias: null)]);
+            x = g.Op("Add", [x, Attention(g, h, k, v, p + "self_attn.", bias: null, out _)]);
             x = g.Op("Add", [x, Mlp(g, LayerNorm(g, x, p + "final_layer_norm"), p)]);
         }
 
@@ -124,6 +129,7 @@ internal sealed class WhisperGraphs
         string causal = g.Op("Where", [g.Op("LessOrEqual", [keyPositions, queryPositions]), g.ConstFloatScalar(0f), g.ConstFloatScalar(float.MinValue)]);
 
         var presents = new List<(string Key, string Value)>();
+        var crossWeights = new List<string>();
         for (int i = 0; i < layers; i++)
         {
             string p = Invariant($"model.decoder.layers.{i}.");
@@ -133,9 +139,10 @@ internal sealed class WhisperGraphs
             string presentKey = g.Op("Concat", [pastKeys[i], k], OnnxAttribute.Int("axis", 2));
             string presentValue = g.Op("Concat", [pastValues[i], v], OnnxAttribute.Int("axis", 2));
             presents.Add((presentKey, presentValue));
-            x = g.Op("Add", [x, Attention(g, h, presentKey, presentValue, p + "self_attn.", causal)]);
+            x = g.Op("Add", [x, Attention(g, h, presentKey, presentValue, p + "self_attn.", causal, out _)]);
             h = LayerNorm(g, x, p + "encoder_attn_layer_norm");
-            x = g.Op("Add", [x, Attention(g, h, cross[2 * i], cross[(2 * i) + 1], p + "encoder_attn.", bias: null)]);
+            x = g.Op("Add", [x, Attention(g, h, cross[2 * i], cross[(2 * i) + 1], p + "encoder_attn.", bias: null, out string weights)]);
+            crossWeights.Add(weights);
             x = g.Op("Add", [x, Mlp(g, LayerNorm(g, x, p + "final_layer_norm"), p)]);
         }
 
@@ -154,6 +161,16 @@ internal sealed class WhisperGraphs
             g.Output(cross[(2 * i) + 1], Invariant($"present.{i}.encoder.value"), OnnxDataType.Float, Batch, heads, EncoderSequence, hd);
         }
 
+        if (_crossAttentions)
+        {
+            // After the presents, as optimum appends the extra outputs of a custom ONNX config.
+            for (int i = 0; i < layers; i++)
+            {
+                g.Scope = Invariant($"/model/decoder/layers.{i}/encoder_attn");
+                g.Output(crossWeights[i], Invariant($"cross_attentions.{i}"), OnnxDataType.Float, Batch, heads, Sequence, "encoder_sequence_length_out");
+            }
+        }
+
         return g.Build("main_graph");
     }
 
@@ -165,7 +182,8 @@ internal sealed class WhisperGraphs
         return (k, v);
     }
 
-    private string Attention(OnnxGraphBuilder g, string x, string keys, string values, string prefix, string? bias)
+    /// <summary>Multi-head attention; <paramref name="weights"/> names the softmax output [batch, heads, queries, keys].</summary>
+    private string Attention(OnnxGraphBuilder g, string x, string keys, string values, string prefix, string? bias, out string weights)
     {
         int d = _s.DModel;
         string q = Heads(g, Linear(g, x, prefix + "q_proj", d, d, bias: true));
@@ -177,6 +195,7 @@ internal sealed class WhisperGraphs
         }
 
         string probs = g.Op("Softmax", [scores], OnnxAttribute.Int("axis", -1));
+        weights = probs;
         string context = g.Op("MatMul", [probs, values]);
         string merged = g.Op("Reshape", [g.Op("Transpose", [context], OnnxAttribute.Ints("perm", 0, 2, 1, 3)), g.ConstInt64Vector(0, 0, d)]);
         return Linear(g, merged, prefix + "out_proj", d, d, bias: true);

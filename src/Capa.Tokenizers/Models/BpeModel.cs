@@ -11,7 +11,7 @@ namespace Capa.Tokenizers.Models;
 /// (unknown ones become byte tokens with byte_fallback, or the unk token), then the lowest-ranked adjacent pair
 /// is merged, leftmost first, until no pair has a rank. Results are cached per word.
 /// </summary>
-internal sealed class BpeModel
+internal sealed class BpeModel : TokenizerModel
 {
     private const int MaxCachedWordLength = 256;
     private const int MaxCacheEntries = 200_000;
@@ -37,9 +37,13 @@ internal sealed class BpeModel
     public BpeOptions Options { get; }
 
     /// <summary>The model's vocabulary (token to id), without added tokens.</summary>
-    public IReadOnlyDictionary<string, int> Vocab => _vocab;
+    public override IReadOnlyDictionary<string, int> Vocab => _vocab;
 
-    public int? UnkId { get; }
+    public override int? UnkId { get; }
+
+    public override string? UnkToken => Options.UnkToken;
+
+    public override bool FusesUnknownRuns => Options is { FuseUnk: true, ByteFallback: false } && UnkId is not null;
 
     /// <summary>The name SentencePiece-style vocabularies give a byte token: "&lt;0x0A&gt;".</summary>
     public static string ByteTokenName(byte value) => string.Create(CultureInfo.InvariantCulture, $"<0x{value:X2}>");
@@ -153,7 +157,7 @@ internal sealed class BpeModel
     }
 
     /// <summary>Appends the ids of <paramref name="word"/> (one pre-tokenized piece) to <paramref name="output"/>.</summary>
-    public void Encode(string word, List<int> output)
+    public override void Encode(string word, List<int> output)
     {
         if (word.Length == 0)
         {

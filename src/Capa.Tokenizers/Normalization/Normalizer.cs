@@ -33,6 +33,7 @@ internal abstract class Normalizer
             "Replace" => new ReplaceNormalizer(config.GetPattern("pattern"), config.GetString("content") ?? string.Empty),
             "Strip" => new StripNormalizer(config.GetBool("strip_left", true), config.GetBool("strip_right", true)),
             "StripAccents" => new StripAccentsNormalizer(),
+            "Precompiled" => new PrecompiledNormalizer(),
             "Sequence" => new SequenceNormalizer(ReadList(config)),
             _ => throw new NotSupportedException($"tokenizer.json normalizer type \"{type}\" is not supported."),
         };

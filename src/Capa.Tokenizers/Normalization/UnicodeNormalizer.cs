@@ -24,6 +24,16 @@ internal static class UnicodeNormalizer
 
     private static readonly Lazy<Tables> Data = new(Tables.Load);
 
+    /// <summary>
+    /// Whether <paramref name="codePoint"/> is a starter that canonical normalization leaves as it is and never combines
+    /// with what precedes it: text cut just before it normalizes (NFD) piece by piece as it does whole.
+    /// </summary>
+    public static bool IsStableStarter(int codePoint)
+    {
+        var tables = Data.Value;
+        return tables.CombiningClass(codePoint) == 0 && !tables.Unstable.Contains(codePoint);
+    }
+
     /// <summary>Returns <paramref name="text"/> in the given normalization form.</summary>
     public static string Normalize(string text, UnicodeForm form)
     {

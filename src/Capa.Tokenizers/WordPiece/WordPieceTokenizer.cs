@@ -11,7 +11,7 @@ namespace Capa.Tokenizers.WordPiece;
 /// <c>BertPreTokenizer</c> (whitespace and punctuation), greedy longest-match WordPiece with the <c>##</c> prefix,
 /// and the template that wraps a sequence in <c>[CLS] … [SEP]</c> — as the Rust tokenizers and transformers.js do.
 /// </summary>
-public sealed class WordPieceTokenizer
+public sealed class WordPieceTokenizer : IEncoderTokenizer
 {
     private readonly Dictionary<string, int> _vocab;
     private readonly string[] _idToToken;
@@ -20,6 +20,7 @@ public sealed class WordPieceTokenizer
     private readonly bool _cleanText, _chineseChars, _stripAccents, _lowercase;
     private readonly int[] _prefixIds, _suffixIds;
     private readonly Dictionary<string, int> _addedTokens;
+    private long _normalizedChars;
 
     private WordPieceTokenizer(Dictionary<string, int> vocab, string unk, string prefix, int maxCharsPerWord, bool clean, bool chinese, bool strip, bool lower, int[] prefixIds, int[] suffixIds, Dictionary<string, int> added)
     {
@@ -122,37 +123,50 @@ public sealed class WordPieceTokenizer
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 
     /// <summary>Encodes a text; with <paramref name="addSpecialTokens"/>, wrapped by the post-processor's template.</summary>
-    public int[] Encode(string text, bool addSpecialTokens = true)
+    public int[] Encode(string text, bool addSpecialTokens = true) => Encode(text, addSpecialTokens, int.MaxValue, out _);
+
+    /// <summary>
+    /// Encodes a text, stopping as soon as it has more than <paramref name="maxTokens"/> ids: then
+    /// <paramref name="complete"/> is false and the ids are the first ones only (more than <paramref name="maxTokens"/>,
+    /// the closing template ids not added). The text is read in pieces, so the work and the memory of a text far beyond
+    /// <paramref name="maxTokens"/> stay in proportion to <paramref name="maxTokens"/>, not to the text.
+    /// </summary>
+    public int[] Encode(string text, bool addSpecialTokens, int maxTokens, out bool complete)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>(text.Length / 3 + 4);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxTokens);
+        var ids = new List<int>((int)Math.Min(text.Length / 3L + 4, maxTokens + 8L));
         if (addSpecialTokens)
         {
             ids.AddRange(_prefixIds);
         }
 
-        // Added (special) tokens are matched in the raw text first; the rest goes through the pipeline.
+        // Added (special) tokens are matched in the raw text first (at each position the first that matches, in
+        // declaration order); the text between them goes through the pipeline.
+        var added = _addedTokens.Where(t => t.Key.Length > 0).ToArray();
+        var next = new int[added.Length];
+        Array.Fill(next, -1);
         var start = 0;
-        if (_addedTokens.Count > 0)
+        complete = true;
+        while (true)
         {
-            for (var i = 0; i < text.Length; i++)
+            var (at, index) = NextAdded(text, start, added, next);
+            if (!EncodePlain(text, start, at, ids, maxTokens))
             {
-                foreach (var (content, id) in _addedTokens)
-                {
-                    if (content.Length > 0 && string.CompareOrdinal(text, i, content, 0, content.Length) == 0)
-                    {
-                        EncodePlain(text[start..i], ids);
-                        ids.Add(id);
-                        start = i + content.Length;
-                        i = start - 1;
-                        break;
-                    }
-                }
+                complete = false;
+                break;
             }
+
+            if (index < 0)
+            {
+                break;
+            }
+
+            ids.Add(added[index].Value);
+            start = at + added[index].Key.Length;
         }
 
-        EncodePlain(text[start..], ids);
-        if (addSpecialTokens)
+        if (complete && addSpecialTokens)
         {
             ids.AddRange(_suffixIds);
         }
@@ -160,17 +174,120 @@ public sealed class WordPieceTokenizer
         return [.. ids];
     }
 
-    private void EncodePlain(string text, List<int> ids)
+    /// <summary>UTF-16 units this instance has normalized while encoding: a measure of the work done.</summary>
+    public long NormalizedChars => Interlocked.Read(ref _normalizedChars);
+
+    // The earliest occurrence at or after start of any added token (ties: the first declared), and its index; the
+    // text's length and -1 when there is none. next caches each token's next occurrence (-1: not searched yet), so
+    // each is searched for once per occurrence instead of once per call.
+    private static (int At, int Index) NextAdded(string text, int start, KeyValuePair<string, int>[] added, int[] next)
     {
-        if (text.Length == 0)
+        var best = text.Length;
+        var bestIndex = -1;
+        for (var t = 0; t < added.Length; t++)
         {
-            return;
+            if (next[t] < start)
+            {
+                var found = text.AsSpan(start).IndexOf(added[t].Key, StringComparison.Ordinal);
+                next[t] = found < 0 ? int.MaxValue : start + found;
+            }
+
+            if (next[t] < best)
+            {
+                best = next[t];
+                bestIndex = t;
+            }
         }
 
-        foreach (var word in PreTokenize(Normalize(text)))
+        return (best, bestIndex);
+    }
+
+    // Normalizes and splits text[from..to] a piece at a time, adding the ids of each word as it ends; false as soon
+    // as ids holds more than limit.
+    private bool EncodePlain(string text, int from, int to, List<int> ids, int limit)
+    {
+        var word = new StringBuilder();
+        var wordRunes = 0;
+        var overlong = false;
+        for (var pos = from; pos < to;)
         {
-            AddWord(word, ids);
+            var end = PieceEnd(text, pos, to);
+            var normalized = Normalize(text[pos..end]);
+            Interlocked.Add(ref _normalizedChars, end - pos);
+            pos = end;
+            foreach (var rune in normalized.EnumerateRunes())
+            {
+                if (Rune.IsWhiteSpace(rune))
+                {
+                    Flush();
+                    if (ids.Count > limit)
+                    {
+                        return false;
+                    }
+                }
+                else if (IsPunctuation(rune))
+                {
+                    Flush();
+                    AddWord(rune.ToString(), ids);
+                    if (ids.Count > limit)
+                    {
+                        return false;
+                    }
+                }
+                else if (!overlong)
+                {
+                    // A word longer than the model reads is one unknown id: its characters need not be kept.
+                    word.Append(rune.ToString());
+                    if (++wordRunes > _maxCharsPerWord)
+                    {
+                        overlong = true;
+                        word.Clear();
+                    }
+                }
+            }
         }
+
+        Flush();
+        return ids.Count <= limit;
+
+        void Flush()
+        {
+            if (overlong)
+            {
+                ids.Add(UnkId);
+            }
+            else if (word.Length > 0)
+            {
+                AddWord(word.ToString(), ids);
+            }
+
+            word.Clear();
+            wordRunes = 0;
+            overlong = false;
+        }
+    }
+
+    // Where the piece of text starting at pos ends: about PieceChars on, before a character at which normalizing the
+    // pieces apart gives what normalizing them together gives (an ASCII character, or a starter that no
+    // normalization step changes or combines with what precedes it).
+    private static int PieceEnd(string text, int pos, int to)
+    {
+        const int PieceChars = 8192;
+        if (to - pos <= PieceChars)
+        {
+            return to;
+        }
+
+        for (var i = pos + PieceChars; i < to; i++)
+        {
+            var c = text[i];
+            if (c < 0x80 || (!char.IsSurrogate(c) && UnicodeNormalizer.IsStableStarter(c)))
+            {
+                return i;
+            }
+        }
+
+        return to;
     }
 
     /// <summary>The BertNormalizer.</summary>

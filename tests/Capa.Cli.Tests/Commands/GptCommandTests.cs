@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Capa.Cli.Commands;
 using Capa.Cli.Tests.Fakes;
 using Capa.Protocol;
@@ -32,7 +31,9 @@ public sealed class GptCommandTests : IAsyncLifetime
             b =>
             {
                 b.Logging.ClearProviders();
-                b.Services.AddChatProvider(new ContextEchoProvider());
+                // Answers with the developer turns the run added (the file search context), or says there were none.
+                b.Services.AddChatProvider(new AnsweringChatProvider(request =>
+                    string.Join(" ", request.Messages.Where(m => m.Role == ChatRole.Developer).Select(m => m.GetText())) is { Length: > 0 } context ? context : "no context"));
                 b.Services.AddSingleton(new EmbeddingOptions { ModelsDirectory = models, CreateTinyWhenEmpty = false, IntraOpThreads = 1 });
             });
         await _app.StartAsync();
@@ -95,34 +96,5 @@ public sealed class GptCommandTests : IAsyncLifetime
         var (unknown, unknownOut) = await RunAsync("chat", "nobody", "--message", "hi");
         Assert.Equal(1, unknown);
         Assert.DoesNotContain("asst_", unknownOut, StringComparison.Ordinal);
-    }
-
-    /// <summary>Answers with the developer turns the run added (the file search context), or says there were none.</summary>
-    private sealed class ContextEchoProvider : IChatProvider
-    {
-        public string Name => "echo";
-
-        public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
-            ValueTask.FromResult<IReadOnlyList<ProviderModel>>([new ProviderModel("echo", ModelCapabilities.Chat)]);
-
-        public Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            var context = string.Join(" ", call.Request.Messages.Where(m => m.Role == ChatRole.Developer).Select(m => m.GetText()));
-            var text = context.Length == 0 ? "no context" : context;
-            ChatCompletionChunk Chunk(ChatDelta delta, string? finish, CompletionUsage? usage = null) => new()
-            {
-                Id = "chatcmpl-echo",
-                Created = 1,
-                Model = call.ResponseModel,
-                Choices = usage is null ? [new ChatChunkChoice { Index = 0, Delta = delta, FinishReason = finish }] : [],
-                Usage = usage,
-            };
-            yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = text }, null));
-            yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta(), "stop"));
-            yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta(), null, CompletionUsage.Create(5, 3)));
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Capa.Cli.Commands;
 using Capa.Cli.Tests.Fakes;
 using Capa.Protocol;
@@ -13,7 +12,12 @@ namespace Capa.Cli.Tests.Commands;
 public sealed class RespondCommandTests : IAsyncLifetime
 {
     private readonly string _state = Directory.CreateTempSubdirectory("capa-respond-").FullName;
-    private readonly EchoProvider _provider = new();
+    // Answers with how many user messages it saw and the last one, so chaining is visible in the text.
+    private readonly AnsweringChatProvider _provider = new(request =>
+    {
+        var users = request.Messages.Where(m => m.Role == ChatRole.User).ToList();
+        return $"heard {users.Count} user message(s), last: {users[^1].GetText()}";
+    });
     private WebApplication _app = null!;
     private string _baseUrl = null!;
 
@@ -66,38 +70,5 @@ public sealed class RespondCommandTests : IAsyncLifetime
         var (exit, output) = await RunAsync("hello", "--previous", "resp_missing");
         Assert.Equal(1, exit);
         Assert.DoesNotContain("response_id:", output, StringComparison.Ordinal);
-    }
-
-    /// <summary>Answers with how many user messages it saw and the last one, so chaining is visible in the text.</summary>
-    private sealed class EchoProvider : IChatProvider
-    {
-        public string Name => "echo";
-
-        public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
-            ValueTask.FromResult<IReadOnlyList<ProviderModel>>([new ProviderModel("echo", ModelCapabilities.Chat)]);
-
-        public Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.Yield();
-            var users = call.Request.Messages.Where(m => m.Role == ChatRole.User).ToList();
-            var text = $"heard {users.Count} user message(s), last: {users[^1].GetText()}";
-            ChatCompletionChunk Chunk(ChatDelta delta, string? finish, CompletionUsage? usage = null) => new()
-            {
-                Id = "chatcmpl-echo",
-                Created = 1,
-                Model = call.ResponseModel,
-                Choices = usage is null ? [new ChatChunkChoice { Index = 0, Delta = delta, FinishReason = finish }] : [],
-                Usage = usage,
-            };
-            foreach (var word in text.Split(' '))
-            {
-                yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta { Content = word == text.Split(' ')[0] ? word : " " + word }, null));
-            }
-
-            yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta(), "stop"));
-            yield return ChatStreamEvent.FromChunk(Chunk(new ChatDelta(), null, CompletionUsage.Create(5, 3)));
-        }
     }
 }

@@ -27,4 +27,55 @@ public sealed class ServeCommandTests
         Assert.Equal(1, exit);
         Assert.Contains("--q4-accuracy must be 'file'", output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("1048576", 1048576L)]
+    [InlineData("512K", 512L << 10)]
+    [InlineData("512m", 512L << 20)]
+    [InlineData(" 4G ", 4L << 30)]
+    public void KvCacheBytes_IsBytesOrABinarySuffix(string value, long expected) =>
+        Assert.Equal(expected, ServeCommand.ParseByteSize("--kv-cache-bytes", value));
+
+    [Fact]
+    public void KvCacheBytes_NotGiven_LeavesItToTheConfigFile() => Assert.Null(ServeCommand.ParseByteSize("--kv-cache-bytes", null));
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1G")]
+    [InlineData("4GB")]
+    [InlineData("lots")]
+    [InlineData("99999999999G")]
+    public async Task KvCacheBytes_OtherValues_AreRefusedBeforeTheServerStarts(string value)
+    {
+        var (exit, output) = await CommandHarness.RunAsync(ServeCommand.Create(), "--kv-cache-bytes", value, "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--kv-cache-bytes must be a positive number of bytes", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0", 0L)]
+    [InlineData("256M", 256L << 20)]
+    public void PrefixCacheBytes_IsZeroBytesOrABinarySuffix(string value, long expected) =>
+        Assert.Equal(expected, ServeCommand.ParseByteSize("--prefix-cache-bytes", value, allowZero: true));
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1GB")]
+    public async Task PrefixCacheBytes_OtherValues_AreRefusedBeforeTheServerStarts(string value)
+    {
+        var (exit, output) = await CommandHarness.RunAsync(ServeCommand.Create(), "--prefix-cache-bytes", value, "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--prefix-cache-bytes must be a non-negative number of bytes", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GenerationQueue_Negative_IsRefusedBeforeTheServerStarts()
+    {
+        var (exit, output) = await CommandHarness.RunAsync(ServeCommand.Create(), "--generation-queue", "-1", "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--generation-queue must be 0 or more", output, StringComparison.Ordinal);
+    }
 }

@@ -7,29 +7,6 @@ namespace Capa.Engine.Tests.Generation;
 /// <summary>The generation loop on real ONNX graphs: reproducibility and batch invariance, bit for bit.</summary>
 public sealed class OnnxGenerationTests(TinyModels models) : IClassFixture<TinyModels>
 {
-    private static readonly AsyncLocal<bool> Traced = new();
-
-    /// <summary>A tokenizer that spells every id as "&lt;id&gt;": enough for the loop, which only needs ids and text.</summary>
-    private sealed class IdTokenizer(int size) : IGenerationTokenizer
-    {
-        public int VocabSize => size;
-
-        public IReadOnlyList<int> Encode(string text, bool addSpecialTokens) => throw new NotSupportedException();
-
-        public bool IsSpecial(int id) => false;
-
-        public byte[] GetTokenBytes(int id) => System.Text.Encoding.UTF8.GetBytes($"<{id}>");
-
-        public IStreamingDetokenizer CreateStreamingDetokenizer() => new Detokenizer();
-
-        private sealed class Detokenizer : IStreamingDetokenizer
-        {
-            public string Append(int id) => $"<{id}>";
-
-            public string Flush() => string.Empty;
-        }
-    }
-
     private static uint Hash(ReadOnlySpan<float> logits)
     {
         var h = 2166136261u;
@@ -54,9 +31,16 @@ public sealed class OnnxGenerationTests(TinyModels models) : IClassFixture<TinyM
         traces[1] = [];
         var phase = 0;
         var gate = new Lock();
-        engine.Observer = (choice, position, logits) =>
+        var traced = new HashSet<GenerationRequest>(ReferenceEqualityComparer.Instance);
+        engine.Observer = (request, choice, position, logits) =>
         {
-            if (Traced.Value)
+            bool isTraced;
+            lock (gate)
+            {
+                isTraced = traced.Contains(request);
+            }
+
+            if (isTraced)
             {
                 var h = Hash(logits);
                 lock (gate)
@@ -75,18 +59,25 @@ public sealed class OnnxGenerationTests(TinyModels models) : IClassFixture<TinyM
             Sampling = new SamplingOptions { Temperature = 0.9f, TopP = 0.95f, Logprobs = true, TopLogprobs = 2 },
         };
 
-        async Task<string> Run(GenerationRequest request, bool traced)
+        async Task<string> Run(GenerationRequest request, bool trace)
         {
-            Traced.Value = traced;
+            if (trace)
+            {
+                lock (gate)
+                {
+                    traced.Add(request);
+                }
+            }
+
             using var stream = await engine.StartAsync(request);
             var r = await stream.CollectAsync();
             return string.Join("|", r.Choices.Select(c => c.Text + "/" + string.Join(",", c.Logprobs!.Select(l => BitConverter.SingleToUInt32Bits(l.Logprob)))));
         }
 
-        var alone = await Task.Run(() => Run(Request(0, 31), traced: true));
+        var alone = await Task.Run(() => Run(Request(0, 31), trace: true));
         phase = 1;
-        var crowd = Enumerable.Range(1, 7).Select(i => Task.Run(() => Run(Request(i, 100 + i), traced: false))).ToList();
-        var amid = Task.Run(() => Run(Request(0, 31), traced: true));
+        var crowd = Enumerable.Range(1, 7).Select(i => Task.Run(() => Run(Request(i, 100 + i), trace: false))).ToList();
+        var amid = Task.Run(() => Run(Request(0, 31), trace: true));
         await Task.WhenAll([.. crowd, amid]);
 
         Assert.Equal(alone, await amid);

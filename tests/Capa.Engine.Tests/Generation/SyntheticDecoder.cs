@@ -8,7 +8,35 @@ namespace Capa.Engine.Tests.Generation;
 /// </summary>
 internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOnlyList<int>, float[]>? steer = null) : IDecoderModel
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<ForwardCall> _calls = new();
     private int _live;
+    private int _nextId;
+    private long _liveTokens;
+    private long _maxLiveTokens;
+
+    /// <summary>One forward: which sequence (numbered in creation order), how many positions it fed, and its length before.</summary>
+    public readonly record struct ForwardCall(int Sequence, int Tokens, int LengthBefore);
+
+    /// <inheritdoc/>
+    public int PrefillChunkTokens { get; init; } = int.MaxValue;
+
+    /// <inheritdoc/>
+    public long KvBytesPerToken { get; init; }
+
+    /// <summary>Every forward so far, in the order they ran.</summary>
+    public IReadOnlyList<ForwardCall> Calls => [.. _calls];
+
+    /// <summary>The most positions held by live sequences at once (their caches, were they real).</summary>
+    public long MaxLiveTokens => Interlocked.Read(ref _maxLiveTokens);
+
+    private void AddTokens(long count)
+    {
+        var live = Interlocked.Add(ref _liveTokens, count);
+        long seen;
+        while (live > (seen = Interlocked.Read(ref _maxLiveTokens)) && Interlocked.CompareExchange(ref _maxLiveTokens, live, seen) != seen)
+        {
+        }
+    }
 
     public int LogitsWidth => width;
 
@@ -35,7 +63,7 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
     public IDecoderSequence CreateSequence()
     {
         Track(Interlocked.Increment(ref _live));
-        return new Sequence(this, []);
+        return new Sequence(this, [], Interlocked.Increment(ref _nextId) - 1);
     }
 
     private static ulong Mix(ulong x)
@@ -46,7 +74,7 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
         return x ^ (x >> 31);
     }
 
-    private sealed class Sequence(SyntheticDecoder owner, List<int> history) : IDecoderSequence
+    private sealed class Sequence(SyntheticDecoder owner, List<int> history, int id) : IDecoderSequence
     {
         private readonly float[] _logits = new float[owner.LogitsWidth];
         private bool _disposed;
@@ -57,6 +85,8 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Interlocked.Increment(ref owner.ForwardCalls);
+            owner._calls.Enqueue(new ForwardCall(id, tokens.Length, history.Count));
+            owner.AddTokens(tokens.Length);
             foreach (var t in tokens)
             {
                 history.Add(t);
@@ -80,7 +110,8 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
         public IDecoderSequence Fork()
         {
             owner.Track(Interlocked.Increment(ref owner._live));
-            var copy = new Sequence(owner, [.. history]);
+            owner.AddTokens(history.Count);
+            var copy = new Sequence(owner, [.. history], Interlocked.Increment(ref owner._nextId) - 1);
             _logits.CopyTo(copy._logits, 0);
             return copy;
         }
@@ -91,6 +122,7 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
             {
                 _disposed = true;
                 Interlocked.Decrement(ref owner._live);
+                owner.AddTokens(-history.Count);
             }
         }
     }

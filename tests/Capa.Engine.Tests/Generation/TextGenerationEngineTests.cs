@@ -184,37 +184,28 @@ public sealed class TextGenerationEngineTests
         var amid = new List<(int, int, uint)>();
         List<(int, int, uint)>? sink = alone;
         var lockObj = new Lock();
-        engine.Observer = (choice, position, logits) =>
+        var traced = new HashSet<GenerationRequest>(ReferenceEqualityComparer.Instance) { Sampled(42, 2), Sampled(42, 2) };
+        engine.Observer = (request, choice, position, logits) =>
         {
             var h = Hash(logits);
             lock (lockObj)
             {
-                if (position >= 0 && Volatile.Read(ref sink) is { } s && Tag.Value)
+                if (position >= 0 && Volatile.Read(ref sink) is { } s && traced.Contains(request))
                 {
                     s.Add((choice, position, h));
                 }
             }
         };
 
-        Tag.Value = true;
-        var first = Describe(await Run(engine, Sampled(42, 2)));
+        var first = Describe(await Run(engine, traced.First()));
         sink = amid;
         var others = Enumerable.Range(0, 7).Select(i => Task.Run(async () =>
-        {
-            Tag.Value = false;
-            return await Run(engine, Sampled(1000 + i, 2) with { PromptTokens = [4, 5, (6 + i) % 30] });
-        })).ToList();
-        var target = Task.Run(async () =>
-        {
-            Tag.Value = true;
-            return Describe(await Run(engine, Sampled(42, 2)));
-        });
+            await Run(engine, Sampled(1000 + i, 2) with { PromptTokens = [4, 5, (6 + i) % 30] }))).ToList();
+        var target = Task.Run(async () => Describe(await Run(engine, traced.Last())));
         await Task.WhenAll(others);
         Assert.Equal(first, await target);
         Assert.Equal(alone.Order(), amid.Order());
     }
-
-    private static readonly AsyncLocal<bool> Tag = new();
 
     private static uint Hash(ReadOnlySpan<float> logits)
     {

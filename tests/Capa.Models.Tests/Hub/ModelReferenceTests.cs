@@ -15,9 +15,31 @@ public sealed class ModelReferenceTests
     }
 
     [Theory]
+    [InlineData("rhasspy/piper-voices/en_US-lessac-medium", "rhasspy/piper-voices", "en_US-lessac-medium", null)]
+    [InlineData("rhasspy/piper-voices/zh_CN-huayan-medium@v1.0.0", "rhasspy/piper-voices", "zh_CN-huayan-medium", "v1.0.0")]
+    public void Parses_a_voice_of_a_voice_repository(string text, string id, string voice, string? revision)
+    {
+        var reference = ModelReference.Parse(text);
+        Assert.Equal(new ModelReference(id, revision) { Voice = voice }, reference);
+        Assert.Equal(text, reference.ToString());
+        Assert.Null(ModelReference.Parse(id).Voice);
+    }
+
+    [Theory]
+    [InlineData("onnx-community/Qwen2.5-0.5B-Instruct@main", "onnx-community/Qwen2.5-0.5B-Instruct")]
+    [InlineData("rhasspy/piper-voices/en_US-lessac-medium@v1.0.0", "rhasspy/en_US-lessac-medium")]
+    public void The_store_id_is_the_repository_or_org_and_voice(string text, string storeId)
+    {
+        Assert.Equal(storeId, ModelReference.Parse(text).StoreId);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("name-only")]
-    [InlineData("a/b/c")]
+    [InlineData("a/b/c/d")]
+    [InlineData("a/b/")]
+    [InlineData("a/b/c d")]
+    [InlineData("a/b/..x")]
     [InlineData("../x")]
     [InlineData("org/na me")]
     [InlineData("org/name@")]

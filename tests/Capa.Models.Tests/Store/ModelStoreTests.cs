@@ -31,6 +31,56 @@ public sealed class ModelStoreTests : IDisposable
     private const string QwenConfig = """{"architectures":["Qwen2ForCausalLM"],"model_type":"qwen2"}""";
 
     [Fact]
+    public void Discarding_a_download_deletes_its_folder_in_any_letter_case_and_keeps_the_installed_model()
+    {
+        var store = new ModelStore(_root);
+        Place("Org/Name", ("config.json", QwenConfig));
+        var partial = Path.Combine(store.PartialRoot, "Org--Name");
+        Directory.CreateDirectory(Path.Combine(partial, "onnx"));
+        File.WriteAllText(Path.Combine(partial, "onnx", "model_q4.onnx.capa-part"), "partial bytes");
+        var other = Path.Combine(store.PartialRoot, "org--other");
+        Directory.CreateDirectory(other);
+
+        Assert.True(store.DiscardDownload("org/name"));
+
+        Assert.False(Directory.Exists(partial));
+        Assert.True(Directory.Exists(other));
+        Assert.Equal("Org/Name", Assert.Single(store.List()).Id);
+        Assert.False(store.DiscardDownload("org/name"));
+    }
+
+    [Fact]
+    public void A_download_a_pull_still_holds_is_not_discarded()
+    {
+        var store = new ModelStore(_root);
+        var partial = store.PartialPathFor("org/name");
+        Directory.CreateDirectory(partial);
+        using (PullLock.TryAcquire(store, "org/name"))
+        {
+            Assert.False(store.DiscardDownload("org/name"));
+            Assert.True(Directory.Exists(partial));
+        }
+
+        Assert.True(store.DiscardDownload("org/name"));
+    }
+
+    [Fact]
+    public void The_fingerprint_covers_every_pulled_file_and_none_is_claimed_for_a_folder_placed_by_hand()
+    {
+        ModelManifest Manifest(params ManifestFile[] files) => new() { Id = "org/name", Revision = "main", Variant = ModelVariant.Q4, Files = files };
+        var a = Manifest(new("config.json", 10, new string('a', 64)), new("onnx/model_q4.onnx", 20, new string('b', 64)));
+        var reordered = Manifest(new("onnx/model_q4.onnx", 20, new string('b', 64)), new("config.json", 10, new string('a', 64)));
+        var changed = Manifest(new("config.json", 10, new string('a', 64)), new("onnx/model_q4.onnx", 20, new string('c', 64)));
+
+        Assert.Matches("^sha256:[0-9a-f]{64}$", a.ComputeFingerprint());
+        Assert.Equal(a.ComputeFingerprint(), reordered.ComputeFingerprint());
+        Assert.NotEqual(a.ComputeFingerprint(), changed.ComputeFingerprint());
+
+        Place("org/byhand", ("config.json", QwenConfig));
+        Assert.Null(new ModelStore(_root).Find("org/byhand")!.Fingerprint);
+    }
+
+    [Fact]
     public void A_store_whose_folder_does_not_exist_is_empty()
     {
         var store = new ModelStore(_root);

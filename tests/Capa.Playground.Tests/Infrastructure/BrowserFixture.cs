@@ -1,3 +1,4 @@
+using Capa.Models.Hub;
 using Microsoft.Playwright;
 
 namespace Capa.Playground.Tests.Infrastructure;
@@ -16,16 +17,19 @@ public class BrowserFixture : IAsyncLifetime
 
     public PlaygroundServer Server => _server ?? throw new InvalidOperationException("The server did not start.");
 
-    public async Task InitializeAsync()
+    /// <summary>The hub the page pulls from (none by default).</summary>
+    protected virtual HubClientOptions? Hub => null;
+
+    public virtual async Task InitializeAsync()
     {
-        _server = await PlaygroundServer.StartAsync(ApiKeys);
+        _server = await PlaygroundServer.StartAsync(ApiKeys, Hub);
         if (Chromium.UnavailableReason is null)
         {
             (_playwright, _browser) = await Chromium.LaunchAsync();
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_browser is not null)
         {

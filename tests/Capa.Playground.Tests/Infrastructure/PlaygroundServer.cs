@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Capa.Models.Hub;
 using Capa.Server.Audio;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
@@ -30,6 +31,9 @@ public sealed class PlaygroundServer : IAsyncDisposable
     /// <summary>The root URL, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
     public string BaseUrl { get; }
 
+    /// <summary>The server's model store.</summary>
+    public string ModelsDirectory => Path.Combine(_root, "models");
+
     /// <summary>A raw client.</summary>
     public HttpClient Http { get; }
 
@@ -39,7 +43,8 @@ public sealed class PlaygroundServer : IAsyncDisposable
     /// <summary>Every line the server logged.</summary>
     public LogLines Logs { get; }
 
-    public static async Task<PlaygroundServer> StartAsync(IReadOnlyList<string>? apiKeys = null)
+    /// <summary>Starts a server; pulls from the page go to <paramref name="hub"/> (none given: a hub that does not exist).</summary>
+    public static async Task<PlaygroundServer> StartAsync(IReadOnlyList<string>? apiKeys = null, HubClientOptions? hub = null)
     {
         var root = Directory.CreateTempSubdirectory("capa-playground-").FullName;
         var models = Directory.CreateDirectory(Path.Combine(root, "models")).FullName;
@@ -58,6 +63,7 @@ public sealed class PlaygroundServer : IAsyncDisposable
                     StateDirectory = state,
                     ApiKeys = apiKeys ?? [],
                     GetEnvironmentVariable = _ => null,
+                    HubOptions = hub ?? new HubClientOptions { Endpoint = "http://127.0.0.1:9", MaxRetries = 0 },
                 },
                 builder =>
                 {

@@ -51,7 +51,8 @@ public sealed class AccessibilityTests(BrowserFixture fixture, ITestOutputHelper
         Assert.Empty(problems);
     }
 
-    private static string? AxeScript()
+    /// <summary>The path of axe-core's script under tests/oracle, or null when it is not installed.</summary>
+    internal static string? AxeScript()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -32,6 +32,11 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture, ITestOutputHelpe
             }
         }
 
+        if (new[] { "files", "vector_stores", "assistants", "threads" }.All(Served))
+        {
+            expected.Add("gpts");
+        }
+
         expected.Add("models");
         var tabs = await session.Page.Locator("[role=tab][data-tab]").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.tab)");
         Assert.Equal(expected.Order(), tabs.Where(t => t != "vision").Order());
@@ -61,6 +66,31 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture, ITestOutputHelpe
         Assert.All(session.Requests, r => Assert.True(
             r.Url.StartsWith(fixture.Server.BaseUrl + "/", StringComparison.Ordinal) || r.Url.StartsWith("data:", StringComparison.Ordinal),
             "request to another origin: " + r.Url));
+    }
+
+    [SkippableFact]
+    public async Task Model_pickers_offer_each_id_once_with_the_served_embedding_models()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/");
+        var tabs = await session.Page.Locator("[role=tab][data-tab]").EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.tab)");
+        Assert.Contains("embeddings", tabs);
+        foreach (var tab in new[] { "embeddings", "speech", "transcription", "images" }.Where(tabs.Contains))
+        {
+            var panel = await session.OpenTabAsync(tab);
+            var options = await panel.Locator("datalist option").EvaluateAllAsync<string[]>("els => els.map(e => e.value)");
+            Assert.NotEmpty(options);
+            Assert.True(options.Length == options.Distinct().Count(), $"{tab} offers an id twice: {string.Join(", ", options)}");
+            if (tab == "embeddings")
+            {
+                // /v1/models lists the embedded encoder and OpenAI's ids that reach it; the picker offers them once.
+                Assert.Contains("capa-embedding-tiny", options);
+                Assert.Contains("text-embedding-ada-002", options);
+                Assert.Single(options, o => o == "text-embedding-3-small");
+            }
+        }
+
+        Assert.Empty(session.ConsoleErrors);
     }
 
     [SkippableFact]
@@ -215,15 +245,22 @@ public sealed class PlaygroundPageTests(BrowserFixture fixture, ITestOutputHelpe
         await panel.Locator("input[name=max_tokens]").FillAsync("2000");
 
         // A random-weight model may end an answer by itself before the click: then the next try stops one.
+        // Each try starts from a cleared conversation with the same message, so it never depends on the one before.
         var stopped = false;
         for (var attempt = 0; attempt < 3 && !stopped; attempt++)
         {
+            await panel.GetByRole(AriaRole.Button, new() { Name = "Clear" }).ClickAsync();
+            await panel.Locator("textarea[name=user]").FillAsync("谁获得了2022年英雄联盟S赛世界冠军？");
             await panel.Locator("button[type=submit]").ClickAsync();
+            // Streaming has begun (text shown), the answer ended by itself, or the request failed.
             await session.Page.WaitForFunctionAsync(
-                "() => { const a = [...document.querySelectorAll('#panel-chat [data-role=assistant]')].pop(); return a && (a.dataset.streaming === 'false' || a.querySelector('.content').textContent.length > 0); }");
+                "() => { const a = document.querySelector('#panel-chat [data-role=assistant]'); const e = document.querySelector('#panel-chat p.error[role=alert]:not([hidden])'); return e || (a && (a.dataset.streaming === 'false' || a.querySelector('.content').textContent.length > 0)); }");
+            var failure = panel.Locator("p.error[role=alert]:visible");
+            Assert.True(await failure.CountAsync() == 0, "the request failed: " + (await failure.CountAsync() > 0 ? await failure.First.TextContentAsync() : ""));
             await panel.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync(new LocatorClickOptions { Force = true });
-            await panel.Locator("[data-role=assistant][data-streaming=false]").Nth(attempt).WaitForAsync(Attached);
-            stopped = await panel.Locator("[data-role=assistant]").Nth(attempt).Locator("[data-meta=stopped]").CountAsync() == 1;
+            var answer = panel.Locator("[data-role=assistant]").First;
+            await panel.Locator("[data-role=assistant][data-streaming=false]").First.WaitForAsync(Attached);
+            stopped = await answer.Locator("[data-meta=stopped]").CountAsync() == 1;
         }
 
         Assert.True(stopped, "no answer was stopped in three tries");

@@ -72,6 +72,49 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
         {
             output.WriteLine("node or tests/oracle/node_modules/openai is missing (npm ci in tests/oracle): the Node.js code was not run.");
         }
+
+        // The C# is a whole program (top-level statements): built against the OpenAI package this repository pins and
+        // run, it must compile and print the same completion.
+        if (RepositoryRoot() is { } root && Tools.OnPath("dotnet"))
+        {
+            var version = System.Text.RegularExpressions.Regex.Match(
+                await File.ReadAllTextAsync(Path.Combine(root, "Directory.Packages.props")), "Include=\"OpenAI\" Version=\"([^\"]+)\"").Groups[1].Value;
+            var folder = Directory.CreateTempSubdirectory("capa-playground-dotnet-").FullName;
+            try
+            {
+                await File.WriteAllTextAsync(Path.Combine(folder, "shown.csproj"),
+                    "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework>"
+                    + "<ImplicitUsings>enable</ImplicitUsings><Nullable>enable</Nullable></PropertyGroup>"
+                    + $"<ItemGroup><PackageReference Include=\"OpenAI\" Version=\"{version}\" /></ItemGroup></Project>");
+                await File.WriteAllTextAsync(Path.Combine(folder, "Program.cs"), code["dotnet"]);
+                var stdout = await RunAsync("dotnet", ["run", "--property:NodeReuse=false"], folder, TimeSpan.FromMinutes(8));
+                // The program's one line of output is the completion; a restore or build may have written lines before it.
+                var line = stdout.Split('\n').Last(l => l.StartsWith('{'));
+                var completion = JsonDocument.Parse(line).RootElement;
+                Assert.Equal(answer, completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        else
+        {
+            output.WriteLine("dotnet or the repository root is missing: the C# code was not run.");
+        }
+    }
+
+    private static string? RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Directory.Packages.props")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
     }
 
     [SkippableFact]
@@ -222,7 +265,7 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
         return null;
     }
 
-    private static async Task<string> RunAsync(string program, string[] arguments, string? workingDirectory)
+    private static async Task<string> RunAsync(string program, string[] arguments, string? workingDirectory, TimeSpan? limit = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -240,7 +283,7 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));
         try
         {
             await process.WaitForExitAsync(timeout.Token);

@@ -335,7 +335,7 @@ public sealed class AssistantsEndpointTests(AssistantsServerFixture fixture) : I
     [InlineData("/v1/assistants", """{"model":"scripted","surprise":1}""", HttpStatusCode.BadRequest, "surprise")]
     [InlineData("/v1/threads", """{"messages":[{"role":"system","content":"x"}]}""", HttpStatusCode.BadRequest, "messages[0].role")]
     [InlineData("/v1/threads", """{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x"}}]}]}""", HttpStatusCode.BadRequest, "messages[0].content[0].type")]
-    [InlineData("/v1/threads", """{"messages":[{"role":"user","content":"x","attachments":[{"file_id":"file-1","tools":[{"type":"file_search"}]}]}]}""", HttpStatusCode.BadRequest, "messages[0].attachments")]
+    [InlineData("/v1/threads", """{"messages":[{"role":"user","content":"x","attachments":[{"file_id":"file-1","tools":[{"type":"file_search"}]}]}]}""", HttpStatusCode.NotFound, "messages[0].attachments[0].file_id")]
     [InlineData("/v1/threads/runs", """{"assistant_id":"asst_missing"}""", HttpStatusCode.NotFound, null)]
     [InlineData("/v1/threads/thread_missing/runs", """{"assistant_id":"asst_missing"}""", HttpStatusCode.NotFound, null)]
     [InlineData("/v1/threads/thread_missing/messages", """{"role":"user","content":"x"}""", HttpStatusCode.NotFound, null)]

@@ -162,7 +162,7 @@ public sealed class ChatCompletionsEndpointTests(ServerFixture fixture)
     [Theory]
     [InlineData("gpt-4-1106-preview", "local-chat")]
     [InlineData("gpt-3.5-turbo-1106", "local-chat")]
-    [InlineData("gpt-4-vision-preview", "local-vision")]
+    [InlineData("gpt-4-vision-preview", "local-chat")]
     public async Task BuiltInAlias_ResolvesToALocalModelWithTheCapability(string alias, string local)
     {
         var tag = SseTestReader.Tag();

@@ -43,6 +43,50 @@ public sealed class ChatNeedsRoutingTests(ServerFixture fixture)
     }
 
     [Theory]
+    [InlineData("gpt-4-vision-preview")]
+    [InlineData("gpt-4o-mini")]
+    [InlineData("gpt-4.1-mini")]
+    public async Task AnImage_ToAVisionAlias_GoesToTheLocalVisionModel_TextToTheChatModel(string alias)
+    {
+        var tag = SseTestReader.Tag();
+        using var response = await fixture.Server.Http.SendAsync(SseTestReader.Post(WithImage(alias, tag)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("local-vision", fixture.Local.Calls[tag].TargetModel);
+        Assert.Equal(alias, fixture.Local.Calls[tag].ResponseModel);
+
+        var textTag = SseTestReader.Tag();
+        using var text = await fixture.Server.Http.SendAsync(SseTestReader.Post(SseTestReader.ChatBody(alias, textTag)));
+        Assert.Equal(HttpStatusCode.OK, text.StatusCode);
+        Assert.Equal("local-chat", fixture.Local.Calls[textTag].TargetModel);
+    }
+
+    [Fact]
+    public async Task AnImage_ToATextOnlyAlias_IsOpenAIs400NamingIt()
+    {
+        var tag = SseTestReader.Tag();
+        using var response = await fixture.Server.Http.SendAsync(SseTestReader.Post(WithImage("gpt-3.5-turbo", tag)));
+        var error = await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadRequest, param: "messages.[0].content.[1].type");
+        Assert.Contains("`gpt-3.5-turbo`", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(fixture.Local.Calls.ContainsKey(tag));
+    }
+
+    [Fact]
+    public async Task Models_ListsTheVisionCapabilityOfVisionAliases()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServerFixture.ApiKey);
+        using var response = await fixture.Server.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var models = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var data = models.RootElement.GetProperty("data").EnumerateArray().ToList();
+        string[] Capabilities(string id) => [.. data.Single(m => m.GetProperty("id").GetString() == id).GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()!)];
+        Assert.Contains("vision", Capabilities("gpt-4-vision-preview"));
+        Assert.Contains("vision", Capabilities("local-vision"));
+        Assert.DoesNotContain("vision", Capabilities("gpt-3.5-turbo"));
+        Assert.DoesNotContain("vision", Capabilities("local-chat"));
+    }
+
+    [Theory]
     [InlineData(""","modalities":["text","audio"]""", "modalities")]
     [InlineData(""","audio":{"voice":"alloy","format":"wav"}""", "audio")]
     public async Task AudioOutput_FromALocalTextModel_Is400_NotIgnored(string extra, string param)

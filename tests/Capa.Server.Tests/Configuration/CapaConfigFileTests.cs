@@ -35,6 +35,46 @@ public sealed class CapaConfigFileTests
         Assert.Equal(0, config.Limits!.QueueLength);
     }
 
+    [Fact]
+    public void The_images_object_refines_the_image_options()
+    {
+        var config = Parse("""
+            { "images": { "public_base_url": "https://capa.example.com/", "trust_forwarded_headers": true, "url_lifetime_minutes": 5,
+                          "max_file_bytes": 1048576, "queue_length": 2, "revise_prompts_with": "" } }
+            """);
+
+        var options = config.Images!.ApplyTo(new Capa.Server.Images.ImageOptions { ModelsDirectory = "/m" });
+
+        Assert.Equal("https://capa.example.com", options.PublicBaseUrl);
+        Assert.True(options.TrustForwardedHeaders);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.UrlLifetime);
+        Assert.Equal(1048576, options.MaxFileBytes);
+        Assert.Equal(2, options.QueueLength);
+        Assert.Equal("", options.RevisePromptsWith);
+        Assert.Equal("/m", options.ModelsDirectory);
+    }
+
+    [Fact]
+    public void Model_management_is_on_unless_the_file_or_the_options_turn_it_off()
+    {
+        Assert.Null(Parse("{}").ModelManagement);
+        Assert.False(Parse("""{"model_management": false}""").ModelManagement);
+        Assert.Throws<CapaConfigException>(() => Parse("""{"model_management": "no"}"""));
+
+        var path = Path.Combine(Path.GetTempPath(), $"capa-config-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(path, """{"model_management": false}""");
+            Assert.True(ServerSettings.Resolve(new CapaServerOptions { GetEnvironmentVariable = _ => null }).ModelManagement);
+            Assert.False(ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null }).ModelManagement);
+            Assert.False(ServerSettings.Resolve(new CapaServerOptions { ModelManagement = false, GetEnvironmentVariable = _ => null }).ModelManagement);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("""{"upstream": []}""", "upstream")]
     [InlineData("""{"upstreams": [{"name": "a", "base_url": "ftp://x"}]}""", "base_url")]
@@ -45,11 +85,19 @@ public sealed class CapaConfigFileTests
     [InlineData("""{"upstreams": [{"name": "a", "base_url": "http://x", "timeout": 0}]}""", "timeout")]
     [InlineData("""{"limits": {"max_body_bytes": -1}}""", "limits")]
     [InlineData("""{"limits": {"queue_length": -1}}""", "limits")]
+    [InlineData("""{"limits": {"kv_cache_bytes": 0}}""", "limits")]
+    [InlineData("""{"limits": {"prefix_cache_bytes": -1}}""", "limits")]
+    [InlineData("""{"limits": {"generation_queue_length": -1}}""", "limits")]
     [InlineData("""{"api_keys": [""]}""", "api_keys")]
     [InlineData("""{"aliases": {"gpt-4o": ""}}""", "aliases")]
     [InlineData("""{"api_keys": "sk-1"}""", "api_keys")]
     [InlineData("""{"upstreams": [""", "test.json")]
     [InlineData("null", "empty")]
+    [InlineData("""{"images": {"public_base_url": "ftp://x"}}""", "images.public_base_url")]
+    [InlineData("""{"images": {"public_base_url": "https://x/?a=1"}}""", "images.public_base_url")]
+    [InlineData("""{"images": {"url_lifetime_minutes": 0}}""", "images.url_lifetime_minutes")]
+    [InlineData("""{"images": {"queue_length": -1}}""", "images.queue_length")]
+    [InlineData("""{"images": {"revise_prompt": "x"}}""", "revise_prompt")]
     public void InvalidConfig_SaysWhatToFix(string json, string expected)
     {
         var error = Assert.Throws<CapaConfigException>(() => Parse(json));
@@ -139,6 +187,45 @@ public sealed class CapaConfigFileTests
             Assert.Equal(4, Q4Accuracy.Default.Level);
             Assert.Equal(Q4Accuracy.File, ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null }).Q4Accuracy);
             Assert.Equal(new Q4Accuracy(4), ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, Q4Accuracy = new Q4Accuracy(4), GetEnvironmentVariable = _ => null }).Q4Accuracy);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void GenerationLimits_TheOptionWinsOverTheFile_AndNeitherLeavesTheEnginesDefaults()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "capa-config-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, """{ "limits": { "kv_cache_bytes": 2147483648, "generation_queue_length": 0 } }""");
+        try
+        {
+            var none = ServerSettings.Resolve(new CapaServerOptions { GetEnvironmentVariable = _ => null });
+            Assert.Equal((null, null), (none.KvCacheBudgetBytes, none.GenerationQueueLength));
+            var file = ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null });
+            Assert.Equal((2147483648L, 0), (file.KvCacheBudgetBytes, file.GenerationQueueLength));
+            var option = ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, KvCacheBudgetBytes = 1 << 20, GenerationQueueLength = 8, GetEnvironmentVariable = _ => null });
+            Assert.Equal((1L << 20, 8), (option.KvCacheBudgetBytes, option.GenerationQueueLength));
+            Assert.Throws<CapaConfigException>(() => ServerSettings.Resolve(new CapaServerOptions { KvCacheBudgetBytes = 0, GetEnvironmentVariable = _ => null }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void PrefixCacheBytes_TheOptionWinsOverTheFile_AndZeroIsAllowed()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "capa-config-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, """{ "limits": { "prefix_cache_bytes": 0 } }""");
+        try
+        {
+            Assert.Null(ServerSettings.Resolve(new CapaServerOptions { GetEnvironmentVariable = _ => null }).PrefixCacheBytes);
+            Assert.Equal(0L, ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, GetEnvironmentVariable = _ => null }).PrefixCacheBytes);
+            Assert.Equal(1L << 30, ServerSettings.Resolve(new CapaServerOptions { ConfigFile = path, PrefixCacheBytes = 1L << 30, GetEnvironmentVariable = _ => null }).PrefixCacheBytes);
+            Assert.Throws<CapaConfigException>(() => ServerSettings.Resolve(new CapaServerOptions { PrefixCacheBytes = -1, GetEnvironmentVariable = _ => null }));
         }
         finally
         {

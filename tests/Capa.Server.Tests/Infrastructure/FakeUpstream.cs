@@ -44,7 +44,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         var app = builder.Build();
         var upstream = new FakeUpstream(app);
         app.MapPost("/v1/chat/completions", upstream.HandleAsync);
-        app.Map("/v1/{**rest}", (RequestDelegate)EchoAsync);
+        app.Map("/v1/{**rest}", (RequestDelegate)upstream.EchoAsync);
         await app.StartAsync();
         upstream.BaseUrl = app.Urls.Single();
         return upstream;
@@ -62,11 +62,33 @@ public sealed class FakeUpstream : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    /// <summary>Any other path: the request as received, as JSON (method, path, query, authorization, content type, body in base64).</summary>
-    private static async Task EchoAsync(HttpContext context)
+    /// <summary>
+    /// Set by a test when its client has read the first event of a streamed image generation: the fake upstream sends
+    /// the last event only then, so a proxy that buffered the stream would make it time out.
+    /// </summary>
+    public TaskCompletionSource FirstImageEventRead { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Any other path: the request as received, as JSON (method, path, query, authorization, content type, body in base64).
+    /// An image generation with <c>"stream":true</c> answers SSE instead: a partial image, then (once
+    /// <see cref="FirstImageEventRead"/> is set, within 10 s) the completed event, else an error event.
+    /// </summary>
+    private async Task EchoAsync(HttpContext context)
     {
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        if (context.Request.Path.Value == "/v1/images/generations" && AsksToStream(buffer.ToArray()))
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("event: image_generation.partial_image\ndata: {\"type\":\"image_generation.partial_image\",\"partial_image_index\":0}\n\n", context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+            bool read = await FirstImageEventRead.Task.WaitAsync(TimeSpan.FromSeconds(10), context.RequestAborted).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+            await context.Response.WriteAsync(read
+                ? "event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\"}\n\n"
+                : "event: error\ndata: {\"error\":\"the first event was not delivered before the stream ended\"}\n\n", context.RequestAborted);
+            return;
+        }
+
         var echo = new JsonObject
         {
             ["method"] = context.Request.Method,
@@ -79,6 +101,18 @@ public sealed class FakeUpstream : IAsyncDisposable
         context.Response.StatusCode = context.Request.Path.Value!.EndsWith("/teapot", StringComparison.Ordinal) ? 418 : 200;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(echo.ToJsonString(), context.RequestAborted);
+    }
+
+    private static bool AsksToStream(byte[] body)
+    {
+        try
+        {
+            return JsonNode.Parse(body) is JsonObject json && json["stream"] is JsonValue stream && stream.TryGetValue(out bool value) && value;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -35,6 +35,26 @@ public sealed class PassthroughEndpointsTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task A_streamed_image_generation_from_the_upstream_reaches_the_client_event_by_event()
+    {
+        using var request = Authorized(HttpMethod.Post, "/v1/images/generations");
+        request.Content = new StringContent("""{"model":"gpt-4o","prompt":"一只猫","stream":true,"partial_images":1}""", Encoding.UTF8, "application/json");
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        // The first event arrives while the upstream still holds the last one back.
+        string? first = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("event: image_generation.partial_image", first);
+        fixture.Upstream.FirstImageEventRead.TrySetResult();
+
+        string rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("event: image_generation.completed", rest, StringComparison.Ordinal);
+        Assert.DoesNotContain("event: error", rest, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Embeddings_for_a_model_no_local_encoder_serves_go_upstream_unchanged()
     {
         using var request = Authorized(HttpMethod.Post, "/v1/embeddings");

@@ -58,7 +58,8 @@ public sealed class ModelRouterTests
     [Theory]
     [InlineData("gpt-4-1106-preview", "local-chat")]
     [InlineData("gpt-4o", "local-chat")]
-    [InlineData("gpt-4-vision-preview", "local-vision")]
+    [InlineData("gpt-4-vision-preview", "local-chat")]
+    [InlineData("gpt-4.1-mini", "local-chat")]
     [InlineData("dall-e-3", "local-image")]
     public async Task BuiltInAlias_PrefersALocalModelWithTheCapability(string alias, string target)
     {
@@ -66,6 +67,45 @@ public sealed class ModelRouterTests
         Assert.Equal("local", route!.Provider.Name);
         Assert.Equal(target, route.TargetModel);
         Assert.Equal(alias, route.RequestedModel);
+    }
+
+    [Theory]
+    [InlineData("gpt-4-vision-preview")]
+    [InlineData("gpt-4o")]
+    [InlineData("gpt-4o-mini")]
+    [InlineData("gpt-4-turbo")]
+    [InlineData("gpt-4.1")]
+    [InlineData("gpt-4.1-nano")]
+    [InlineData("gpt-4.1-2025-04-14")]
+    public async Task VisionAlias_GoesToTheVisionModelWithAnImage_AndToTheChatModelWithout(string alias)
+    {
+        var router = Router([new LocalTestProvider()], []);
+        var withImage = await router.ResolveAsync(alias, ModelCapabilities.Vision, default);
+        Assert.Equal("local-vision", withImage!.TargetModel);
+        Assert.Equal(alias, withImage.RequestedModel);
+        var text = await router.ResolveAsync(alias, ModelCapabilities.None, default);
+        Assert.Equal("local-chat", text!.TargetModel);
+    }
+
+    [Theory]
+    [InlineData("gpt-3.5-turbo")]
+    [InlineData("gpt-4")]
+    public async Task TextAlias_KeepsAnImageOnItsChatModel_WhichLacksVision(string alias)
+    {
+        var route = await Router([new LocalTestProvider()], []).ResolveAsync(alias, ModelCapabilities.Vision, default);
+        Assert.Equal("local-chat", route!.TargetModel);
+        Assert.True(ModelRouter.Lacks(route, ModelCapabilities.Vision));
+    }
+
+    [Fact]
+    public async Task List_ShowsVisionOnTheAliasesThatTakeImages()
+    {
+        var list = await Router([new LocalTestProvider()], []).ListAsync(default);
+        ModelCapabilities Of(string id) => list.Single(m => m.Id == id).Capabilities;
+        Assert.True(Of("gpt-4o").HasFlag(ModelCapabilities.Chat | ModelCapabilities.Vision));
+        Assert.True(Of("gpt-4-vision-preview").HasFlag(ModelCapabilities.Chat | ModelCapabilities.Vision));
+        Assert.False(Of("gpt-3.5-turbo").HasFlag(ModelCapabilities.Vision));
+        Assert.False(Of("local-chat").HasFlag(ModelCapabilities.Vision));
     }
 
     [Fact]

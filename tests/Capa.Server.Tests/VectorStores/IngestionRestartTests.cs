@@ -34,7 +34,7 @@ public sealed class IngestionRestartTests
                 for (var i = 0; i < Count; i++)
                 {
                     using var staged = await content.StageAsync(new MemoryStream(Encoding.UTF8.GetBytes($"note {i} mentions token{i}")), 1 << 20, CancellationToken.None);
-                    staged!.Commit();
+                    await staged!.CommitAsync(CancellationToken.None);
                     var file = new StoredFile { Id = StoreIds.New("file-"), Bytes = staged.Length, CreatedAt = 1, Filename = $"n{i}.txt", Purpose = "assistants", Sha256 = staged.Sha256 };
                     await ((IFileStore)store).CreateFileAsync(file, CancellationToken.None);
                     entries.Add(new StoredVectorStoreFile

@@ -221,7 +221,7 @@ public sealed class VectorStoresEndpointTests(VectorStoresServerFixture fixture)
     public async Task Unsupported_and_empty_files_fail_with_a_reason_and_are_counted()
     {
         var files = fixture.Files();
-        OpenAIFile pdf = await files.UploadFileAsync(BinaryData.FromBytes("%PDF-1.4 binary"u8.ToArray()), "scan.pdf", FileUploadPurpose.Assistants);
+        OpenAIFile pdf = await files.UploadFileAsync(BinaryData.FromBytes("PK\u0003\u0004 binary"u8.ToArray()), "archive.zip", FileUploadPurpose.Assistants);
         OpenAIFile blank = await files.UploadFileAsync(BinaryData.FromString("   \n  "), "blank.txt", FileUploadPurpose.Assistants);
         OpenAIFile good = await files.UploadFileAsync(BinaryData.FromString("fine text"), "ok.txt", FileUploadPurpose.Assistants);
         var client = fixture.VectorStores();
@@ -233,7 +233,7 @@ public sealed class VectorStoresEndpointTests(VectorStoresServerFixture fixture)
         VectorStoreFile failed = await client.GetVectorStoreFileAsync(store.Id, pdf.Id);
         Assert.Equal(VectorStoreFileStatus.Failed, failed.Status);
         Assert.Equal(VectorStoreFileErrorCode.UnsupportedFile, failed.LastError.Code);
-        Assert.Contains(".pdf", failed.LastError.Message, StringComparison.Ordinal);
+        Assert.Contains(".zip", failed.LastError.Message, StringComparison.Ordinal);
 
         using var list = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync($"/v1/vector_stores/{store.Id}/files?filter=failed"));
         Assert.Equal(2, list.RootElement.GetProperty("data").GetArrayLength());

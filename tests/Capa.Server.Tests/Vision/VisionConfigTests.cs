@@ -59,6 +59,8 @@ public sealed class VisionConfigTests
     [InlineData("""{ "vision": { "max_images": 0 } }""", "positive")]
     [InlineData("""{ "vision": { "max_image_bytes": -1 } }""", "positive")]
     [InlineData("""{ "vision": { "timeout": 0 } }""", "positive")]
+    [InlineData("""{ "vision": { "max_tiles": -1 } }""", "positive")]
+    [InlineData("""{ "vision": { "max_pixels": 0 } }""", "positive")]
     [InlineData("""{ "vision": { "allowed_domains": ["https://example.com/"] } }""", "allowed_domains")]
     [InlineData("""{ "vision": { "allowed_domains": ["*"] } }""", "allowed_domains")]
     public void InvalidVisionObjects_AreRefused(string json, string mentioned)

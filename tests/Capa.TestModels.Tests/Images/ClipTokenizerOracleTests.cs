@@ -135,26 +135,7 @@ public sealed class ClipTokenizerOracleTests : IDisposable
             ["encode"] = new JsonArray([.. texts.Select(t => (JsonNode)new JsonObject { ["text"] = t, ["add_special_tokens"] = true })]),
         };
         File.WriteAllText(request, body.ToJsonString());
-        var start = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = Oracle.Directory!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("tokenize.mjs");
-        start.ArgumentList.Add(request);
-        start.ArgumentList.Add(response);
-        using var process = Process.Start(start)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("tokenize.mjs did not finish within 120 s.");
-        }
-
-        Assert.True(process.ExitCode == 0, $"tokenize.mjs failed ({process.ExitCode}): {stderr.Result}{stdout.Result}");
+        Oracle.RunScriptText("tokenize.mjs", Oracle.DefaultTimeout, [request, response]);
         using JsonDocument result = JsonDocument.Parse(File.ReadAllText(response));
         return [.. result.RootElement.GetProperty("encode").EnumerateArray().Select(a => a.EnumerateArray().Select(x => x.GetInt32()).ToArray())];
     }

@@ -40,6 +40,31 @@ public sealed class WhisperTestModelWriterTests : IDisposable
         Assert.Equal(expectedInputs, decoder.InputMetadata.Keys);
         Assert.Equal("logits", decoder.OutputMetadata.Keys.First());
         Assert.Contains("present.1.encoder.value", decoder.OutputMetadata.Keys);
+        Assert.DoesNotContain(decoder.OutputMetadata.Keys, k => k.StartsWith("cross_attentions", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Write_WithCrossAttentions_AddsOneOutputPerDecoderLayer_AndLeavesTheWeightsAlone()
+    {
+        WhisperTestModelWriter.Write(new WhisperTestModelSpec { CrossAttentions = true, Seed = 3 }, _dir);
+        using var decoder = new InferenceSession(Path.Combine(_dir, "onnx", "decoder_model_merged.onnx"));
+        // After logits and the presents, as the *_timestamped exports list them.
+        Assert.Equal(["cross_attentions.0", "cross_attentions.1"], decoder.OutputMetadata.Keys.Skip(1 + (4 * 2)));
+        Assert.Equal([-1, 4, -1, -1], decoder.OutputMetadata["cross_attentions.0"].Dimensions);
+
+        string plain = _dir + "-plain";
+        try
+        {
+            WhisperTestModelWriter.Write(new WhisperTestModelSpec { Seed = 3 }, plain);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(plain, "onnx", "encoder_model.onnx")), File.ReadAllBytes(Path.Combine(_dir, "onnx", "encoder_model.onnx")));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(plain, "generation_config.json")), File.ReadAllBytes(Path.Combine(_dir, "generation_config.json")));
+            using JsonDocument generation = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_dir, "generation_config.json")));
+            Assert.NotEmpty(generation.RootElement.GetProperty("alignment_heads").EnumerateArray());
+        }
+        finally
+        {
+            Directory.Delete(plain, recursive: true);
+        }
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public static class CapaTiny
     }
 
     /// <summary>Whether it is there, complete, under <paramref name="cacheRoot"/>.</summary>
-    public static bool IsWritten(string cacheRoot) => File.Exists(Path.Combine(PathIn(cacheRoot), "README.md"));
+    public static bool IsWritten(string cacheRoot) => GeneratedModelFolder.IsWritten(PathIn(cacheRoot));
 
     /// <summary>Whether the store holds a chat model.</summary>
     public static bool StoreHasChatModel(ModelStore store)
@@ -62,42 +62,9 @@ public static class CapaTiny
     /// every start and from several processes; a half-written folder from an interrupted run is replaced.
     /// </summary>
     /// <returns>The model's folder.</returns>
-    public static string Ensure(string cacheRoot)
-    {
-        var target = PathIn(cacheRoot);
-        if (IsWritten(cacheRoot))
-        {
-            return target;
-        }
-
-        // Written beside its final place, then moved there, so readers never see half a model.
-        var staging = Path.Combine(cacheRoot, ".staging-" + ModelId + "." + Guid.NewGuid().ToString("N"));
-        try
-        {
-            TestModelWriter.Write(new TestModelSpec { Arch = TestModelArch.Qwen2, Size = TestModelSize.Tiny, Quants = [TestModelQuant.Fp32], Seed = Seed }, staging);
-            File.WriteAllText(Path.Combine(staging, "README.md"), ModelCard);
-            if (Directory.Exists(target))
-            {
-                Directory.Delete(target, recursive: true);
-            }
-
-            try
-            {
-                Directory.Move(staging, target);
-            }
-            catch (IOException) when (IsWritten(cacheRoot))
-            {
-                // Another process finished first.
-            }
-        }
-        finally
-        {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
-        }
-
-        return target;
-    }
+    public static string Ensure(string cacheRoot) => GeneratedModelFolder.Ensure(
+        PathIn(cacheRoot),
+        cacheRoot,
+        folder => TestModelWriter.Write(new TestModelSpec { Arch = TestModelArch.Qwen2, Size = TestModelSize.Tiny, Quants = [TestModelQuant.Fp32], Seed = Seed }, folder),
+        ModelCard);
 }

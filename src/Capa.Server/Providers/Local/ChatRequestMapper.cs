@@ -140,7 +140,11 @@ internal static class ChatRequestMapper
     }
 
     /// <summary>The engine request for already tokenized prompt.</summary>
-    public static GenerationRequest Generation(ChatCompletionRequest request, LocalChatModel model, IReadOnlyList<int> prompt, Func<int, ILogitsProcessor>? constraint)
+    public static GenerationRequest Generation(ChatCompletionRequest request, LocalChatModel model, IReadOnlyList<int> prompt, Func<int, ILogitsProcessor>? constraint) =>
+        Generation(request, model.Tokenizer.VocabSize, model.DefaultTopK, prompt, constraint);
+
+    /// <summary>The engine request for an already tokenized prompt, given the tokenizer's size and the model's default top_k.</summary>
+    public static GenerationRequest Generation(ChatCompletionRequest request, int vocabSize, int defaultTopK, IReadOnlyList<int> prompt, Func<int, ILogitsProcessor>? constraint)
     {
         Dictionary<int, float>? bias = null;
         if (request.LogitBias is { Count: > 0 } logitBias)
@@ -148,10 +152,10 @@ internal static class ChatRequestMapper
             bias = new Dictionary<int, float>(logitBias.Count);
             foreach (var (id, value) in logitBias)
             {
-                if (id < 0 || id >= model.Tokenizer.VocabSize)
+                if (id < 0 || id >= vocabSize)
                 {
                     throw new ChatProviderException(ApiError.InvalidRequest(
-                        $"Invalid key in 'logit_bias': {id}. Maximum value is {model.Tokenizer.VocabSize - 1}.", "logit_bias", "invalid_value"));
+                        $"Invalid key in 'logit_bias': {id}. Maximum value is {vocabSize - 1}.", "logit_bias", "invalid_value"));
                 }
 
                 bias[id] = (float)value;
@@ -170,7 +174,7 @@ internal static class ChatRequestMapper
             {
                 Temperature = (float)(request.Temperature ?? 1.0),
                 TopP = (float)(request.TopP ?? 1.0),
-                TopK = model.DefaultTopK,
+                TopK = defaultTopK,
                 PresencePenalty = (float)(request.PresencePenalty ?? 0),
                 FrequencyPenalty = (float)(request.FrequencyPenalty ?? 0),
                 LogitBias = bias,

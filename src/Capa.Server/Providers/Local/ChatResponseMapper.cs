@@ -6,6 +6,12 @@ using Capa.Server.Routing;
 
 namespace Capa.Server.Providers.Local;
 
+/// <summary>What the response mappers need of a local model: its fingerprint and its tokenizer (for logprob bytes).</summary>
+internal sealed record ChatModelOutput(string SystemFingerprint, HfGenerationTokenizer Tokenizer)
+{
+    public static implicit operator ChatModelOutput(LocalChatModel model) => new(model.SystemFingerprint, model.Tokenizer);
+}
+
 /// <summary>Maps engine results onto OpenAI's <c>chat.completion</c> object.</summary>
 internal static class ChatResponseMapper
 {
@@ -16,17 +22,17 @@ internal static class ChatResponseMapper
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 
-    public static ChatCompletionResponse Response(ChatCall call, LocalChatModel model, GenerationResult result, ChatOutputPlan plan) => new()
+    public static ChatCompletionResponse Response(ChatCall call, ChatModelOutput model, GenerationResult result, ChatOutputPlan plan) => new()
     {
         Id = ChatIds.NewCompletionId(),
         Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
         Model = call.ResponseModel,
         SystemFingerprint = model.SystemFingerprint,
-        Usage = CompletionUsage.Create(result.PromptTokens, result.CompletionTokens),
+        Usage = CompletionUsage.Create(result.PromptTokens, result.CompletionTokens, result.CachedPromptTokens),
         Choices = [.. result.Choices.Select(c => Choice(model, c, plan))],
     };
 
-    private static ChatChoice Choice(LocalChatModel model, GenerationChoice choice, ChatOutputPlan plan)
+    private static ChatChoice Choice(ChatModelOutput model, GenerationChoice choice, ChatOutputPlan plan)
     {
         var message = new ChatResponseMessage { Content = choice.Text };
         var finish = FinishReason(choice.FinishReason);
@@ -72,7 +78,7 @@ internal static class ChatResponseMapper
         Function = new ChatFunctionCall { Name = call.Name, Arguments = call.Arguments },
     };
 
-    public static ChatChoiceLogprobs Logprobs(LocalChatModel model, IReadOnlyList<TokenLogprob> logprobs) => new()
+    public static ChatChoiceLogprobs Logprobs(ChatModelOutput model, IReadOnlyList<TokenLogprob> logprobs) => new()
     {
         Content = [.. logprobs.Select(lp => new ChatTokenLogprob
         {
@@ -89,7 +95,7 @@ internal static class ChatResponseMapper
     };
 
     // A token may be part of a UTF-8 character; like OpenAI, its text is then lossy and its bytes are exact.
-    private static string TokenText(LocalChatModel model, int id, out int[] bytes)
+    private static string TokenText(ChatModelOutput model, int id, out int[] bytes)
     {
         var raw = model.Tokenizer.GetTokenBytes(id);
         bytes = [.. raw.Select(b => (int)b)];
@@ -98,7 +104,7 @@ internal static class ChatResponseMapper
 }
 
 /// <summary>Turns engine updates into <c>chat.completion.chunk</c> objects, OpenAI's way.</summary>
-internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, GenerationStream stream, ChatOutputPlan plan)
+internal sealed class ChatChunkWriter(ChatCall call, ChatModelOutput model, GenerationStream stream, ChatOutputPlan plan)
 {
     private readonly ToolCallStreamSplitter?[] _splitters = [.. Enumerable.Range(0, stream.ChoiceCount).Select(_ =>
         plan.ToolFormat is not { } format ? null
@@ -227,7 +233,7 @@ internal sealed class ChatChunkWriter(ChatCall call, LocalChatModel model, Gener
             Model = call.ResponseModel,
             SystemFingerprint = model.SystemFingerprint,
             Choices = [],
-            Usage = CompletionUsage.Create(stream.PromptTokens, stream.CompletionTokens),
+            Usage = CompletionUsage.Create(stream.PromptTokens, stream.CompletionTokens, stream.CachedPromptTokens),
         }
         : null;
 

@@ -126,7 +126,10 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
             }
         }
 
-        var stored = _store.List().Where(m => m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Chat)).ToList();
+        // Vision-language folders chat too, but through the vision provider (their decoder takes embeddings).
+        var stored = _store.List()
+            .Where(m => m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Chat) && !m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Vision))
+            .ToList();
         var list = new List<(ProviderModel, string)>();
         if (stored.Count > 0)
         {

@@ -11,7 +11,8 @@ public static class LocalProviderServiceCollectionExtensions
     /// <summary>
     /// Registers the <see cref="LocalChatProvider"/> (a singleton, also as an <see cref="IChatProvider"/>) with the
     /// server's resolved engine settings applied over <paramref name="options"/>: the 4-bit matmul accuracy level of
-    /// <c>--q4-accuracy</c> or the config file's <c>q4_accuracy</c>.
+    /// <c>--q4-accuracy</c> or the config file's <c>q4_accuracy</c>, and each model's admission limits and prefix cache
+    /// (<c>--kv-cache-bytes</c>, <c>--generation-queue</c>, <c>--prefix-cache-bytes</c> or the config file's <c>limits</c>).
     /// </summary>
     public static IServiceCollection AddLocalChatProvider(this IServiceCollection services, LocalProviderOptions options)
     {
@@ -29,6 +30,12 @@ public static class LocalProviderServiceCollectionExtensions
         Model = options.Model with
         {
             Decoder = options.Model.Decoder with { MatMulNBitsAccuracyLevel = settings.Q4Accuracy.Level },
+            Scheduler = options.Model.Scheduler with
+            {
+                KvCacheBudgetBytes = settings.KvCacheBudgetBytes ?? options.Model.Scheduler.KvCacheBudgetBytes,
+                MaxQueuedRequests = settings.GenerationQueueLength ?? options.Model.Scheduler.MaxQueuedRequests,
+            },
+            PrefixCacheBytes = settings.PrefixCacheBytes ?? options.Model.PrefixCacheBytes,
         },
     };
 }

@@ -103,7 +103,8 @@ export async function* events(response) {
           continue;
         }
         if (parsed?.error) throw new ApiError(500, parsed.error);
-        yield { event: parsed?.type ?? event, data: parsed };
+        // `name` is the SSE event line itself: the Assistants stream names its events there, and its run steps carry a `type` of their own.
+        yield { event: parsed?.type ?? event, name: event, data: parsed };
       }
       if (done) return;
     }

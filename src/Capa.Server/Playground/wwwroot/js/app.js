@@ -9,9 +9,10 @@ import images from './tabs/images.js';
 import speech from './tabs/speech.js';
 import transcription from './tabs/transcription.js';
 import embeddings from './tabs/embeddings.js';
+import gpts from './tabs/gpts.js';
 import models from './tabs/models.js';
 
-const TABS = [chat, repro, responses, vision, images, speech, transcription, embeddings, models];
+const TABS = [chat, repro, responses, vision, images, speech, transcription, embeddings, gpts, models];
 
 const fatal = document.getElementById('fatal');
 const keyPanel = document.getElementById('key-panel');

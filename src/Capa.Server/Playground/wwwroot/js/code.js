@@ -21,7 +21,7 @@ export const LANGUAGES = [
 ];
 
 /** Python literal of a JSON value (True/False/None), indented like black would. */
-function py(value, indent = '') {
+export function py(value, indent = '') {
   const inner = `${indent}    `;
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
@@ -41,7 +41,7 @@ function pyKwargs(body) {
   return Object.entries(body).map(([k, v]) => `    ${k}=${py(v, '    ')},`).join('\n');
 }
 
-function shellQuote(text) {
+export function shellQuote(text) {
   return `'${text.replaceAll("'", "'\\''")}'`;
 }
 
@@ -53,27 +53,29 @@ function csRaw(text, indent) {
   return `${quotes}\n${body}\n${indent}${quotes}`;
 }
 
-function csString(text) {
+export function csString(text) {
   return JSON.stringify(text);
 }
 
-const PY_CLIENT = key => `import os
+export const PY_CLIENT = key => `import os
 from openai import OpenAI
 
 client = OpenAI(base_url=${JSON.stringify(baseUrl())}, api_key=os.environ.get("OPENAI_API_KEY", ${key ? '""' : '"capa"'}))
 `;
 
-const JS_CLIENT = key => `import fs from "node:fs";
+export const JS_CLIENT = key => `import fs from "node:fs";
 import OpenAI from "openai";
 
 const client = new OpenAI({ baseURL: ${JSON.stringify(baseUrl())}, apiKey: process.env.OPENAI_API_KEY${key ? '' : ' ?? "capa"'} });
 `;
 
-const CS_CLIENT = key => `// dotnet add package OpenAI
+// C# top-level statements: every using directive must come before the first statement, so the client takes the
+// namespaces the rest of the program needs.
+export const CS_CLIENT = (key, ...namespaces) => `// dotnet add package OpenAI
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using OpenAI;
-
+${namespaces.map(n => `using ${n};\n`).join('')}
 OpenAIClient openai = new(
     new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")${key ? '!' : ' ?? "capa"'}),
     new OpenAIClientOptions { Endpoint = new Uri(${csString(baseUrl())}) });
@@ -178,8 +180,7 @@ function dotnet(request) {
       options.push(`TimestampGranularities = ${f.timestamp_granularities.map(g => `AudioTimestampGranularities.${g === 'word' ? 'Word' : 'Segment'}`).join(' | ')}`);
     }
     const type = translation ? 'Translation' : 'Transcription';
-    return `${CS_CLIENT(key)}using OpenAI.Audio;
-
+    return `${CS_CLIENT(key, 'OpenAI.Audio')}
 AudioClient client = openai.GetAudioClient(${csString(f.model)});
 Audio${type} result = await client.${translation ? 'TranslateAudioAsync' : 'TranscribeAudioAsync'}(
     ${csString(request.fileName)},
@@ -201,8 +202,7 @@ Console.WriteLine(result.Text);
   } else {
     output = 'Console.WriteLine(result.GetRawResponse().Content);';
   }
-  return `${experimental}${CS_CLIENT(key)}using ${ns};
-
+  return `${experimental}${CS_CLIENT(key, ns)}
 ${type} client = openai.${getter}(${takesModel ? csString(request.body.model) : ''});
 
 // The request body exactly as the playground sent it (the SDK's protocol method).
@@ -234,6 +234,8 @@ const GENERATORS = { python, node, dotnet, curl };
 
 /** The code of `request` in `language` (python, node, dotnet, curl). */
 export function generate(language, request) {
+  // Requests made of several calls (a GPT's create and chat) bring their own code.
+  if (typeof request.generate === 'function') return request.generate(language);
   return GENERATORS[language](request);
 }
 

@@ -13,7 +13,8 @@ const TYPES = { mp3: 'audio/mpeg', wav: 'audio/wav', opus: 'audio/ogg', aac: 'au
 export function modelInput(name, suggestions, value) {
   const listId = uid('models');
   const input = h('input', { type: 'text', name, value, list: listId, spellcheck: false, autocomplete: 'off' });
-  return { input, list: h('datalist', { id: listId }, suggestions.map(s => h('option', { value: s }))) };
+  // OpenAI's ids are suggested first; /v1/models may list them too (served locally): each id once.
+  return { input, list: h('datalist', { id: listId }, [...new Set(suggestions)].map(s => h('option', { value: s }))) };
 }
 
 export default {
