@@ -190,8 +190,7 @@ public sealed class ImageServer : IAsyncDisposable
         var tag = context.Request.Query["tag"].ToString();
         context.Response.ContentType = "image/png";
         context.Response.ContentLength = 1L << 30;
-        await context.Response.Body.WriteAsync(Png.AsMemory(0, 8), context.RequestAborted);
-        await WaitForCutAsync(context, tag, 8);
+        await WaitForCutAsync(context, tag, 8, () => context.Response.Body.WriteAsync(Png.AsMemory(0, 8), context.RequestAborted).AsTask());
     }
 
     /// <summary>Sends the first bytes of a PNG, then nothing more until the client gives up.</summary>
@@ -200,19 +199,26 @@ public sealed class ImageServer : IAsyncDisposable
         var tag = context.Request.Query["tag"].ToString();
         context.Response.ContentType = "image/png";
         context.Response.ContentLength = Png.Length;
-        await context.Response.Body.WriteAsync(Png.AsMemory(0, 16), context.RequestAborted);
-        await context.Response.Body.FlushAsync(context.RequestAborted);
-        await WaitForCutAsync(context, tag, 16);
+        await WaitForCutAsync(context, tag, 16, async () =>
+        {
+            await context.Response.Body.WriteAsync(Png.AsMemory(0, 16), context.RequestAborted);
+            await context.Response.Body.FlushAsync(context.RequestAborted);
+        });
     }
 
-    private async Task WaitForCutAsync(HttpContext context, string tag, long written)
+    /// <summary>
+    /// Writes the first bytes, then waits for the client to go away. A client that leaves while those bytes are being
+    /// written (it may cancel as soon as the request arrives) is a cut too.
+    /// </summary>
+    private async Task WaitForCutAsync(HttpContext context, string tag, long written, Func<Task> writeFirstBytes)
     {
         try
         {
+            await writeFirstBytes();
             // Bounded so a broken client cannot keep the test server busy forever.
             await Task.Delay(TimeSpan.FromSeconds(60), context.RequestAborted);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             _cut.GetOrAdd(tag, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(written);
         }
