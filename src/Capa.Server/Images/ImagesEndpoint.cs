@@ -250,9 +250,23 @@ internal sealed partial class ImagesEndpoint
 
     private static ApiError NoProvider(string model) => ApiError.ModelNotFound(model);
 
+    /// <summary>The 400 for <c>background: "transparent"</c> on a local model: nothing here can paint an alpha channel.</summary>
+    internal static ApiError TransparentUnsupported() => ApiError.InvalidRequest(
+        "Transparent backgrounds need a background-removal model, and this server has none: its local image model paints opaque pixels only. "
+        + "Send background \"opaque\" or \"auto\", or route this model to an upstream that supports transparency.",
+        "background",
+        "unsupported_value");
+
     private async Task RunAsync(HttpContext context, IImageProvider provider, ImageGenerationRequest request, RgbImage? image, RgbImage? mask, bool edit)
     {
         CancellationToken aborted = context.RequestAborted;
+        if (string.Equals(request.Background, "transparent", StringComparison.Ordinal))
+        {
+            // A diffusion model paints every pixel opaque; answering with an opaque image would break the caller silently.
+            await ErrorWriter.WriteAsync(context, TransparentUnsupported()).ConfigureAwait(false);
+            return;
+        }
+
         ulong seed = request.Seed ?? ReadSeed(context.Request);
         context.Response.Headers[SeedHeader] = seed.ToString(CultureInfo.InvariantCulture);
 
