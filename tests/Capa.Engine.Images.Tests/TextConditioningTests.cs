@@ -214,3 +214,73 @@ public sealed class TextConditioningTests(TinyXlDiffusion xl) : IClassFixture<Ti
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 }
+
+/// <summary>
+/// The SDXL conditioning against an independent reading of diffusers' encode_prompt: transformers.js' CLIPTokenizer and a
+/// plain onnxruntime-node run of both encoders over the same tiny folder (tests/oracle/sdxl.mjs).
+/// </summary>
+public sealed class TextConditioningOracleTests(TinyXlDiffusion xl) : IClassFixture<TinyXlDiffusion>
+{
+    [SkippableTheory]
+    [InlineData("a red cat on a mat", null, 64, 48)]
+    [InlineData("A lighthouse, at DUSK!", "oil painting, muted colours", 96, 64)]
+    public void Matches_onnxruntime_node_on_the_same_folder(string prompt, string? prompt2, int width, int height)
+    {
+        Skip.If(Capa.TestModels.Tests.Oracle.UnavailableReason is not null, Capa.TestModels.Tests.Oracle.UnavailableReason);
+        string root = Path.Combine(Path.GetTempPath(), "capa-sdxl-oracle-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // A copy whose tokenizers also carry tokenizer.json, which transformers.js reads.
+            string copy = Path.Combine(root, "model");
+            foreach (string file in Directory.EnumerateFiles(xl.Directory, "*", SearchOption.AllDirectories))
+            {
+                string target = Path.Combine(copy, Path.GetRelativePath(xl.Directory, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+
+            foreach (string tokenizer in new[] { "tokenizer", "tokenizer_2" })
+            {
+                string dir = Path.Combine(copy, tokenizer);
+                File.WriteAllText(Path.Combine(dir, "tokenizer.json"), Capa.Tokenizers.Clip.ClipTokenizer.ToTokenizerJson(
+                    File.ReadAllText(Path.Combine(dir, "vocab.json")), File.ReadLines(Path.Combine(dir, "merges.txt"))));
+            }
+
+            string request = Path.Combine(root, "request.json");
+            string response = Path.Combine(root, "response.json");
+            File.WriteAllText(request, new System.Text.Json.Nodes.JsonObject
+            {
+                ["folder"] = copy,
+                ["prompt"] = prompt,
+                ["prompt_2"] = prompt2,
+                ["width"] = width,
+                ["height"] = height,
+            }.ToJsonString());
+            Capa.TestModels.Tests.Oracle.RunScriptText("sdxl.mjs", Capa.TestModels.Tests.Oracle.DefaultTimeout, [request, response]);
+            using var expected = System.Text.Json.JsonDocument.Parse(File.ReadAllText(response));
+            static float[] Floats(System.Text.Json.JsonElement e) => [.. e.EnumerateArray().Select(v => v.GetSingle())];
+
+            var (actual, _) = xl.Pipeline.EncodePrompt(prompt, prompt2, width, height);
+            Assert.Equal(expected.RootElement.GetProperty("hidden_shape").EnumerateArray().Select(v => v.GetInt64()), actual.HiddenShape);
+            AssertClose(Floats(expected.RootElement.GetProperty("hidden")), actual.Hidden);
+            AssertClose(Floats(expected.RootElement.GetProperty("text_embeds")), actual.Added[0]);
+            Assert.Equal(Floats(expected.RootElement.GetProperty("time_ids")), actual.Added[1]);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(MathF.Abs(expected[i] - actual[i]) <= 1e-5f, $"[{i}]: onnxruntime-node {expected[i]}, Capa {actual[i]}");
+        }
+    }
+}
