@@ -39,6 +39,13 @@ public sealed record ImagesConfig
     [JsonPropertyName("revise_prompts_with")]
     public string? RevisePromptsWith { get; init; }
 
+    /// <summary>
+    /// The background-removal model (a folder or a store id, in briaai/RMBG-1.4's layout) for <c>background: "transparent"</c>;
+    /// default: the first one in the store.
+    /// </summary>
+    [JsonPropertyName("background_removal_model")]
+    public string? BackgroundRemovalModel { get; init; }
+
     internal void Validate(string source)
     {
         if (PublicBaseUrl is not null
@@ -64,5 +71,6 @@ public sealed record ImagesConfig
         MaxFileBytes = MaxFileBytes ?? options.MaxFileBytes,
         QueueLength = QueueLength ?? options.QueueLength,
         RevisePromptsWith = RevisePromptsWith ?? options.RevisePromptsWith,
+        BackgroundRemovalModel = BackgroundRemovalModel ?? options.BackgroundRemovalModel,
     };
 }

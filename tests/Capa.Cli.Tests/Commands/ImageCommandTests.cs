@@ -76,7 +76,7 @@ public sealed class ImageCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Testmodel_writes_an_sdxl_folder_and_refuses_other_sizes()
+    public async Task Testmodel_writes_sdxl_and_background_removal_folders_and_refuses_other_sizes()
     {
         string folder = Path.Combine(_dir, "sdxl");
         var (exit, output) = await CommandHarness.RunAsync(TestModelCommand.Create(), folder, "--arch", "sdxl", "--size", "tiny");
@@ -90,5 +90,10 @@ public sealed class ImageCommandTests : IAsyncLifetime
         var (refused, message) = await CommandHarness.RunAsync(TestModelCommand.Create(), Path.Combine(_dir, "sdxl-big"), "--arch", "sdxl", "--size", "sd-turbo");
         Assert.True(refused != 0, message);
         Assert.Contains("tiny", message, StringComparison.Ordinal);
+
+        string rmbg = Path.Combine(_dir, "rmbg");
+        var (rmbgExit, rmbgOutput) = await CommandHarness.RunAsync(TestModelCommand.Create(), rmbg, "--arch", "rmbg", "--size", "tiny");
+        Assert.True(rmbgExit == 0, rmbgOutput);
+        Assert.True(Capa.Engine.Images.BackgroundRemover.IsBackgroundRemovalFolder(rmbg));
     }
 }
