@@ -378,7 +378,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             var both = new PromptConditioning(
                 [.. unconditional.Hidden, .. condition.Hidden],
                 [2, .. condition.HiddenShape[1..]],
-                [.. unconditional.Added.Zip(condition.Added, (u, c) => (float[])[.. u, .. c])]);
+                [.. unconditional.Added.Zip(condition.Added, (u, c) => u.Concat(c).ToArray())]);
             float[] output = RunUnet([.. input, .. input], [2, .. sampleShape[1..]], t, both, 2, null, runOptions);
             uncond = output[..(output.Length / 2)];
             cond = output[(output.Length / 2)..];

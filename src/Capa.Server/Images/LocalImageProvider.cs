@@ -227,7 +227,7 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
             {
                 found = configured;
             }
-            else if (store.Find(configured) is { } stored && BackgroundRemover.IsBackgroundRemovalFolder(stored.Directory))
+            else if (Capa.Models.Store.ModelId.IsValidLocal(configured, out _) && store.Find(configured) is { } stored && BackgroundRemover.IsBackgroundRemovalFolder(stored.Directory))
             {
                 found = stored.Directory;
             }

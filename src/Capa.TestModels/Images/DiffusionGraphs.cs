@@ -63,8 +63,7 @@ internal static class DiffusionGraphs
         {
             for (int i = 0; i < hiddenStates.Count; i++)
             {
-                // Identity gives every output its own name even where two are the same tensor.
-                g.Output(g.Op("Identity", [hiddenStates[i]]), $"hidden_states.{i}", OnnxDataType.Float, "batch", SequenceLength, d);
+                g.Output(hiddenStates[i], $"hidden_states.{i}", OnnxDataType.Float, "batch", SequenceLength, d);
             }
         }
 
