@@ -36,7 +36,7 @@ public static class BackgroundRemovalTestModelWriter
             """);
         files.Add("config.json");
         File.WriteAllText(Path.Combine(directory, "preprocessor_config.json"), $$"""
-            {"do_normalize": true, "do_pad": false, "do_rescale": true, "do_resize": true, "image_mean": [0.5, 0.5, 0.5], "feature_extractor_type": "ImageFeatureExtractor", "image_std": [1, 1, 1], "resample": 2, "rescale_factor": 0.00392156862745098, "size": {"width": {{Side}}, "height": {{Side}}}}
+            {"do_normalize": true, "do_pad": false, "do_rescale": true, "do_resize": true, "image_mean": [0.5, 0.5, 0.5], "feature_extractor_type": "ImageFeatureExtractor", "image_std": [1, 1, 1], "resample": 2, "rescale_factor": 0.00392156862745098, "size": {"width": {{Side}}, "height": {{Side}} } }
             """);
         files.Add("preprocessor_config.json");
         File.WriteAllText(Path.Combine(directory, "README.md"), """
