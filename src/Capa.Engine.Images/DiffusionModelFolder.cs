@@ -24,7 +24,8 @@ public sealed record DiffusionDefaults
 /// A Stable Diffusion pipeline folder in the layout diffusers' ONNX export and Optimum publish:
 /// <c>model_index.json</c>, <c>scheduler/scheduler_config.json</c>, <c>tokenizer/</c> (CLIP BPE),
 /// <c>text_encoder/model.onnx</c>, <c>unet/model.onnx</c> (+ external data), <c>vae_decoder/model.onnx</c> and optionally
-/// <c>vae_encoder/model.onnx</c>. Nothing about the model is assumed: the latent scaling comes from the VAE config, the pad
+/// <c>vae_encoder/model.onnx</c>. An SDXL folder (Optimum's <c>ORTStableDiffusionXLPipeline</c>, stabilityai/sdxl-turbo)
+/// adds <c>tokenizer_2/</c> and <c>text_encoder_2/model.onnx</c>. Nothing about the model is assumed: the latent scaling comes from the VAE config, the pad
 /// token from the tokenizer files, the native resolution from the UNet config, defaults from the scheduler (and an optional
 /// <c>capa_pipeline.json</c> with <c>steps</c>, <c>hd_steps</c> and <c>guidance_scale</c>).
 /// </summary>
@@ -49,6 +50,27 @@ public sealed class DiffusionModelFolder
 
     /// <summary>Path of the text encoder.</summary>
     public required string TextEncoderPath { get; init; }
+
+    /// <summary>SDXL's second tokenizer (<c>tokenizer_2/</c>), or null for a one-encoder pipeline.</summary>
+    public ClipTokenizer? Tokenizer2 { get; init; }
+
+    /// <summary>Path of SDXL's second text encoder (<c>text_encoder_2/model.onnx</c>), or null for a one-encoder pipeline.</summary>
+    public string? TextEncoder2Path { get; init; }
+
+    /// <summary>Whether the folder is an SDXL pipeline (two text encoders, pooled text embeddings and time ids).</summary>
+    public bool IsXl => TextEncoder2Path is not null;
+
+    /// <summary>
+    /// SDXL's <c>force_zeros_for_empty_prompt</c> (<c>model_index.json</c>; diffusers' default true): with no negative prompt
+    /// the unconditional embeddings are zeros rather than the encoding of "".
+    /// </summary>
+    public bool ForceZerosForEmptyPrompt { get; init; } = true;
+
+    /// <summary>
+    /// SDXL's <c>requires_aesthetics_score</c> (<c>model_index.json</c>, the refiner's): the time ids are
+    /// (height, width, top, left, aesthetic score) instead of (height, width, top, left, target height, target width).
+    /// </summary>
+    public bool RequiresAestheticsScore { get; init; }
 
     /// <summary>Path of the UNet.</summary>
     public required string UnetPath { get; init; }
@@ -86,10 +108,11 @@ public sealed class DiffusionModelFolder
     public static DiffusionModelFolder Open(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        string Required(params string[] parts)
+        string Required(params string[] parts) => RequiredFor("it is not a diffusers ONNX pipeline", parts);
+        string RequiredFor(string why, params string[] parts)
         {
             string path = Path.Combine([directory, .. parts]);
-            return File.Exists(path) ? path : throw new DiffusionModelException($"'{directory}' has no {string.Join('/', parts)}; it is not a diffusers ONNX pipeline.");
+            return File.Exists(path) ? path : throw new DiffusionModelException($"'{directory}' has no {string.Join('/', parts)}; {why}.");
         }
 
         try
@@ -99,12 +122,31 @@ public sealed class DiffusionModelFolder
             string vaeDecoder = Required("vae_decoder", "model.onnx");
             string schedulerPath = Required("scheduler", "scheduler_config.json");
             string vaeEncoder = Path.Combine(directory, "vae_encoder", "model.onnx");
+            using JsonDocument? index = ReadJson(Path.Combine(directory, "model_index.json"));
+
+            // SDXL: model_index.json names a second encoder, or the folder has one; then both of its parts must be there.
+            bool xl = Listed(index, "text_encoder_2") || Listed(index, "tokenizer_2")
+                || System.IO.Directory.Exists(Path.Combine(directory, "text_encoder_2")) || System.IO.Directory.Exists(Path.Combine(directory, "tokenizer_2"));
+            string? textEncoder2 = null;
+            ClipTokenizer? tokenizer2 = null;
+            if (xl)
+            {
+                const string Why = "an SDXL pipeline (it names a second text encoder) needs tokenizer_2/ and text_encoder_2/";
+                textEncoder2 = RequiredFor(Why, "text_encoder_2", "model.onnx");
+                if (!File.Exists(Path.Combine(directory, "tokenizer_2", "tokenizer.json")))
+                {
+                    RequiredFor(Why, "tokenizer_2", "vocab.json");
+                    RequiredFor(Why, "tokenizer_2", "merges.txt");
+                }
+
+                tokenizer2 = ClipTokenizer.FromFolder(Path.Combine(directory, "tokenizer_2"));
+            }
+
             var scheduler = SchedulerConfig.FromJson(File.ReadAllText(schedulerPath));
             ClipTokenizer tokenizer = ClipTokenizer.FromFolder(Path.Combine(directory, "tokenizer"));
 
             using JsonDocument? vae = ReadJson(Path.Combine(directory, "vae_decoder", "config.json"));
             using JsonDocument? unetConfig = ReadJson(Path.Combine(directory, "unet", "config.json"));
-            using JsonDocument? index = ReadJson(Path.Combine(directory, "model_index.json"));
             using JsonDocument? capa = ReadJson(Path.Combine(directory, "capa_pipeline.json"));
             float scaling = (float)(Number(vae, "scaling_factor") ?? 0.18215);
             int vaeBlocks = ArrayLength(vae, "block_out_channels") ?? 4;
@@ -125,6 +167,10 @@ public sealed class DiffusionModelFolder
                 Scheduler = scheduler,
                 Tokenizer = tokenizer,
                 TextEncoderPath = textEncoder,
+                Tokenizer2 = tokenizer2,
+                TextEncoder2Path = textEncoder2,
+                ForceZerosForEmptyPrompt = Bool(index, "force_zeros_for_empty_prompt") ?? true,
+                RequiresAestheticsScore = Bool(index, "requires_aesthetics_score") ?? false,
                 UnetPath = unet,
                 VaeDecoderPath = vaeDecoder,
                 VaeEncoderPath = File.Exists(vaeEncoder) ? vaeEncoder : null,
@@ -171,6 +217,14 @@ public sealed class DiffusionModelFolder
 
     private static double? Number(JsonDocument? doc, string name) =>
         doc?.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    private static bool? Bool(JsonDocument? doc, string name) =>
+        doc?.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
+
+    /// <summary>Whether <c>model_index.json</c> lists <paramref name="name"/> as a component (not <c>[null, null]</c>).</summary>
+    private static bool Listed(JsonDocument? doc, string name) =>
+        doc?.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v)
+        && v.ValueKind == JsonValueKind.Array && v.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.String);
 
     private static int? ArrayLength(JsonDocument? doc, string name) =>
         doc?.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? v.GetArrayLength() : null;

@@ -17,6 +17,9 @@ public sealed record DiffusionRequest
     /// <summary>The prompt, in English (CLIP reads no other language well).</summary>
     public required string Prompt { get; init; }
 
+    /// <summary>SDXL's prompt for the second text encoder (diffusers' <c>prompt_2</c>); null for <see cref="Prompt"/>.</summary>
+    public string? Prompt2 { get; init; }
+
     /// <summary>What the image should not show; empty for none.</summary>
     public string NegativePrompt { get; init; } = "";
 
@@ -65,19 +68,17 @@ public sealed record DiffusionResult(RgbImage Image, int TextTokens, int Steps, 
 public sealed record DiffusionTimings(TimeSpan TextEncoder, TimeSpan Unet, TimeSpan Vae);
 
 /// <summary>
-/// A Stable Diffusion pipeline on ONNX Runtime: CLIP text encoder, UNet denoising loop with classifier-free guidance, VAE
+/// A Stable Diffusion pipeline on ONNX Runtime: CLIP text encoder (SDXL: two, with pooled embeddings and time ids), UNet denoising loop with classifier-free guidance, VAE
 /// decoder (and encoder for img2img and inpainting). Input names, element types and shapes come from the sessions
 /// (int64 or float timesteps, float16 exports, dynamic or fixed batch). The sessions are loaded once and shared; any number
 /// of generations may run at once. The same request and seed give the same pixels.
 /// </summary>
 public sealed class StableDiffusionPipeline : IDisposable
 {
-    private readonly InferenceSession _textEncoder;
+    private readonly TextConditioning _text;
     private readonly InferenceSession _unet;
     private readonly InferenceSession _vaeDecoder;
     private readonly InferenceSession? _vaeEncoder;
-    private readonly string _idsInput;
-    private readonly string _hiddenOutput;
     private readonly NodeMetadata _sampleMeta;
     private readonly NodeMetadata _timestepMeta;
     private readonly NodeMetadata _hiddenMeta;
@@ -88,15 +89,12 @@ public sealed class StableDiffusionPipeline : IDisposable
     private readonly bool _batchedGuidance;
     private readonly bool _inpaintingUnet;
 
-    private StableDiffusionPipeline(DiffusionModelFolder folder, InferenceSession textEncoder, InferenceSession unet, InferenceSession vaeDecoder, InferenceSession? vaeEncoder)
+    private StableDiffusionPipeline(DiffusionModelFolder folder, InferenceSession textEncoder, InferenceSession? textEncoder2, InferenceSession unet, InferenceSession vaeDecoder, InferenceSession? vaeEncoder)
     {
         Folder = folder;
-        _textEncoder = textEncoder;
         _unet = unet;
         _vaeDecoder = vaeDecoder;
         _vaeEncoder = vaeEncoder;
-        _idsInput = textEncoder.InputMetadata.ContainsKey("input_ids") ? "input_ids" : textEncoder.InputMetadata.Keys.First();
-        _hiddenOutput = textEncoder.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : textEncoder.OutputMetadata.Keys.First();
         foreach (string name in new[] { "sample", "timestep", "encoder_hidden_states" })
         {
             if (!unet.InputMetadata.ContainsKey(name))
@@ -105,11 +103,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             }
         }
 
-        if (unet.InputMetadata.ContainsKey("text_embeds") || unet.InputMetadata.ContainsKey("time_ids"))
-        {
-            throw new DiffusionModelException($"'{folder.UnetPath}' is an SDXL UNet (text_embeds, time_ids); SDXL pipelines are not supported yet.");
-        }
-
+        _text = TextConditioning.Create(folder, textEncoder, textEncoder2, unet);
         _sampleMeta = unet.InputMetadata["sample"];
         _timestepMeta = unet.InputMetadata["timestep"];
         _hiddenMeta = unet.InputMetadata["encoder_hidden_states"];
@@ -178,6 +172,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             return new StableDiffusionPipeline(
                 folder,
                 Open(folder.TextEncoderPath),
+                folder.TextEncoder2Path is { } textEncoder2 ? Open(textEncoder2) : null,
                 Open(folder.UnetPath),
                 Open(folder.VaeDecoderPath),
                 folder.VaeEncoderPath is { } encoder ? Open(encoder) : null);
@@ -211,10 +206,14 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     /// <summary>The number of prompt tokens the text encoder reads (the prompt truncated to its length).</summary>
-    public int CountPromptTokens(string prompt)
+    public int CountPromptTokens(string prompt) => _text.CountPromptTokens(prompt);
+
+    /// <summary>The UNet conditioning of a prompt at a generation size, with the names of the inputs beyond encoder_hidden_states.</summary>
+    internal (PromptConditioning Conditioning, IReadOnlyList<AddedUnetInput> Added) EncodePrompt(string prompt, string? prompt2, int width, int height, string negativePrompt = "", bool negative = false)
     {
-        Folder.Tokenizer.EncodePadded(prompt, out int tokens);
-        return tokens;
+        using var runOptions = new RunOptions();
+        PromptConditioning positive = _text.Encode(prompt, prompt2, width, height, runOptions, out _);
+        return (negative ? _text.EncodeNegative(negativePrompt, positive, width, height, runOptions) : positive, _text.AddedInputs);
     }
 
     private DiffusionResult GenerateCore(DiffusionRequest request, Action<DiffusionProgress>? progress, RunOptions runOptions, CancellationToken ct)
@@ -229,9 +228,8 @@ public sealed class StableDiffusionPipeline : IDisposable
         int latentSize = channels * latentH * latentW;
 
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        int[] ids = folder.Tokenizer.EncodePadded(request.Prompt, out int textTokens);
-        float[] condition = EncodeText(ids, runOptions, out long[] hiddenShape);
-        float[]? unconditional = guided ? EncodeText(folder.Tokenizer.EncodePadded(request.NegativePrompt, out _), runOptions, out _) : null;
+        PromptConditioning condition = _text.Encode(request.Prompt, request.Prompt2, genWidth, genHeight, runOptions, out int textTokens);
+        PromptConditioning? unconditional = guided ? _text.EncodeNegative(request.NegativePrompt, condition, genWidth, genHeight, runOptions) : null;
         TimeSpan textTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         TimeSpan vaeTime = TimeSpan.Zero;
         ct.ThrowIfCancellationRequested();
@@ -309,8 +307,8 @@ public sealed class StableDiffusionPipeline : IDisposable
 
             conditioning?.CopyTo(input, latentSize);
             float[] output = guided
-                ? Guided(input, t, unconditional!, condition, hiddenShape, unetShape, guidance, runOptions)
-                : RunUnet(input, t, condition, hiddenShape, unetShape, 1, timestepCond, runOptions);
+                ? Guided(input, t, unconditional!, condition, unetShape, guidance, runOptions)
+                : RunUnet(input, unetShape, t, condition, 1, timestepCond, runOptions);
             scheduler.Step(output, step, latents, denoised, generator);
             if (keep is not null)
             {
@@ -371,27 +369,24 @@ public sealed class StableDiffusionPipeline : IDisposable
         return [.. steps];
     }
 
-    private float[] EncodeText(int[] ids, RunOptions runOptions, out long[] shape)
-    {
-        using OrtValue input = OnnxTensors.Ids(_textEncoder.InputMetadata[_idsInput], ids, [1, ids.Length]);
-        using IDisposableReadOnlyCollection<OrtValue> outputs = _textEncoder.Run(runOptions, [_idsInput], [input], [_hiddenOutput]);
-        (float[] data, shape) = OnnxTensors.Read(outputs[0]);
-        return data;
-    }
-
-    private float[] Guided(float[] input, float t, float[] unconditional, float[] condition, long[] hiddenShape, long[] sampleShape, float guidance, RunOptions runOptions)
+    private float[] Guided(float[] input, float t, PromptConditioning unconditional, PromptConditioning condition, long[] sampleShape, float guidance, RunOptions runOptions)
     {
         float[] uncond, cond;
         if (_batchedGuidance)
         {
-            float[] both = RunUnet([.. input, .. input], t, [.. unconditional, .. condition], [2, .. hiddenShape[1..]], [2, .. sampleShape[1..]], 2, null, runOptions);
-            uncond = both[..(both.Length / 2)];
-            cond = both[(both.Length / 2)..];
+            // One batch of two: the unconditional image first, as diffusers concatenates them.
+            var both = new PromptConditioning(
+                [.. unconditional.Hidden, .. condition.Hidden],
+                [2, .. condition.HiddenShape[1..]],
+                [.. unconditional.Added.Zip(condition.Added, (u, c) => u.Concat(c).ToArray())]);
+            float[] output = RunUnet([.. input, .. input], [2, .. sampleShape[1..]], t, both, 2, null, runOptions);
+            uncond = output[..(output.Length / 2)];
+            cond = output[(output.Length / 2)..];
         }
         else
         {
-            uncond = RunUnet(input, t, unconditional, hiddenShape, sampleShape, 1, null, runOptions);
-            cond = RunUnet(input, t, condition, hiddenShape, sampleShape, 1, null, runOptions);
+            uncond = RunUnet(input, sampleShape, t, unconditional, 1, null, runOptions);
+            cond = RunUnet(input, sampleShape, t, condition, 1, null, runOptions);
         }
 
         // The output has the latents' channels, fewer than an inpainting UNet's input.
@@ -404,7 +399,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         return result;
     }
 
-    private float[] RunUnet(float[] sample, float t, float[] hidden, long[] hiddenShape, long[] sampleShape, int batch, float[]? timestepCond, RunOptions runOptions)
+    private float[] RunUnet(float[] sample, long[] sampleShape, float t, PromptConditioning text, int batch, float[]? timestepCond, RunOptions runOptions)
     {
         var names = new List<string> { "sample", "timestep", "encoder_hidden_states" };
         var values = new List<OrtValue>();
@@ -412,7 +407,14 @@ public sealed class StableDiffusionPipeline : IDisposable
         {
             values.Add(OnnxTensors.Floats(_sampleMeta, sample, sampleShape));
             values.Add(OnnxTensors.Timestep(_timestepMeta, t, batch));
-            values.Add(OnnxTensors.Floats(_hiddenMeta, hidden, hiddenShape));
+            values.Add(OnnxTensors.Floats(_hiddenMeta, text.Hidden, text.HiddenShape));
+            IReadOnlyList<AddedUnetInput> added = _text.AddedInputs;
+            for (int i = 0; i < added.Count; i++)
+            {
+                names.Add(added[i].Name);
+                values.Add(OnnxTensors.Floats(added[i].Meta, text.Added[i], [batch, added[i].Length]));
+            }
+
             if (timestepCond is not null)
             {
                 names.Add("timestep_cond");
@@ -602,7 +604,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _textEncoder.Dispose();
+        _text.Dispose();
         _unet.Dispose();
         _vaeDecoder.Dispose();
         _vaeEncoder?.Dispose();

@@ -20,12 +20,12 @@ internal static class TestModelCommand
         var directory = new Argument<string>("dir") { Description = "The folder to write the model into." };
         var arch = new Option<string>("--arch")
         {
-            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), smolvlm, qwen2vl or qwen2.5vl (vision-language), bert or xlmr (sentence embeddings: WordPiece BERT, Unigram XLM-RoBERTa), kokoro or piper (voices), or sd (Stable Diffusion image generation).",
+            Description = "Architecture family: qwen2, llama, phi3, gemma, whisper (speech recognition), smolvlm, qwen2vl or qwen2.5vl (vision-language), bert or xlmr (sentence embeddings: WordPiece BERT, Unigram XLM-RoBERTa), kokoro or piper (voices), sd (Stable Diffusion image generation) sdxl (SDXL / SDXL-Turbo: two text encoders, pooled embeddings, time ids) or rmbg (a background-removal model in briaai/RMBG-1.4's layout, for transparent backgrounds).",
             DefaultValueFactory = _ => "qwen2",
         };
         var size = new Option<string>("--size")
         {
-            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes; bert: tiny or small (multilingual-e5-small's shapes); xlmr: tiny or e5-small (multilingual-e5-small's shapes and 250037-piece vocabulary); smolvlm: tiny or 256m-real-shapes (SmolVLM-256M's shapes); kokoro, piper: tiny or real-shapes (Kokoro-82M's, a Piper medium voice's layers and widths); sd: tiny or sd-turbo (SD-Turbo's real shapes, about 5 GB, for benchmarks).",
+            Description = "tiny (a few MB, for tests) or 0.5b (Qwen2.5-0.5B's shapes, for benchmarks); whisper: tiny, tiny-real-shapes or base-real-shapes; bert: tiny or small (multilingual-e5-small's shapes); xlmr: tiny or e5-small (multilingual-e5-small's shapes and 250037-piece vocabulary); smolvlm: tiny or 256m-real-shapes (SmolVLM-256M's shapes); kokoro, piper: tiny or real-shapes (Kokoro-82M's, a Piper medium voice's layers and widths); sd: tiny or sd-turbo (SD-Turbo's real shapes, about 5 GB, for benchmarks); sdxl, rmbg: tiny.",
             DefaultValueFactory = _ => "tiny",
         };
         var quant = new Option<string[]>("--quant")
@@ -84,9 +84,22 @@ internal static class TestModelCommand
                 return WriteXlmRoberta(parse, directory, size, seed, force, ct);
             }
 
-            if (string.Equals(parse.GetValue(arch)?.Trim(), "sd", StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(parse.GetValue(arch)?.Trim(), "rmbg", StringComparison.OrdinalIgnoreCase))
             {
-                return WriteDiffusion(parse, directory, size, seed, force, ct);
+                if (!string.Equals(parse.GetValue(size)?.Trim(), "tiny", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new CliException("--arch rmbg comes in --size tiny only.");
+                }
+
+                string rmbg = CheckTarget(parse, directory, force);
+                var watch = Stopwatch.StartNew();
+                Report(BackgroundRemovalTestModelWriter.Write(rmbg, parse.GetValue(seed)), rmbg, watch, "rmbg", "its alpha masks are meaningless");
+                return Task.CompletedTask;
+            }
+
+            if (parse.GetValue(arch)?.Trim().ToLowerInvariant() is "sd" or "sdxl")
+            {
+                return WriteDiffusion(parse, directory, arch, size, seed, force, ct);
             }
 
             if (parse.GetValue(arch)?.Trim().ToLowerInvariant() is "kokoro" or "piper")
@@ -226,12 +239,21 @@ internal static class TestModelCommand
         return Task.CompletedTask;
     }
 
-    private static Task WriteDiffusion(ParseResult parse, Argument<string> directory, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
+    private static Task WriteDiffusion(ParseResult parse, Argument<string> directory, Option<string> arch, Option<string> size, Option<ulong> seed, Option<bool> force, CancellationToken ct)
     {
         DiffusionTestModelSpec spec;
         try
         {
-            spec = new DiffusionTestModelSpec { Size = DiffusionTestModelSpec.ParseSize(parse.GetValue(size)!), Seed = parse.GetValue(seed) };
+            spec = new DiffusionTestModelSpec
+            {
+                Architecture = DiffusionTestModelSpec.ParseArchitecture(parse.GetValue(arch)!),
+                Size = DiffusionTestModelSpec.ParseSize(parse.GetValue(size)!),
+                Seed = parse.GetValue(seed),
+            };
+            if (spec.Architecture == DiffusionTestArchitecture.StableDiffusionXl && spec.Size != DiffusionTestSize.Tiny)
+            {
+                throw new ArgumentException("--arch sdxl comes in --size tiny only.");
+            }
         }
         catch (ArgumentException e)
         {
@@ -242,7 +264,7 @@ internal static class TestModelCommand
         ct.ThrowIfCancellationRequested();
         var stopwatch = Stopwatch.StartNew();
         TestModelResult result = DiffusionTestModelWriter.Write(spec, target);
-        Report(result, target, stopwatch, "sd", "the images are noise");
+        Report(result, target, stopwatch, parse.GetValue(arch)!.Trim().ToLowerInvariant(), "the images are noise");
         return Task.CompletedTask;
     }
 

@@ -3,12 +3,13 @@ using System.Text.Json.Serialization;
 namespace Capa.Server.Configuration;
 
 /// <summary>
-/// The <c>images</c> object of the config file: the links of <c>url</c> responses, the job queue, and the chat model
-/// that writes dall-e-3's <c>revised_prompt</c>. Every key is optional; see <see cref="Images.ImageOptions"/> for the defaults.
+/// The <c>images</c> object of the config file: the links of <c>url</c> responses, the job queue, the chat model
+/// that writes dall-e-3's <c>revised_prompt</c>, and the background-removal model behind transparent backgrounds. Every key is optional; see <see cref="Images.ImageOptions"/> for the defaults.
 /// </summary>
 /// <example>
 /// <c>{ "public_base_url": "https://capa.example.com", "trust_forwarded_headers": false, "url_lifetime_minutes": 60,
-///      "max_file_bytes": 1073741824, "queue_length": 8, "revise_prompts_with": "gpt-4o-mini" }</c>
+///      "max_file_bytes": 1073741824, "queue_length": 8, "revise_prompts_with": "gpt-4o-mini",
+///      "background_removal_model": "briaai/RMBG-1.4" }</c>
 /// </example>
 public sealed record ImagesConfig
 {
@@ -39,6 +40,13 @@ public sealed record ImagesConfig
     [JsonPropertyName("revise_prompts_with")]
     public string? RevisePromptsWith { get; init; }
 
+    /// <summary>
+    /// The background-removal model (a folder or a store id, in briaai/RMBG-1.4's layout) for <c>background: "transparent"</c>;
+    /// default: the first one in the store.
+    /// </summary>
+    [JsonPropertyName("background_removal_model")]
+    public string? BackgroundRemovalModel { get; init; }
+
     internal void Validate(string source)
     {
         if (PublicBaseUrl is not null
@@ -64,5 +72,6 @@ public sealed record ImagesConfig
         MaxFileBytes = MaxFileBytes ?? options.MaxFileBytes,
         QueueLength = QueueLength ?? options.QueueLength,
         RevisePromptsWith = RevisePromptsWith ?? options.RevisePromptsWith,
+        BackgroundRemovalModel = BackgroundRemovalModel ?? options.BackgroundRemovalModel,
     };
 }

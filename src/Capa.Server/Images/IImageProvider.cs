@@ -47,6 +47,9 @@ public interface IImageProvider : IModelProvider
     /// <summary>Whether the model can take input images (edits, variations).</summary>
     bool CanEdit(string model);
 
+    /// <summary>Whether the model's images can be given a transparent background (a background-removal model is there).</summary>
+    bool CanMakeTransparent(string model);
+
     /// <summary>Makes the call's images.</summary>
     /// <exception cref="ImageQueueFullException">Too many jobs are waiting.</exception>
     /// <exception cref="OperationCanceledException">The client went away; the job stopped between steps.</exception>

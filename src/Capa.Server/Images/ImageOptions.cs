@@ -9,6 +9,12 @@ public sealed record ImageOptions
     /// <summary>A diffusion pipeline folder to serve instead of looking in the store.</summary>
     public string? ModelDirectory { get; init; }
 
+    /// <summary>
+    /// The background-removal model (briaai/RMBG-1.4's layout) that gives <c>background: "transparent"</c> its alpha channel:
+    /// a folder or a store id; null to use the first such model in the store. Without one, transparent requests get a 400.
+    /// </summary>
+    public string? BackgroundRemovalModel { get; init; }
+
     /// <summary>Whether to write <c>capa-sd-tiny</c> into the store when it holds no image model.</summary>
     public bool CreateTinyWhenEmpty { get; init; } = true;
 

@@ -250,9 +250,28 @@ internal sealed partial class ImagesEndpoint
 
     private static ApiError NoProvider(string model) => ApiError.ModelNotFound(model);
 
+    /// <summary>What the response reports: transparent when asked for (and made), else opaque (auto included: diffusion paints every pixel).</summary>
+    private static string BackgroundOf(ImageGenerationRequest request) =>
+        string.Equals(request.Background, "transparent", StringComparison.Ordinal) ? "transparent" : "opaque";
+
+    /// <summary>The 400 for <c>background: "transparent"</c> on a local model with no background-removal model to make the alpha channel.</summary>
+    internal static ApiError TransparentUnsupported() => ApiError.InvalidRequest(
+        "Transparent backgrounds need a background-removal model, and this server has none: its local image model paints opaque pixels only. "
+        + "Put one in briaai/RMBG-1.4's ONNX layout (onnx/model.onnx, config.json, preprocessor_config.json) in the model store or name it in images.background_removal_model, "
+        + "send background \"opaque\" or \"auto\", or route this model to an upstream that supports transparency.",
+        "background",
+        "unsupported_value");
+
     private async Task RunAsync(HttpContext context, IImageProvider provider, ImageGenerationRequest request, RgbImage? image, RgbImage? mask, bool edit)
     {
         CancellationToken aborted = context.RequestAborted;
+        if (string.Equals(request.Background, "transparent", StringComparison.Ordinal) && !provider.CanMakeTransparent(request.Model))
+        {
+            // A diffusion model paints every pixel opaque; answering with an opaque image would break the caller silently.
+            await ErrorWriter.WriteAsync(context, TransparentUnsupported()).ConfigureAwait(false);
+            return;
+        }
+
         ulong seed = request.Seed ?? ReadSeed(context.Request);
         context.Response.Headers[SeedHeader] = seed.ToString(CultureInfo.InvariantCulture);
 
@@ -322,7 +341,7 @@ internal sealed partial class ImagesEndpoint
         {
             Created = _time.GetUtcNow().ToUnixTimeSeconds(),
             Data = data,
-            Background = request.IsGptImage ? "opaque" : null,
+            Background = request.IsGptImage ? BackgroundOf(request) : null,
             OutputFormat = request.IsGptImage ? request.OutputFormat : null,
             Size = request.IsGptImage ? SizeOf(request) : null,
             Quality = request.IsGptImage ? QualityOf(request) : null,
@@ -377,7 +396,7 @@ internal sealed partial class ImagesEndpoint
                 {
                     Type = prefix + ".partial_image",
                     B64Json = Convert.ToBase64String(ImageCodec.Encode(preview.Image, format, quality)),
-                    Background = "opaque",
+                    Background = BackgroundOf(request),
                     CreatedAt = _time.GetUtcNow().ToUnixTimeSeconds(),
                     OutputFormat = request.OutputFormat,
                     PartialImageIndex = preview.PartialIndex,
@@ -394,7 +413,7 @@ internal sealed partial class ImagesEndpoint
                 {
                     Type = prefix + ".completed",
                     B64Json = Convert.ToBase64String(ImageCodec.Encode(image, format, quality)),
-                    Background = "opaque",
+                    Background = BackgroundOf(request),
                     CreatedAt = _time.GetUtcNow().ToUnixTimeSeconds(),
                     OutputFormat = request.OutputFormat,
                     Quality = QualityOf(request),

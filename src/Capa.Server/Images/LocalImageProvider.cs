@@ -22,6 +22,8 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
     private int _waiting;
     private (string Id, string Directory)? _model;
     private StableDiffusionPipeline? _pipeline;
+    private string? _removerDirectory;
+    private BackgroundRemover? _remover;
 
     /// <summary>Creates the provider; nothing is read until <see cref="Prepare"/> or the first request.</summary>
     public LocalImageProvider(ImageOptions options, ILogger<LocalImageProvider> logger)
@@ -58,10 +60,16 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
     public bool CanEdit(string model) => Pipeline().CanEncodeImages;
 
     /// <inheritdoc />
+    public bool CanMakeTransparent(string model) => RemoverDirectory() is not null;
+
+    /// <inheritdoc />
     public async Task<ImageOutcome> GenerateAsync(ImageCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
         StableDiffusionPipeline pipeline = Pipeline();
+        BackgroundRemover? remover = string.Equals(call.Request.Background, "transparent", StringComparison.Ordinal)
+            ? Remover() ?? throw new InvalidOperationException("No background-removal model is available.")
+            : null;
         if (Interlocked.Increment(ref _waiting) > _options.QueueLength + _options.MaxConcurrentJobs)
         {
             Interlocked.Decrement(ref _waiting);
@@ -73,7 +81,7 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
             await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await Task.Run(() => Generate(pipeline, call, cancellationToken), cancellationToken).ConfigureAwait(false);
+                return await Task.Run(() => Generate(pipeline, remover, call, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -86,7 +94,7 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
         }
     }
 
-    private ImageOutcome Generate(StableDiffusionPipeline pipeline, ImageCall call, CancellationToken cancellationToken)
+    private ImageOutcome Generate(StableDiffusionPipeline pipeline, BackgroundRemover? remover, ImageCall call, CancellationToken cancellationToken)
     {
         ImageGenerationRequest request = call.Request;
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -112,13 +120,13 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
                 {
                     if (p.Preview is { } image)
                     {
-                        preview(new ImagePreview(imageIndex, p.PreviewIndex, image));
+                        preview(new ImagePreview(imageIndex, p.PreviewIndex, remover?.RemoveBackground(image, cancellationToken) ?? image));
                     }
                 }
                 : null;
             DiffusionResult result = pipeline.Generate(diffusion, progress, cancellationToken);
             LogTimings(_logger, result.Steps, result.Timings.TextEncoder.TotalSeconds, result.Timings.Unet.TotalSeconds, result.Timings.Vae.TotalSeconds);
-            images.Add(result.Image);
+            images.Add(remover?.RemoveBackground(result.Image, cancellationToken) ?? result.Image);
             textTokens = result.TextTokens;
         }
 
@@ -130,6 +138,7 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
     public void Dispose()
     {
         _pipeline?.Dispose();
+        _remover?.Dispose();
         _run.Dispose();
     }
 
@@ -196,6 +205,67 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
             }
 
             return _pipeline;
+        }
+    }
+
+    /// <summary>The background-removal model's folder: the configured one (a folder or a store id), else the first in the store.</summary>
+    private string? RemoverDirectory()
+    {
+        lock (_loadLock)
+        {
+            if (_removerDirectory is not null)
+            {
+                return _removerDirectory;
+            }
+        }
+
+        string? found = null;
+        ModelStore store = ModelStore.Open(_options.ModelsDirectory);
+        if (_options.BackgroundRemovalModel is { Length: > 0 } configured)
+        {
+            if (BackgroundRemover.IsBackgroundRemovalFolder(configured))
+            {
+                found = configured;
+            }
+            else if (Capa.Models.Store.ModelId.IsValidLocal(configured, out _) && store.Find(configured) is { } stored && BackgroundRemover.IsBackgroundRemovalFolder(stored.Directory))
+            {
+                found = stored.Directory;
+            }
+        }
+        else
+        {
+            found = store.List()
+                .Where(m => BackgroundRemover.IsBackgroundRemovalFolder(m.Directory))
+                .OrderBy(m => m.Id, StringComparer.Ordinal)
+                .FirstOrDefault()?.Directory;
+        }
+
+        lock (_loadLock)
+        {
+            // Found once, kept; not found is looked for again, so a model pulled later is used without a restart.
+            _removerDirectory ??= found;
+            return _removerDirectory;
+        }
+    }
+
+    private BackgroundRemover? Remover()
+    {
+        string? directory = RemoverDirectory();
+        if (directory is null)
+        {
+            return null;
+        }
+
+        lock (_loadLock)
+        {
+            if (_remover is null)
+            {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                _remover = BackgroundRemover.Load(directory, new DiffusionSessionOptions { IntraOpThreads = _options.IntraOpThreads });
+                LogLoaded(_logger, "background removal", directory, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
+
+            return _remover;
         }
     }
 

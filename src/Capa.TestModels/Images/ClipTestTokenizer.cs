@@ -157,7 +157,8 @@ internal sealed partial class ClipTestTokenizer
             w.WriteString("unk_token", "<|endoftext|>");
             w.WriteEndObject();
         }));
-        return ["tokenizer/merges.txt", "tokenizer/special_tokens_map.json", "tokenizer/tokenizer_config.json", "tokenizer/vocab.json"];
+        string folder = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+        return [.. new[] { "merges.txt", "special_tokens_map.json", "tokenizer_config.json", "vocab.json" }.Select(f => folder + "/" + f)];
     }
 
     private static void WriteToken(Utf8JsonWriter w, string name, string content)

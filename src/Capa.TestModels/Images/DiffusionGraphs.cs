@@ -10,30 +10,63 @@ internal static class DiffusionGraphs
 {
     public const int SequenceLength = 77;
 
-    /// <summary>CLIP text encoder: <c>input_ids</c> int32 [batch, 77] → <c>last_hidden_state</c> [batch, 77, D], <c>pooler_output</c> [batch, D].</summary>
-    public static OnnxGraph TextEncoder(DiffusionTestShapes shapes, ulong seed)
+    /// <summary>
+    /// CLIP text encoder: <c>input_ids</c> int32 [batch, 77] → <c>last_hidden_state</c> [batch, 77, D], <c>pooler_output</c>
+    /// [batch, D]. With <see cref="TextEncoderShape.HiddenStates"/> also <c>hidden_states.0</c> (embeddings) …
+    /// <c>hidden_states.L</c> (each layer's output), as Optimum exports SDXL's encoders; with a projection (SDXL's
+    /// CLIPTextModelWithProjection) <c>text_embeds</c> [batch, P] in place of <c>pooler_output</c>, first as Optimum orders it.
+    /// </summary>
+    public static OnnxGraph TextEncoder(DiffusionTestShapes shapes, ulong seed) => TextEncoder(shapes, new TextEncoderShape(shapes.HiddenSize), seed);
+
+    /// <inheritdoc cref="TextEncoder(DiffusionTestShapes, ulong)"/>
+    public static OnnxGraph TextEncoder(DiffusionTestShapes shapes, TextEncoderShape encoder, ulong seed)
     {
         var g = new OnnxGraphBuilder();
-        int d = shapes.HiddenSize;
+        int d = encoder.HiddenSize;
+        string prefix = encoder.WeightPrefix;
         string ids = g.Input("input_ids", OnnxDataType.Int32, "batch", SequenceLength);
-        string table = Weight(g, seed, "text_model.embeddings.token_embedding.weight", [shapes.VocabSize, d], 1f);
-        string positions = Weight(g, seed, "text_model.embeddings.position_embedding.weight", [SequenceLength, d], 0.5f);
+        string table = Weight(g, seed, prefix + "text_model.embeddings.token_embedding.weight", [shapes.VocabSize, d], 1f);
+        string positions = Weight(g, seed, prefix + "text_model.embeddings.position_embedding.weight", [SequenceLength, d], 0.5f);
         g.Scope = "/text_model/embeddings";
         string h = g.Op("Add", [g.Op("Gather", [table, g.Op("Cast", [ids], OnnxAttribute.Int("to", (long)OnnxDataType.Int64))]), positions]);
+        var hiddenStates = new List<string> { h };
 
         // A causal running mean stands in for causal self-attention: each position sees the tokens before it.
-        g.Scope = "/text_model/encoder/layers.0";
-        string causal = g.Initializer("text_model.causal_mean", [SequenceLength, SequenceLength], CausalMean());
-        string mixed = g.Op("MatMul", [causal, h]);
-        string w1 = Weight(g, seed, "text_model.encoder.layers.0.mlp.fc1.weight", [d, d], 1f / MathF.Sqrt(d));
-        h = g.Op("Add", [h, g.Op("Tanh", [g.Op("MatMul", [mixed, w1])])]);
+        string causal = g.Initializer(prefix + "text_model.causal_mean", [SequenceLength, SequenceLength], CausalMean());
+        for (int layer = 0; layer < encoder.Layers; layer++)
+        {
+            g.Scope = $"/text_model/encoder/layers.{layer}";
+            string mixed = g.Op("MatMul", [causal, h]);
+            string w1 = Weight(g, seed, $"{prefix}text_model.encoder.layers.{layer}.mlp.fc1.weight", [d, d], 1f / MathF.Sqrt(d));
+            h = g.Op("Add", [h, g.Op("Tanh", [g.Op("MatMul", [mixed, w1])])]);
+            hiddenStates.Add(h);
+        }
+
         g.Scope = "/text_model/final_layer_norm";
-        string scale = g.Initializer("text_model.final_layer_norm.weight", [d], [.. Enumerable.Repeat(1f, d)]);
-        string bias = g.Initializer("text_model.final_layer_norm.bias", [d], new float[d]);
-        h = g.Op("LayerNormalization", [h, scale, bias], OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", 1e-5f));
-        g.Output(h, "last_hidden_state", OnnxDataType.Float, "batch", SequenceLength, d);
-        string pooled = g.Op("ReduceMean", [h], OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 0));
-        g.Output(pooled, "pooler_output", OnnxDataType.Float, "batch", d);
+        string scale = g.Initializer(prefix + "text_model.final_layer_norm.weight", [d], [.. Enumerable.Repeat(1f, d)]);
+        string bias = g.Initializer(prefix + "text_model.final_layer_norm.bias", [d], new float[d]);
+        string last = g.Op("LayerNormalization", [h, scale, bias], OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", 1e-5f));
+        string pooled = g.Op("ReduceMean", [last], OnnxAttribute.Ints("axes", 1), OnnxAttribute.Int("keepdims", 0));
+        if (encoder.Projection is int projection)
+        {
+            string w = Weight(g, seed, prefix + "text_projection.weight", [d, projection], 1f / MathF.Sqrt(d));
+            g.Output(g.Op("MatMul", [pooled, w]), "text_embeds", OnnxDataType.Float, "batch", projection);
+            g.Output(last, "last_hidden_state", OnnxDataType.Float, "batch", SequenceLength, d);
+        }
+        else
+        {
+            g.Output(last, "last_hidden_state", OnnxDataType.Float, "batch", SequenceLength, d);
+            g.Output(pooled, "pooler_output", OnnxDataType.Float, "batch", d);
+        }
+
+        if (encoder.HiddenStates)
+        {
+            for (int i = 0; i < hiddenStates.Count; i++)
+            {
+                g.Output(hiddenStates[i], $"hidden_states.{i}", OnnxDataType.Float, "batch", SequenceLength, d);
+            }
+        }
+
         return g.Build("text_encoder");
     }
 
@@ -42,14 +75,24 @@ internal static class DiffusionGraphs
     /// <c>timestep</c> (float scalar as Optimum exports it, or int64 [batch] as diffusers' legacy export),
     /// <c>encoder_hidden_states</c> [batch, 77, D] → <c>out_sample</c> [batch, 4, h, w].
     /// </summary>
-    public static OnnxGraph Unet(DiffusionTestShapes shapes, ulong seed, bool int64Timestep, bool inpainting = false)
+    public static OnnxGraph Unet(DiffusionTestShapes shapes, ulong seed, bool int64Timestep, bool inpainting = false) =>
+        Unet(shapes, seed, int64Timestep, inpainting, shapes.HiddenSize, null);
+
+    /// <summary>
+    /// The UNet with a context <paramref name="contextWidth"/> wide and, for SDXL (<paramref name="xl"/>), the inputs
+    /// <c>text_embeds</c> [batch, P] and <c>time_ids</c> [batch, T]: sinusoids of each time id and the text embeddings are
+    /// projected and added to the time embedding (a stand-in for diffusers' <c>add_embedding</c>), so both change the image.
+    /// </summary>
+    public static OnnxGraph Unet(DiffusionTestShapes shapes, ulong seed, bool int64Timestep, bool inpainting, int contextWidth, (int TextEmbeds, int TimeIds)? xl)
     {
         var g = new OnnxGraphBuilder();
-        int c = shapes.UnetChannels, d = shapes.HiddenSize;
+        int c = shapes.UnetChannels, d = contextWidth;
         int inChannels = inpainting ? 9 : 4;
         string sample = g.Input("sample", OnnxDataType.Float, "batch", inChannels, "height", "width");
         string timestep = int64Timestep ? g.Input("timestep", OnnxDataType.Int64, "batch") : g.Input("timestep", OnnxDataType.Float);
         string context = g.Input("encoder_hidden_states", OnnxDataType.Float, "batch", SequenceLength, d);
+        string? textEmbeds = xl is { } a ? g.Input("text_embeds", OnnxDataType.Float, "batch", a.TextEmbeds) : null;
+        string? timeIds = xl is { } b ? g.Input("time_ids", OnnxDataType.Float, "batch", b.TimeIds) : null;
 
         // Sinusoidal timestep embedding → [b or 1, c, 1, 1].
         g.Scope = "/time_embedding";
@@ -60,6 +103,20 @@ internal static class DiffusionGraphs
         string angles = g.Op("Mul", [t, g.Initializer("time_embedding.frequencies", [1, Frequencies], frequencies)]);
         string embedding = g.Op("Concat", [g.Op("Sin", [angles]), g.Op("Cos", [angles])], OnnxAttribute.Int("axis", 1));
         string temb = g.Op("MatMul", [embedding, Weight(g, seed, "time_embedding.linear_1.weight", [2 * Frequencies, c], 0.5f)]);
+        if (xl is { } added)
+        {
+            // diffusers' add_embedding: Timesteps(256) of each time id, flattened, beside the pooled text embeddings.
+            g.Scope = "/add_embedding";
+            string ids = g.Op("Reshape", [timeIds!, g.ConstInt64Vector(-1, 1)]);
+            string idAngles = g.Op("Mul", [ids, g.Initializer("add_time_proj.frequencies", [1, Frequencies], frequencies)]);
+            string idEmbedding = g.Op("Concat", [g.Op("Sin", [idAngles]), g.Op("Cos", [idAngles])], OnnxAttribute.Int("axis", 1));
+            idEmbedding = g.Op("Reshape", [idEmbedding, g.ConstInt64Vector(-1, added.TimeIds * 2 * Frequencies)]);
+            string addInput = g.Op("Concat", [textEmbeds!, idEmbedding], OnnxAttribute.Int("axis", 1));
+            int addWidth = added.TextEmbeds + (added.TimeIds * 2 * Frequencies);
+            string addEmbedding = g.Op("MatMul", [addInput, Weight(g, seed, "add_embedding.linear_1.weight", [addWidth, c], 1f / MathF.Sqrt(addWidth))]);
+            temb = g.Op("Add", [temb, addEmbedding]);
+        }
+
         temb = g.Op("Unsqueeze", [temb, g.ConstInt64Vector(2, 3)]);
 
         // The prompt's influence: the mean of the encoder states projected to channels (a stand-in for cross-attention).
@@ -153,3 +210,6 @@ internal sealed record DiffusionTestShapes
     /// <summary>Latent side at the native resolution (pixels = 8 ×).</summary>
     public int SampleSize { get; init; } = 8;
 }
+
+/// <summary>One tiny text encoder: its width, layers, whether it returns every layer's hidden states, and an optional projection (<c>text_embeds</c>).</summary>
+internal sealed record TextEncoderShape(int HiddenSize, int Layers = 1, bool HiddenStates = false, int? Projection = null, string WeightPrefix = "");

@@ -15,11 +15,28 @@ public enum DiffusionTestSize
     SdTurbo,
 }
 
+/// <summary>Pipelines a random-weight diffusion folder can imitate.</summary>
+public enum DiffusionTestArchitecture
+{
+    /// <summary>Stable Diffusion 1.x / 2.x / Turbo: one CLIP text encoder.</summary>
+    StableDiffusion,
+
+    /// <summary>
+    /// SDXL / SDXL-Turbo as Optimum exports it: <c>tokenizer_2/</c> and <c>text_encoder_2/</c> (with projection), every
+    /// encoder returning its hidden states, a UNet reading <c>text_embeds</c> and <c>time_ids</c>, SDXL's VAE scaling
+    /// (0.13025) and SDXL-Turbo's scheduler (Euler ancestral, trailing).
+    /// </summary>
+    StableDiffusionXl,
+}
+
 /// <summary>What <see cref="DiffusionTestModelWriter.Write"/> generates. The same spec always yields the same bytes.</summary>
 public sealed record DiffusionTestModelSpec
 {
     /// <summary>The size.</summary>
     public DiffusionTestSize Size { get; init; } = DiffusionTestSize.Tiny;
+
+    /// <summary>The pipeline imitated (SDXL: tiny only).</summary>
+    public DiffusionTestArchitecture Architecture { get; init; } = DiffusionTestArchitecture.StableDiffusion;
 
     /// <summary>Seed of the weights' pseudo-random generator.</summary>
     public ulong Seed { get; init; }
@@ -30,7 +47,7 @@ public sealed record DiffusionTestModelSpec
     /// <summary>An inpainting UNet (9 input channels: latents, mask, masked image's latents), as SD inpainting models have.</summary>
     public bool Inpainting { get; init; }
 
-    /// <summary>The scheduler_config.json to write; null for SD-Turbo's (Euler, trailing spacing).</summary>
+    /// <summary>The scheduler_config.json to write; null for SD-Turbo's (Euler, trailing spacing), or SDXL-Turbo's for SDXL.</summary>
     public string? SchedulerConfigJson { get; init; }
 
     /// <summary>Parses a size name (<c>tiny</c>, <c>sd-turbo</c>).</summary>
@@ -39,6 +56,14 @@ public sealed record DiffusionTestModelSpec
         "tiny" => DiffusionTestSize.Tiny,
         "sd-turbo" => DiffusionTestSize.SdTurbo,
         _ => throw new ArgumentException($"Unknown Stable Diffusion size '{value}'. Expected tiny or sd-turbo.", nameof(value)),
+    };
+
+    /// <summary>Parses an architecture name (<c>sd</c>, <c>sdxl</c>).</summary>
+    public static DiffusionTestArchitecture ParseArchitecture(string value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "sd" => DiffusionTestArchitecture.StableDiffusion,
+        "sdxl" => DiffusionTestArchitecture.StableDiffusionXl,
+        _ => throw new ArgumentException($"Unknown diffusion architecture '{value}'. Expected sd or sdxl.", nameof(value)),
     };
 }
 
@@ -72,11 +97,40 @@ public static class DiffusionTestModelWriter
         }
         """;
 
+    /// <summary>SDXL-Turbo's scheduler config (stabilityai/sdxl-turbo).</summary>
+    public const string XlTurboSchedulerConfig = """
+        {
+          "_class_name": "EulerAncestralDiscreteScheduler",
+          "_diffusers_version": "0.24.0.dev0",
+          "beta_end": 0.012,
+          "beta_schedule": "scaled_linear",
+          "beta_start": 0.00085,
+          "clip_sample": false,
+          "interpolation_type": "linear",
+          "num_train_timesteps": 1000,
+          "prediction_type": "epsilon",
+          "sample_max_value": 1.0,
+          "set_alpha_to_one": false,
+          "skip_prk_steps": true,
+          "steps_offset": 1,
+          "timestep_spacing": "trailing",
+          "trained_betas": null,
+          "use_karras_sigmas": false
+        }
+        """;
+
     /// <summary>Writes the folder described by <paramref name="spec"/> into <paramref name="directory"/> (created if missing).</summary>
     public static TestModelResult Write(DiffusionTestModelSpec spec, string directory)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        if (spec.Architecture == DiffusionTestArchitecture.StableDiffusionXl)
+        {
+            return spec.Size == DiffusionTestSize.Tiny
+                ? WriteTinyXl(spec, directory)
+                : throw new ArgumentException("SDXL test models come in the tiny size only.", nameof(spec));
+        }
+
         if (spec.Size == DiffusionTestSize.SdTurbo)
         {
             return WriteSdTurbo(spec, directory);
@@ -84,29 +138,63 @@ public static class DiffusionTestModelWriter
 
         ClipTestTokenizer tokenizer = ClipTestTokenizer.Instance;
         var shapes = new DiffusionTestShapes { VocabSize = tokenizer.Count };
-        var options = new OnnxWriteOptions { ProducerName = "capa testmodel" };
         var files = new List<string>();
-        void Model(string part, OnnxGraph graph, string config)
-        {
-            Directory.CreateDirectory(Path.Combine(directory, part));
-            OnnxModelWriter.Write(graph, Path.Combine(directory, part, "model.onnx"), options);
-            File.WriteAllText(Path.Combine(directory, part, "config.json"), config);
-            files.Add(part + "/model.onnx");
-            files.Add(part + "/config.json");
-        }
-
-        Model("text_encoder", DiffusionGraphs.TextEncoder(shapes, spec.Seed), $$"""
-            {"architectures": ["CLIPTextModel"], "model_type": "clip_text_model", "hidden_size": {{shapes.HiddenSize}}, "max_position_embeddings": 77, "vocab_size": {{shapes.VocabSize}}, "num_hidden_layers": 1}
-            """);
-        Model("unet", DiffusionGraphs.Unet(shapes, spec.Seed, spec.Int64Timestep, spec.Inpainting), $$"""
+        TinyModel(directory, files, "text_encoder", DiffusionGraphs.TextEncoder(shapes, spec.Seed), TextEncoderConfig("CLIPTextModel", shapes, new TextEncoderShape(shapes.HiddenSize)));
+        TinyModel(directory, files, "unet", DiffusionGraphs.Unet(shapes, spec.Seed, spec.Int64Timestep, spec.Inpainting), $$"""
             {"_class_name": "UNet2DConditionModel", "sample_size": {{shapes.SampleSize}}, "in_channels": {{(spec.Inpainting ? 9 : 4)}}, "out_channels": 4, "block_out_channels": [{{shapes.UnetChannels}}], "cross_attention_dim": {{shapes.HiddenSize}}}
             """);
-        const string Vae = """
-            {"_class_name": "AutoencoderKL", "latent_channels": 4, "scaling_factor": 0.18215, "block_out_channels": [16, 16, 16, 16], "sample_size": 64}
-            """;
-        Model("vae_decoder", DiffusionGraphs.VaeDecoder(shapes, spec.Seed), Vae);
-        Model("vae_encoder", DiffusionGraphs.VaeEncoder(shapes, spec.Seed), Vae);
+        WriteTinyVae(directory, files, shapes, spec.Seed, scalingFactor: "0.18215");
         files.AddRange(WriteCommon(spec, directory, tokenizer));
+        return Result(directory, files, tokenizer);
+    }
+
+    /// <summary>
+    /// A tiny SDXL folder: two text encoders of different widths (32 and 48, the second with a 40-wide projection), each
+    /// with two layers and all hidden states, so that reading the wrong layer, encoder or output changes the image.
+    /// </summary>
+    private static TestModelResult WriteTinyXl(DiffusionTestModelSpec spec, string directory)
+    {
+        ClipTestTokenizer tokenizer = ClipTestTokenizer.Instance;
+        var shapes = new DiffusionTestShapes { VocabSize = tokenizer.Count };
+        var encoder1 = new TextEncoderShape(shapes.HiddenSize, Layers: 2, HiddenStates: true);
+        var encoder2 = new TextEncoderShape(48, Layers: 2, HiddenStates: true, Projection: 40, WeightPrefix: "encoder_2.");
+        const int TimeIds = 6;
+        int context = encoder1.HiddenSize + encoder2.HiddenSize;
+        var files = new List<string>();
+        TinyModel(directory, files, "text_encoder", DiffusionGraphs.TextEncoder(shapes, encoder1, spec.Seed), TextEncoderConfig("CLIPTextModel", shapes, encoder1));
+        TinyModel(directory, files, "text_encoder_2", DiffusionGraphs.TextEncoder(shapes, encoder2, spec.Seed), TextEncoderConfig("CLIPTextModelWithProjection", shapes, encoder2));
+        TinyModel(directory, files, "unet", DiffusionGraphs.Unet(shapes, spec.Seed, spec.Int64Timestep, inpainting: false, context, (encoder2.Projection!.Value, TimeIds)), $$"""
+            {"_class_name": "UNet2DConditionModel", "sample_size": {{shapes.SampleSize}}, "in_channels": 4, "out_channels": 4, "block_out_channels": [{{shapes.UnetChannels}}], "cross_attention_dim": {{context}}, "addition_embed_type": "text_time", "addition_time_embed_dim": 16, "projection_class_embeddings_input_dim": {{encoder2.Projection + (TimeIds * 16)}}}
+            """);
+        WriteTinyVae(directory, files, shapes, spec.Seed, scalingFactor: "0.13025");
+        files.AddRange(WriteCommon(spec, directory, tokenizer));
+        return Result(directory, files, tokenizer);
+    }
+
+    private static void TinyModel(string directory, List<string> files, string part, OnnxGraph graph, string config)
+    {
+        Directory.CreateDirectory(Path.Combine(directory, part));
+        OnnxModelWriter.Write(graph, Path.Combine(directory, part, "model.onnx"), new OnnxWriteOptions { ProducerName = "capa testmodel" });
+        File.WriteAllText(Path.Combine(directory, part, "config.json"), config);
+        files.Add(part + "/model.onnx");
+        files.Add(part + "/config.json");
+    }
+
+    private static void WriteTinyVae(string directory, List<string> files, DiffusionTestShapes shapes, ulong seed, string scalingFactor)
+    {
+        string vae = $$"""
+            {"_class_name": "AutoencoderKL", "latent_channels": 4, "scaling_factor": {{scalingFactor}}, "block_out_channels": [16, 16, 16, 16], "sample_size": 64}
+            """;
+        TinyModel(directory, files, "vae_decoder", DiffusionGraphs.VaeDecoder(shapes, seed), vae);
+        TinyModel(directory, files, "vae_encoder", DiffusionGraphs.VaeEncoder(shapes, seed), vae);
+    }
+
+    private static string TextEncoderConfig(string architecture, DiffusionTestShapes shapes, TextEncoderShape encoder) => $$"""
+        {"architectures": ["{{architecture}}"], "model_type": "clip_text_model", "hidden_size": {{encoder.HiddenSize}}, "max_position_embeddings": 77, "vocab_size": {{shapes.VocabSize}}, "num_hidden_layers": {{encoder.Layers}}{{(encoder.Projection is int p ? $", \"projection_dim\": {p}" : "")}}}
+        """;
+
+    private static TestModelResult Result(string directory, List<string> files, ClipTestTokenizer tokenizer)
+    {
         files.Sort(StringComparer.Ordinal);
         long total = files.Sum(f => new FileInfo(Path.Combine(directory, f)).Length);
         return new TestModelResult(directory, files, total, tokenizer.Count);
@@ -183,9 +271,35 @@ public static class DiffusionTestModelWriter
     private static List<string> WriteCommon(DiffusionTestModelSpec spec, string directory, ClipTestTokenizer tokenizer)
     {
         var files = new List<string>();
+        bool xl = spec.Architecture == DiffusionTestArchitecture.StableDiffusionXl;
         Directory.CreateDirectory(Path.Combine(directory, "scheduler"));
-        File.WriteAllText(Path.Combine(directory, "scheduler", "scheduler_config.json"), spec.SchedulerConfigJson ?? TurboSchedulerConfig);
+        File.WriteAllText(Path.Combine(directory, "scheduler", "scheduler_config.json"), spec.SchedulerConfigJson ?? (xl ? XlTurboSchedulerConfig : TurboSchedulerConfig));
         files.Add("scheduler/scheduler_config.json");
+        if (xl)
+        {
+            // SDXL's first tokenizer (CLIP ViT-L's) pads with <|endoftext|>, the second (OpenCLIP bigG's) with "!".
+            files.AddRange(tokenizer.Write(Path.Combine(directory, "tokenizer"), padToken: "<|endoftext|>"));
+            files.AddRange(tokenizer.Write(Path.Combine(directory, "tokenizer_2"), padToken: "!"));
+            File.WriteAllText(Path.Combine(directory, "model_index.json"), """
+                {
+                  "_class_name": "StableDiffusionXLPipeline",
+                  "_diffusers_version": "0.24.0.dev0",
+                  "feature_extractor": [null, null],
+                  "force_zeros_for_empty_prompt": true,
+                  "image_encoder": [null, null],
+                  "scheduler": ["diffusers", "EulerAncestralDiscreteScheduler"],
+                  "text_encoder": ["transformers", "CLIPTextModel"],
+                  "text_encoder_2": ["transformers", "CLIPTextModelWithProjection"],
+                  "tokenizer": ["transformers", "CLIPTokenizer"],
+                  "tokenizer_2": ["transformers", "CLIPTokenizer"],
+                  "unet": ["diffusers", "UNet2DConditionModel"],
+                  "vae": ["diffusers", "AutoencoderKL"]
+                }
+                """);
+            files.Add("model_index.json");
+            return files;
+        }
+
         files.AddRange(tokenizer.Write(Path.Combine(directory, "tokenizer"), padToken: "!"));
         File.WriteAllText(Path.Combine(directory, "model_index.json"), """
             {

@@ -74,4 +74,26 @@ public sealed class ImageCommandTests : IAsyncLifetime
 
         Assert.True(Capa.Engine.Images.DiffusionModelFolder.IsDiffusionFolder(folder));
     }
+
+    [Fact]
+    public async Task Testmodel_writes_sdxl_and_background_removal_folders_and_refuses_other_sizes()
+    {
+        string folder = Path.Combine(_dir, "sdxl");
+        var (exit, output) = await CommandHarness.RunAsync(TestModelCommand.Create(), folder, "--arch", "sdxl", "--size", "tiny");
+        Assert.True(exit == 0, output);
+        foreach (string file in new[] { "model_index.json", "tokenizer/vocab.json", "tokenizer_2/vocab.json", "tokenizer_2/merges.txt", "text_encoder/model.onnx", "text_encoder_2/model.onnx", "unet/model.onnx", "vae_decoder/model.onnx" })
+        {
+            Assert.True(File.Exists(Path.Combine(folder, file)), file);
+        }
+
+        Assert.True(Capa.Engine.Images.DiffusionModelFolder.Open(folder).IsXl);
+        var (refused, message) = await CommandHarness.RunAsync(TestModelCommand.Create(), Path.Combine(_dir, "sdxl-big"), "--arch", "sdxl", "--size", "sd-turbo");
+        Assert.True(refused != 0, message);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "sdxl-big")));
+
+        string rmbg = Path.Combine(_dir, "rmbg");
+        var (rmbgExit, rmbgOutput) = await CommandHarness.RunAsync(TestModelCommand.Create(), rmbg, "--arch", "rmbg", "--size", "tiny");
+        Assert.True(rmbgExit == 0, rmbgOutput);
+        Assert.True(Capa.Engine.Images.BackgroundRemover.IsBackgroundRemovalFolder(rmbg));
+    }
 }

@@ -40,7 +40,7 @@ public sealed class CapaConfigFileTests
     {
         var config = Parse("""
             { "images": { "public_base_url": "https://capa.example.com/", "trust_forwarded_headers": true, "url_lifetime_minutes": 5,
-                          "max_file_bytes": 1048576, "queue_length": 2, "revise_prompts_with": "" } }
+                          "max_file_bytes": 1048576, "queue_length": 2, "revise_prompts_with": "", "background_removal_model": "briaai/RMBG-1.4" } }
             """);
 
         var options = config.Images!.ApplyTo(new Capa.Server.Images.ImageOptions { ModelsDirectory = "/m" });
@@ -51,6 +51,7 @@ public sealed class CapaConfigFileTests
         Assert.Equal(1048576, options.MaxFileBytes);
         Assert.Equal(2, options.QueueLength);
         Assert.Equal("", options.RevisePromptsWith);
+        Assert.Equal("briaai/RMBG-1.4", options.BackgroundRemovalModel);
         Assert.Equal("/m", options.ModelsDirectory);
     }
 

@@ -213,6 +213,41 @@ public sealed class ImagesEndpointTests(ImageServerFixture fixture) : IClassFixt
         Assert.Equal("一只猫", sent.GetProperty("prompt").GetString());
     }
 
+    [Theory]
+    [InlineData("""{"model":"gpt-image-1","prompt":"a logo","background":"transparent"}""")]
+    [InlineData("""{"model":"gpt-image-1","prompt":"a logo","background":"transparent","output_format":"webp","stream":true,"partial_images":1}""")]
+    public async Task A_transparent_background_is_refused_locally_rather_than_answered_opaque(string json)
+    {
+        using HttpResponseMessage response = await PostJsonAsync(json);
+        JsonElement error = await ErrorAssert.IsOpenAIErrorAsync(response, HttpStatusCode.BadRequest, "unsupported_value", "background");
+        Assert.Equal(ImagesEndpoint.TransparentUnsupported().Message, error.GetProperty("message").GetString());
+        Assert.Contains("background-removal model", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // Opaque and auto are served; an edit asking for transparency is refused the same way.
+        Assert.Equal("opaque", (await GenerateJsonAsync("""{"model":"gpt-image-1","prompt":"a logo","background":"opaque","size":"1024x1024"}""")).GetProperty("background").GetString());
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("gpt-image-1"), "model" },
+            { new StringContent("a hat"), "prompt" },
+            { new StringContent("transparent"), "background" },
+        };
+        var image = new ByteArrayContent(TransparentLeftHalf(64));
+        image.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(image, "image", "a.png");
+        using HttpResponseMessage edit = await Http.PostAsync("/v1/images/edits", form);
+        await ErrorAssert.IsOpenAIErrorAsync(edit, HttpStatusCode.BadRequest, "unsupported_value", "background");
+    }
+
+    [Fact]
+    public async Task A_transparent_background_for_an_upstream_model_is_forwarded()
+    {
+        using HttpResponseMessage response = await PostJsonAsync("""{"model":"flux-upstream","prompt":"a logo","background":"transparent"}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        JsonElement echo = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        JsonElement sent = JsonDocument.Parse(Convert.FromBase64String(echo.GetProperty("body").GetString()!)).RootElement;
+        Assert.Equal("transparent", sent.GetProperty("background").GetString());
+    }
+
     [Fact]
     public async Task The_local_model_answers_to_its_own_id_too()
     {
