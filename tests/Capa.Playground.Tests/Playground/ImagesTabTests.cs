@@ -92,6 +92,9 @@ public sealed class ImagesTabTests(BrowserFixture fixture, ITestOutputHelper out
         var panel = session.Page.Locator("#panel-images");
         await panel.Locator("input[name=model]").FillAsync("gpt-image-1");
         await panel.Locator("input[name=seed]").FillAsync("5");
+
+        // High quality takes the model's longer schedule, with steps between to preview (a one-step image has none).
+        await panel.Locator("select[name=quality]").SelectOptionAsync("high");
         await panel.Locator("input[name=stream]").CheckAsync();
         await session.Page.EvaluateAsync(RecordGallery);
 
@@ -99,6 +102,7 @@ public sealed class ImagesTabTests(BrowserFixture fixture, ITestOutputHelper out
 
         Assert.True(sent.GetProperty("stream").GetBoolean());
         Assert.Equal(2, sent.GetProperty("partial_images").GetInt32());
+        Assert.Equal("high", sent.GetProperty("quality").GetString());
         Assert.False(sent.TryGetProperty("response_format", out _), "gpt-image-1 takes no response_format");
         var shown = await session.Page.EvaluateAsync<string[]>("() => window.__gallery");
         Assert.Equal(["0", "1", "final"], shown);
