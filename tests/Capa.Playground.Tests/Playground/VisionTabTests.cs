@@ -126,6 +126,8 @@ public sealed class VisionTabTests(BrowserFixture fixture, ITestOutputHelper out
 
         // Bytes that are no image: the API's own message.
         await panel.Locator("input[name=image_url]").FillAsync("data:image/png;base64," + Convert.ToBase64String(Encoding.ASCII.GetBytes("not a picture")));
+        await panel.Locator(".preview [data-preview=unreadable]").WaitForAsync();
+        Assert.Equal(0, await panel.Locator(".preview img").CountAsync());
         var response = session.Page.WaitForResponseAsync(r => r.Url.EndsWith("/v1/chat/completions", StringComparison.Ordinal));
         await panel.Locator("button[type=submit]").ClickAsync();
         var answer = await response;

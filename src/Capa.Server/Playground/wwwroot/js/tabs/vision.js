@@ -57,7 +57,10 @@ export default {
       // Only images this page holds are shown: the policy of the page loads nothing from other origins.
       if (src.startsWith('data:image/')) {
         const img = h('img', { src, alt: 'The image to ask about' });
-        img.addEventListener('load', () => preview.append(h('p', { class: 'muted', text: `${img.naturalWidth} × ${img.naturalHeight}` })));
+        // A preview replaced since (the URL typed on) says nothing about the image shown now.
+        img.addEventListener('load', () => img.isConnected && preview.append(h('p', { class: 'muted', text: `${img.naturalWidth} × ${img.naturalHeight}` })));
+        // Bytes the browser cannot draw: said in words, not a broken picture (the server still gets to judge them).
+        img.addEventListener('error', () => img.isConnected && preview.replaceChildren(h('p', { class: 'muted', dataset: { preview: 'unreadable' }, text: 'This browser cannot show this image.' })));
         preview.append(img);
       } else if (src) {
         preview.append(h('p', { class: 'muted', text: `The server fetches ${src}` }));
