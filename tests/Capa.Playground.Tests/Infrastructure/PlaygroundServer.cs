@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Capa.Models.Hub;
 using Capa.Server.Audio;
 using Capa.Server.Hosting;
+using Capa.Server.Images;
 using Capa.Server.Providers.Local;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -12,7 +13,8 @@ namespace Capa.Playground.Tests.Infrastructure;
 
 /// <summary>
 /// The real server as <c>capa serve</c> builds it, on 127.0.0.1 with a free port, over an empty models folder: the
-/// embedded defaults (capa-tiny for chat, capa-whisper-tiny for transcription, espeak-ng for speech) answer.
+/// embedded defaults (capa-tiny for chat, capa-tiny-vision for images in chat, capa-whisper-tiny for transcription,
+/// capa-sd-tiny for image generation, espeak-ng for speech) answer.
 /// </summary>
 public sealed class PlaygroundServer : IAsyncDisposable
 {
@@ -33,6 +35,9 @@ public sealed class PlaygroundServer : IAsyncDisposable
 
     /// <summary>The server's model store.</summary>
     public string ModelsDirectory => Path.Combine(_root, "models");
+
+    /// <summary>Capa's own files (capa-tiny, capa-tiny-vision).</summary>
+    public string CacheDirectory => Path.Combine(_root, "cache");
 
     /// <summary>A raw client.</summary>
     public HttpClient Http { get; }
@@ -70,8 +75,12 @@ public sealed class PlaygroundServer : IAsyncDisposable
                     builder.Logging.ClearProviders();
                     builder.Logging.SetMinimumLevel(LogLevel.Trace);
                     builder.Logging.AddProvider(logs);
+                    // Registered as ServeCommand does, in its order (text chat before vision: a chat alias without an image
+                    // stays on the text model).
                     builder.Services.AddLocalChatProvider(new LocalProviderOptions { ModelsDirectory = models, CacheDirectory = cache });
+                    builder.Services.AddLocalVisionProvider(new LocalVisionProviderOptions { ModelsDirectory = models, CacheDirectory = cache });
                     builder.Services.AddTranscription(new LocalTranscriptionOptions { ModelsDirectory = models, IntraOpThreads = 1 });
+                    builder.Services.AddImages(new ImageOptions { ModelsDirectory = models, IntraOpThreads = 1, FilesDirectory = Path.Combine(root, "images") });
                 });
             app.Use(async (context, next) =>
             {
@@ -88,7 +97,9 @@ public sealed class PlaygroundServer : IAsyncDisposable
                 await next(context);
             });
             app.Services.GetRequiredService<LocalChatProvider>().PrepareStore();
+            app.Services.GetRequiredService<LocalVisionProvider>().PrepareStore();
             app.Services.GetRequiredService<LocalTranscriptionProvider>().Prepare();
+            app.Services.GetRequiredService<LocalImageProvider>().Prepare();
             await app.StartAsync();
             return new PlaygroundServer(app, root, CapaServer.GetAddresses(app).Single().TrimEnd('/'), logs) { Received = received };
         }

@@ -37,10 +37,12 @@ public static partial class ShownCode
     public static List<(string Name, string Value)> CurlForm(string code) =>
         CurlFieldPattern().Matches(code).Select(m => (m.Groups[1].Value, m.Groups[2].Value)).Where(f => f.Item1 != "file").ToList();
 
-    /// <summary>The object literal passed to the SDK call (<c>create({...})</c>) in the Node.js code.</summary>
+    /// <summary>The object literal passed to the SDK call (<c>client.chat.completions.create({...})</c>) in the Node.js code.</summary>
     public static JsonNode Node(string code)
     {
-        var start = code.IndexOf("create(", StringComparison.Ordinal) + "create(".Length;
+        var call = SdkCallPattern().Match(code);
+        Assert.True(call.Success, "no SDK call in: " + code);
+        var start = call.Index + call.Length;
         var end = code.IndexOf("\n});", start, StringComparison.Ordinal) + 2;
         return JsonNode.Parse(code[start..end])!;
     }
@@ -60,21 +62,42 @@ public static partial class ShownCode
         return JsonNode.Parse(code[(start + quotes)..end])!;
     }
 
-    /// <summary>The keyword arguments of the SDK call in the Python code, as a JSON object.</summary>
+    /// <summary>
+    /// The keyword arguments of the SDK call in the Python code, as a JSON object; what travels in <c>extra_body</c> is
+    /// merged in, as the SDK merges it into the body it sends.
+    /// </summary>
     public static JsonNode Python(string code)
     {
-        var start = code.IndexOf("create(\n", StringComparison.Ordinal) + "create(\n".Length;
+        var call = SdkCallPattern().Match(code);
+        Assert.True(call.Success && code[call.Index + call.Length] == '\n', "no SDK call in: " + code);
+        var start = call.Index + call.Length + 1;
         var end = code.IndexOf("\n)", start, StringComparison.Ordinal);
         var kwargs = code[start..end];
         var json = PythonKeywordPattern().Replace(kwargs, "\"$1\": ");
         json = "{" + json + "}";
         json = TrailingCommaPattern().Replace(json, "$1");
         json = PythonConstantPattern().Replace(json, m => m.Value switch { "True" => "true", "False" => "false", _ => "null" });
-        return JsonNode.Parse(json)!;
+        var arguments = JsonNode.Parse(json)!.AsObject();
+        if (arguments["extra_body"] is JsonObject extra)
+        {
+            arguments.Remove("extra_body");
+            foreach (var (name, value) in extra.ToList())
+            {
+                extra.Remove(name);
+                Assert.False(arguments.ContainsKey(name), $"{name} is given twice");
+                arguments[name] = value;
+            }
+        }
+
+        return arguments;
     }
 
     [GeneratedRegex(@"-F '([^=']+?)(?:\[\])?=((?:[^']|'\\'')*)'")]
     private static partial Regex CurlFieldPattern();
+
+    /// <summary>The SDK method called with the request (<c>client.images.generate(</c>, <c>client.chat.completions.create(</c>).</summary>
+    [GeneratedRegex(@"\bclient(?:\.\w+)+\(")]
+    private static partial Regex SdkCallPattern();
 
     [GeneratedRegex(@"^    (\w+)=", RegexOptions.Multiline)]
     private static partial Regex PythonKeywordPattern();

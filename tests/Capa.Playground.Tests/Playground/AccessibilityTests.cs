@@ -29,18 +29,7 @@ public sealed class AccessibilityTests(BrowserFixture fixture, ITestOutputHelper
         foreach (var tab in tabs)
         {
             await page.Locator($"[role=tab][data-tab={tab}]").ClickAsync();
-            var json = await page.EvaluateAsync<string>("""
-                async () => {
-                  const result = await axe.run(document, { resultTypes: ['violations'] });
-                  return JSON.stringify(result.violations
-                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                    .map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) })));
-                }
-                """);
-            foreach (var violation in JsonDocument.Parse(json).RootElement.EnumerateArray())
-            {
-                problems.Add($"{tab}: {violation}");
-            }
+            problems.AddRange(await ViolationsAsync(page, tab));
         }
 
         foreach (var problem in problems)
@@ -49,6 +38,68 @@ public sealed class AccessibilityTests(BrowserFixture fixture, ITestOutputHelper
         }
 
         Assert.Empty(problems);
+    }
+
+    [SkippableTheory]
+    [InlineData(ColorScheme.Light)]
+    [InlineData(ColorScheme.Dark)]
+    public async Task A_generated_image_and_a_vision_answer_have_no_serious_or_critical_violations(ColorScheme scheme)
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        var axe = AxeScript();
+        Skip.If(axe is null, "axe-core is not installed (npm ci in tests/oracle)");
+
+        await using var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BypassCSP = true, ColorScheme = scheme });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(90_000);
+        await page.GotoAsync(fixture.Server.BaseUrl + "/#images");
+        await page.Locator("body[data-ready=true]").WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+        await page.AddScriptTagAsync(new PageAddScriptTagOptions { Path = axe });
+        var problems = new List<string>();
+
+        // A gallery with its caption and download link, and an error beside it after a second, refused request.
+        var images = page.Locator("#panel-images");
+        await images.Locator("input[name=model]").FillAsync("dall-e-2");
+        await images.Locator("select[name=size]").SelectOptionAsync("256x256");
+        await images.Locator("input[name=seed]").FillAsync("1");
+        await images.Locator("button[type=submit]").ClickAsync();
+        await images.Locator("[data-images=gallery] a[download]").WaitForAsync();
+        problems.AddRange(await ViolationsAsync(page, "images with an image"));
+        await images.Locator("input[name=model]").FillAsync("dall-e-3");
+        await images.Locator("button[type=submit]").ClickAsync();
+        await images.Locator("p.error[role=alert]").WaitForAsync();
+        problems.AddRange(await ViolationsAsync(page, "images with an error"));
+
+        // An image chosen, its preview, and the answer with its token counts.
+        await page.Locator("[role=tab][data-tab=vision]").ClickAsync();
+        var vision = page.Locator("#panel-vision");
+        await vision.Locator("input[type=file][name=image]").SetInputFilesAsync(new FilePayload { Name = "stripes.png", MimeType = "image/png", Buffer = VisionTabTests.Png(64, 48) });
+        await vision.Locator(".preview p").WaitForAsync();
+        await vision.Locator("input[name=max_tokens]").FillAsync("8");
+        await vision.Locator("button[type=submit]").ClickAsync();
+        await vision.Locator("[data-vision=answer] [data-meta=prompt_tokens]").WaitForAsync();
+        problems.AddRange(await ViolationsAsync(page, "vision with an answer"));
+
+        foreach (var problem in problems)
+        {
+            output.WriteLine(problem);
+        }
+
+        Assert.Empty(problems);
+    }
+
+    /// <summary>axe's serious and critical violations on the page as it is now, each prefixed with <paramref name="label"/>.</summary>
+    private static async Task<IEnumerable<string>> ViolationsAsync(IPage page, string label)
+    {
+        var json = await page.EvaluateAsync<string>("""
+            async () => {
+              const result = await axe.run(document, { resultTypes: ['violations'] });
+              return JSON.stringify(result.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) })));
+            }
+            """);
+        return JsonDocument.Parse(json).RootElement.EnumerateArray().Select(v => $"{label}: {v}").ToList();
     }
 
     /// <summary>The path of axe-core's script under tests/oracle, or null when it is not installed.</summary>

@@ -226,6 +226,102 @@ public sealed class ShowCodeTests(BrowserFixture fixture, ITestOutputHelper outp
         Assert.Contains("Language = \"zh\"", code["dotnet"], StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task Images_code_is_the_request_sent_and_curl_and_node_draw_the_same_image()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#images");
+        var panel = session.Page.Locator("#panel-images");
+        await panel.Locator("input[name=seed]").FillAsync("11");
+        await panel.Locator("select[name=quality]").SelectOptionAsync("standard");
+
+        var (sentElement, answer) = await ImagesTabTests.GenerateAsync(session, panel);
+        var sent = JsonNode.Parse(sentElement.GetRawText())!;
+        var b64 = answer.GetProperty("data")[0].GetProperty("b64_json").GetString()!;
+        var code = await CodeAsync(panel);
+        foreach (var (language, read) in Readers)
+        {
+            AssertSame(sent, read(code[language]), "images " + language);
+        }
+
+        // The Python SDK declares no seed: it travels in extra_body, which the SDK merges into the body.
+        Assert.Contains("extra_body={\n        \"seed\": 11,\n    },", code["python"], StringComparison.Ordinal);
+        Assert.Contains("client.images.generate(", code["python"], StringComparison.Ordinal);
+        Assert.Contains("ImageClient client = openai.GetImageClient(\"dall-e-3\");", code["dotnet"], StringComparison.Ordinal);
+        Assert.Contains("await client.GenerateImagesAsync(body);", code["dotnet"], StringComparison.Ordinal);
+
+        if (Tools.OnPath("curl"))
+        {
+            var stdout = await RunAsync("bash", ["-c", code["curl"]], null);
+            Assert.Equal(b64, JsonDocument.Parse(stdout).RootElement.GetProperty("data")[0].GetProperty("b64_json").GetString());
+        }
+        else
+        {
+            output.WriteLine("curl is not installed: the curl code was not run.");
+        }
+
+        if (OracleNodeModules() is { } nodeModules && Tools.OnPath("node"))
+        {
+            var folder = Directory.CreateTempSubdirectory("capa-playground-node-").FullName;
+            try
+            {
+                Directory.CreateSymbolicLink(Path.Combine(folder, "node_modules"), nodeModules);
+                var script = Path.Combine(folder, "images.mjs");
+                await File.WriteAllTextAsync(script, code["node"]);
+                var revised = await RunAsync("node", [script], folder);
+                Assert.Equal(answer.GetProperty("data")[0].GetProperty("revised_prompt").GetString() + "\n", revised);
+                Assert.Equal(Convert.FromBase64String(b64), await File.ReadAllBytesAsync(Path.Combine(folder, "image-0.png")));
+            }
+            finally
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        else
+        {
+            output.WriteLine("node or tests/oracle/node_modules/openai is missing (npm ci in tests/oracle): the Node.js code was not run.");
+        }
+
+        // Streamed: the code iterates the events and still carries the request as the form would send it.
+        await panel.Locator("input[name=stream]").CheckAsync();
+        code = await CodeAsync(panel);
+        sent["stream"] = true;
+        sent["partial_images"] = 2;
+        foreach (var (language, read) in Readers)
+        {
+            AssertSame(sent, read(code[language]), "streamed images " + language);
+        }
+
+        Assert.Contains("for event in stream:", code["python"], StringComparison.Ordinal);
+        Assert.Contains("for await (const event of stream)", code["node"], StringComparison.Ordinal);
+        Assert.StartsWith("curl -N ", code["curl"], StringComparison.Ordinal);
+        Assert.Empty(session.ConsoleErrors);
+    }
+
+    [SkippableFact]
+    public async Task Vision_code_is_the_request_sent_with_the_image_inline()
+    {
+        Skip.If(Chromium.UnavailableReason is not null, Chromium.UnavailableReason);
+        await using var session = await PlaygroundPage.OpenAsync(fixture.Browser, fixture.Server.BaseUrl + "/#vision");
+        var panel = session.Page.Locator("#panel-vision");
+        var png = VisionTabTests.Png(48, 48);
+        await panel.Locator("input[type=file][name=image]").SetInputFilesAsync(new FilePayload { Name = "stripes.png", MimeType = "image/png", Buffer = png });
+        await panel.Locator(".preview img").WaitForAsync(Attached);
+        await panel.Locator("select[name=detail]").SelectOptionAsync("high");
+        await panel.Locator("input[name=max_tokens]").FillAsync("8");
+        await panel.Locator("input[name=seed]").FillAsync("3");
+
+        var (sent, _, _, _) = await VisionTabTests.AskAsync(session, panel);
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(png), sent["messages"]![0]!["content"]![1]!["image_url"]!["url"]!.GetValue<string>());
+        var code = await CodeAsync(panel);
+        foreach (var (language, read) in Readers)
+        {
+            AssertSame(sent, read(code[language]), "vision " + language);
+        }
+
+        Assert.Empty(session.ConsoleErrors);
+    }
+
     private static readonly (string Language, Func<string, JsonNode> Read)[] Readers =
     [
         ("curl", ShownCode.Curl), ("node", ShownCode.Node), ("dotnet", ShownCode.DotNet), ("python", ShownCode.Python),

@@ -104,7 +104,7 @@ ${pyKwargs(request.body)}
     response.stream_to_file(${JSON.stringify(request.fileName)})
 `;
   }
-  const call = `${op.py}(\n${pyKwargs(request.body)}\n)`;
+  const call = `${op.py}(\n${pyKwargs(pythonArgs(request))}\n)`;
   let tail;
   switch (request.op) {
     case 'chat':
@@ -118,7 +118,9 @@ ${pyKwargs(request.body)}
         : `response = ${call}\nprint(response.output_text)\n`;
       break;
     case 'images':
-      tail = `import base64\n\nresult = ${call}\nfor i, image in enumerate(result.data):\n    with open(f"image-{i}.png", "wb") as f:\n        f.write(base64.b64decode(image.b64_json))\n    print(image.revised_prompt)\n`;
+      tail = request.body.stream
+        ? `import base64\n\nstream = ${call}\ni = 0\nfor event in stream:\n    if event.type == "image_generation.partial_image":\n        print("partial preview", event.partial_image_index)\n    elif event.type == "image_generation.completed":\n        with open(f"image-{i}.${imageExtension(request.body)}", "wb") as f:\n            f.write(base64.b64decode(event.b64_json))\n        i += 1\n`
+        : `import base64\n\nresult = ${call}\nfor i, image in enumerate(result.data):\n    with open(f"image-{i}.${imageExtension(request.body)}", "wb") as f:\n        f.write(base64.b64decode(image.b64_json))\n    print(image.revised_prompt)\n`;
       break;
     case 'embeddings':
       tail = `result = ${call}\nprint(len(result.data[0].embedding), result.data[0].embedding[:4])\n`;
@@ -153,12 +155,29 @@ console.log(result${textFormats(args.response_format) ? '' : '.text'});
     case 'speech':
       return `${JS_CLIENT(key)}\nconst response = ${call};\nfs.writeFileSync(${JSON.stringify(request.fileName)}, Buffer.from(await response.arrayBuffer()));\n`;
     case 'images':
-      return `${JS_CLIENT(key)}\nconst result = ${call};\nresult.data.forEach((image, i) => {\n  fs.writeFileSync(\`image-\${i}.png\`, Buffer.from(image.b64_json, "base64"));\n  console.log(image.revised_prompt);\n});\n`;
+      return request.body.stream
+        ? `${JS_CLIENT(key)}\nconst stream = ${call};\nlet i = 0;\nfor await (const event of stream) {\n  if (event.type === "image_generation.partial_image") console.log("partial preview", event.partial_image_index);\n  else if (event.type === "image_generation.completed") fs.writeFileSync(\`image-\${i++}.${imageExtension(request.body)}\`, Buffer.from(event.b64_json, "base64"));\n}\n`
+        : `${JS_CLIENT(key)}\nconst result = ${call};\nresult.data.forEach((image, i) => {\n  fs.writeFileSync(\`image-\${i}.${imageExtension(request.body)}\`, Buffer.from(image.b64_json, "base64"));\n  console.log(image.revised_prompt);\n});\n`;
     case 'embeddings':
       return `${JS_CLIENT(key)}\nconst result = ${call};\nconsole.log(result.data[0].embedding.length, result.data[0].embedding.slice(0, 4));\n`;
     default:
       return `${JS_CLIENT(key)}\nconst result = ${call};\nconsole.log(result);\n`;
   }
+}
+
+/**
+ * The Python SDK's keyword arguments: it refuses names its method does not declare, so Capa's own `seed` of an image
+ * request travels in `extra_body` (the SDK merges it into the JSON body).
+ */
+function pythonArgs(request) {
+  if (request.op !== 'images' || request.body.seed === undefined) return request.body;
+  const { seed, ...declared } = request.body;
+  return { ...declared, extra_body: { seed } };
+}
+
+/** The file extension of a generated image. */
+function imageExtension(body) {
+  return body.output_format === 'jpeg' || body.output_format === 'webp' ? body.output_format : 'png';
 }
 
 function textFormats(format) {

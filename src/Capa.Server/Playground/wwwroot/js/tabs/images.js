@@ -12,7 +12,7 @@ export default {
   create(ctx) {
     const model = modelInput('model', ['dall-e-2', 'dall-e-3', 'gpt-image-1', ...ctx.modelsWith('image')], 'dall-e-3');
     const prompt = h('textarea', { name: 'prompt', rows: 3, value: '一只猫' });
-    const size = select(['256x256', '512x512', '1024x1024', '1792x1024', '1024x1792', '1536x1024', '1024x1536', 'auto'], '512x512');
+    const size = select(['256x256', '512x512', '1024x1024', '1792x1024', '1024x1792', '1536x1024', '1024x1536', 'auto'], '1024x1024');
     size.name = 'size';
     const quality = select(['', 'standard', 'hd', 'low', 'medium', 'high', 'auto'], '');
     quality.name = 'quality';
@@ -43,13 +43,18 @@ export default {
       return { op: 'images', body };
     }
 
-    function figure(b64, format, caption, index) {
+    // One image of the gallery; a partial preview is marked as such and carries no revised prompt.
+    function figure(b64, format, index, { revised, partial } = {}) {
       const src = `data:image/${format ?? 'png'};base64,${b64}`;
-      const img = h('img', { src, alt: caption || prompt.value, dataset: { image: String(index) } });
+      const caption = partial !== undefined ? `Partial preview ${partial + 1}` : revised;
+      const img = h('img', { src, alt: caption || prompt.value, dataset: partial !== undefined ? { image: String(index), partial: String(partial) } : { image: String(index) } });
       const dims = h('span', { class: 'muted' });
       img.addEventListener('load', () => { dims.textContent = `${img.naturalWidth} × ${img.naturalHeight}`; });
-      return h('figure', {}, img, h('figcaption', {}, caption ? h('p', { dataset: { revised: String(index) }, text: caption }) : null, dims, ' ',
-        h('a', { href: src, download: `image-${index}.${format ?? 'png'}`, text: 'Download' })));
+      return h('figure', {}, img, h('figcaption', {},
+        revised && partial === undefined ? h('p', { dataset: { revised: String(index) }, text: revised }) : null,
+        partial !== undefined ? h('p', { class: 'muted', text: caption }) : null,
+        dims, ' ',
+        partial === undefined ? h('a', { href: src, download: `image-${index}.${format ?? 'png'}`, text: 'Download' }) : null));
     }
 
     async function run() {
@@ -64,17 +69,21 @@ export default {
       try {
         const response = await call('/v1/images/generations', { json: req.body, signal: controller.signal });
         if (req.body.stream) {
-          const previews = new Map();
-          for await (const { data } of events(response)) {
-            const index = data.image_index ?? 0;
-            const next = figure(data.b64_json, data.output_format, data.type === 'image_generation.completed' ? data.revised_prompt : `partial ${data.partial_image_index ?? ''}`, index);
-            if (previews.has(index)) previews.get(index).replaceWith(next);
+          // Partial previews of an image are replaced by the next one, then by the finished image.
+          const shown = new Map();
+          let completed = 0;
+          for await (const { event, data } of events(response)) {
+            const final = event.endsWith('.completed');
+            const index = data.image_index ?? (final ? completed++ : completed);
+            const next = figure(data.b64_json, data.output_format, index, final ? { revised: data.revised_prompt } : { partial: data.partial_image_index ?? 0 });
+            if (shown.has(index)) shown.get(index).replaceWith(next);
             else gallery.append(next);
-            previews.set(index, next);
+            shown.set(index, next);
+            if (!final) status.replaceChildren(h('span', { class: 'progress', 'aria-hidden': 'true' }), ` Partial preview ${(data.partial_image_index ?? 0) + 1}…`);
           }
         } else {
           const result = await response.json();
-          (result.data ?? []).forEach((image, i) => gallery.append(figure(image.b64_json, result.output_format, image.revised_prompt, i)));
+          (result.data ?? []).forEach((image, i) => gallery.append(figure(image.b64_json, result.output_format, i, { revised: image.revised_prompt })));
         }
         status.textContent = 'Done.';
       } catch (e) {

@@ -18,6 +18,7 @@ export default {
     const detail = select(['auto', 'low', 'high'], 'auto');
     detail.name = 'detail';
     const maxTokens = h('input', { type: 'number', name: 'max_tokens', min: 1, step: 1, value: '64' });
+    const seed = h('input', { type: 'number', name: 'seed', step: 1, placeholder: 'none' });
     const stream = h('input', { type: 'checkbox', name: 'stream', checked: true });
     const ask = h('button', { type: 'submit', text: 'Ask' });
     const stop = h('button', { type: 'button', class: 'secondary', text: 'Stop', disabled: true });
@@ -41,6 +42,8 @@ export default {
       };
       const m = numberOrUndefined(maxTokens);
       if (m !== undefined) body.max_tokens = m;
+      const s = numberOrUndefined(seed);
+      if (s !== undefined) body.seed = s;
       if (stream.checked) {
         body.stream = true;
         body.stream_options = { include_usage: true };
@@ -54,7 +57,10 @@ export default {
       // Only images this page holds are shown: the policy of the page loads nothing from other origins.
       if (src.startsWith('data:image/')) {
         const img = h('img', { src, alt: 'The image to ask about' });
-        img.addEventListener('load', () => preview.append(h('p', { class: 'muted', text: `${img.naturalWidth} × ${img.naturalHeight}` })));
+        // A preview replaced since (the URL typed on) says nothing about the image shown now.
+        img.addEventListener('load', () => img.isConnected && preview.append(h('p', { class: 'muted', text: `${img.naturalWidth} × ${img.naturalHeight}` })));
+        // Bytes the browser cannot draw: said in words, not a broken picture (the server still gets to judge them).
+        img.addEventListener('error', () => img.isConnected && preview.replaceChildren(h('p', { class: 'muted', dataset: { preview: 'unreadable' }, text: 'This browser cannot show this image.' })));
         preview.append(img);
       } else if (src) {
         preview.append(h('p', { class: 'muted', text: `The server fetches ${src}` }));
@@ -106,8 +112,9 @@ export default {
         const usage = result.usage;
         meta.append(
           h('span', { dataset: { meta: 'prompt_tokens' } }, 'prompt tokens (text + image) ', h('b', { text: usage?.prompt_tokens ?? '—' })),
-          h('span', {}, 'completion tokens ', h('b', { text: usage?.completion_tokens ?? '—' })),
-          h('span', {}, 'system_fingerprint ', h('b', { text: result.fingerprint ?? '—' })));
+          h('span', { dataset: { meta: 'completion_tokens' } }, 'completion tokens ', h('b', { text: usage?.completion_tokens ?? '—' })),
+          h('span', { dataset: { meta: 'seed' } }, 'x-capa-seed ', h('b', { text: result.seed ?? '—' })),
+          h('span', { dataset: { meta: 'system_fingerprint' } }, 'system_fingerprint ', h('b', { text: result.fingerprint ?? '—' })));
         if (usage?.prompt_tokens_details) meta.append(h('span', {}, 'details ', h('b', { text: JSON.stringify(usage.prompt_tokens_details) })));
       } catch (e) {
         if (isAbort(e)) meta.append(h('span', { text: 'Stopped.' }));
@@ -122,7 +129,7 @@ export default {
     const form = h('form', { 'aria-label': 'Vision request' },
       field('Model', model).wrap, drop, field('Image file', file).wrap, field('Image URL', url).wrap, preview,
       field('Question', question).wrap,
-      h('div', { class: 'grid4' }, field('detail', detail).wrap, field('max_tokens', maxTokens).wrap),
+      h('div', { class: 'grid4' }, field('detail', detail).wrap, field('max_tokens', maxTokens).wrap, field('seed', seed).wrap),
       h('div', { class: 'row' }, h('label', { class: 'inline' }, stream, 'stream')),
       h('div', { class: 'row' }, ask, stop), error);
     form.addEventListener('submit', event => {
