@@ -57,6 +57,9 @@ public sealed record LocalVisionModelOptions
 
     /// <summary>Most bytes of cached features. Default 256 MiB.</summary>
     public long FeatureCacheBytes { get; init; } = 256L << 20;
+
+    /// <summary>The clock a chat template's <c>strftime_now</c> reads; null: the system clock.</summary>
+    public TimeProvider? TemplateClock { get; init; }
 }
 
 /// <summary>
@@ -106,6 +109,9 @@ public sealed class LocalVisionModel : IDisposable
 
     /// <summary>The name the model is served under.</summary>
     public string Name { get; }
+
+    // What strftime_now reads (LocalVisionModelOptions.TemplateClock); null: the system clock.
+    private TimeProvider? TemplateClock { get; init; }
 
     /// <summary>The model folder.</summary>
     public VisionModelFolder Folder { get; }
@@ -188,7 +194,7 @@ public sealed class LocalVisionModel : IDisposable
             var engine = new TextGenerationEngine(decoder, new HfGenerationTokenizer(folder.Tokenizer), folder.EosTokenIds, options.Scheduler, prefixCacheBytes: 0);
             var cache = new VisionFeatureCache(options.FeatureCacheEntries, options.FeatureCacheBytes);
             var name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
-            return new LocalVisionModel(name, folder, encoder, embedder, decoder, template, engine, cache, inputs);
+            return new LocalVisionModel(name, folder, encoder, embedder, decoder, template, engine, cache, inputs) { TemplateClock = options.TemplateClock };
         }
         catch
         {
@@ -255,7 +261,7 @@ public sealed class LocalVisionModel : IDisposable
         int? limit = perToken is { } chars ? (int)Math.Min(int.MaxValue - 1, Math.Ceiling(chars * MaxContextLength)) : null;
         try
         {
-            return _template.RenderMarked(all, _marking, clock: null, maxOutputChars: limit);
+            return _template.RenderMarked(all, _marking, TemplateClock, maxOutputChars: limit);
         }
         catch (TemplateException ex) when (ex.Kind == TemplateErrorKind.OutputLimit)
         {

@@ -424,18 +424,26 @@ public sealed class HfTokenizer : IEncoderTokenizer
         return cleanUp ? CleanUp(text) : text;
     }
 
+    /// <summary>What the reference's clean_up_tokenization replaces, in its order (each pattern with what it becomes).</summary>
+    private static readonly (string Pattern, string Replacement)[] CleanUpRules =
+    [
+        (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"),
+        (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
+    ];
+
+    /// <summary>The patterns clean-up replaces (a stream holds back a tail that may still become one).</summary>
+    internal static readonly string[] CleanUpPatterns = [.. CleanUpRules.Select(r => r.Pattern)];
+
     /// <summary>The reference's clean_up_tokenization: drops the space before punctuation and English contractions.</summary>
-    internal static string CleanUp(string text) => text
-        .Replace(" .", ".", StringComparison.Ordinal)
-        .Replace(" ?", "?", StringComparison.Ordinal)
-        .Replace(" !", "!", StringComparison.Ordinal)
-        .Replace(" ,", ",", StringComparison.Ordinal)
-        .Replace(" ' ", "'", StringComparison.Ordinal)
-        .Replace(" n't", "n't", StringComparison.Ordinal)
-        .Replace(" 'm", "'m", StringComparison.Ordinal)
-        .Replace(" 's", "'s", StringComparison.Ordinal)
-        .Replace(" 've", "'ve", StringComparison.Ordinal)
-        .Replace(" 're", "'re", StringComparison.Ordinal);
+    internal static string CleanUp(string text)
+    {
+        foreach (var (pattern, replacement) in CleanUpRules)
+        {
+            text = text.Replace(pattern, replacement, StringComparison.Ordinal);
+        }
+
+        return text;
+    }
 
     private (byte[] Bytes, int[] Offsets) BuildTokenBytes()
     {

@@ -1,3 +1,5 @@
+using Capa.Tokenizers.Text;
+
 namespace Capa.Tokenizers;
 
 /// <summary>
@@ -11,9 +13,6 @@ public sealed class StreamingDetokenizer
     // A UTF-8 character spans at most four byte tokens; a window longer than this that still ends in U+FFFD
     // holds an invalid sequence that no later token can repair, so it is released.
     private const int MaxPendingTokens = 8;
-
-    // Proper prefixes of the clean-up patterns, longest first.
-    private static readonly string[] CleanUpPrefixes = [" n'", " 'v", " 'r", " '", " n", " "];
 
     private readonly HfTokenizer _tokenizer;
     private readonly bool _skipSpecialTokens;
@@ -98,15 +97,8 @@ public sealed class StreamingDetokenizer
             return text;
         }
 
-        foreach (string prefix in CleanUpPrefixes)
-        {
-            if (text.EndsWith(prefix, StringComparison.Ordinal))
-            {
-                _heldBack = prefix;
-                return text[..^prefix.Length];
-            }
-        }
-
-        return text;
+        int hold = PartialMatch.SuffixLength(text, HfTokenizer.CleanUpPatterns);
+        _heldBack = text[^hold..];
+        return text[..^hold];
     }
 }

@@ -68,15 +68,7 @@ public sealed class SentenceEncoderTests(TinyEncoderFolder folders) : IClassFixt
     public void Batched_inference_equals_one_at_a_time_within_1e5()
     {
         using var encoder = SentenceEncoder.Load(folders.Mean);
-        var batched = encoder.Encode(Corpus);
-        for (var i = 0; i < Corpus.Length; i++)
-        {
-            var alone = encoder.Encode([Corpus[i]])[0];
-            for (var j = 0; j < alone.Length; j++)
-            {
-                Assert.True(Math.Abs(alone[j] - batched[i][j]) <= 1e-5, $"text {i} dim {j}: {alone[j]} vs {batched[i][j]}");
-            }
-        }
+        EncoderAssertions.BatchedEqualsOneAtATime(encoder, Corpus);
     }
 
     [Fact]
@@ -99,17 +91,6 @@ public sealed class SentenceEncoderTests(TinyEncoderFolder folders) : IClassFixt
         File.WriteAllText(texts, JsonSerializer.Serialize(Corpus));
         using var oracle = Oracle.RunScript("embed.mjs", "--model", folder, "--pooling", pooling, "--texts", texts);
         using var encoder = SentenceEncoder.Load(folder);
-        var vectors = encoder.Encode(Corpus);
-        for (var i = 0; i < Corpus.Length; i++)
-        {
-            var expectedIds = oracle.RootElement.GetProperty("ids")[i].EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            Assert.Equal(expectedIds, encoder.Tokenize(Corpus[i]));
-            var expected = oracle.RootElement.GetProperty("vectors")[i].EnumerateArray().Select(e => e.GetSingle()).ToArray();
-            Assert.Equal(expected.Length, vectors[i].Length);
-            for (var j = 0; j < expected.Length; j++)
-            {
-                Assert.True(Math.Abs(expected[j] - vectors[i][j]) <= 1e-4, $"text {i} dim {j}: transformers.js {expected[j]}, Capa {vectors[i][j]}");
-            }
-        }
+        EncoderAssertions.EqualsOracle(oracle, encoder, Corpus);
     }
 }

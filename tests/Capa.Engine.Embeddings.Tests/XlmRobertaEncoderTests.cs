@@ -50,15 +50,9 @@ public sealed class XlmRobertaEncoderTests(TinyXlmRobertaFolder folder) : IClass
     public void Batched_inference_with_padding_equals_one_at_a_time_within_1e5()
     {
         using var encoder = SentenceEncoder.Load(folder.Path);
-        var batched = encoder.Encode(Corpus);
-        for (var i = 0; i < Corpus.Length; i++)
+        foreach (var alone in EncoderAssertions.BatchedEqualsOneAtATime(encoder, Corpus))
         {
-            var alone = encoder.Encode([Corpus[i]])[0];
             Assert.Equal(1.0, Math.Sqrt(alone.Sum(v => (double)v * v)), 4);
-            for (var j = 0; j < alone.Length; j++)
-            {
-                Assert.True(Math.Abs(alone[j] - batched[i][j]) <= 1e-5, $"text {i} dim {j}: {alone[j]} vs {batched[i][j]}");
-            }
         }
     }
 
@@ -79,17 +73,6 @@ public sealed class XlmRobertaEncoderTests(TinyXlmRobertaFolder folder) : IClass
         File.WriteAllText(texts, JsonSerializer.Serialize(Corpus));
         using var oracle = Oracle.RunScript("embed.mjs", "--model", folder.Path, "--pooling", "mean", "--texts", texts);
         using var encoder = SentenceEncoder.Load(folder.Path);
-        var vectors = encoder.Encode(Corpus);
-        for (var i = 0; i < Corpus.Length; i++)
-        {
-            var expectedIds = oracle.RootElement.GetProperty("ids")[i].EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            Assert.Equal(expectedIds, encoder.Tokenize(Corpus[i]));
-            var expected = oracle.RootElement.GetProperty("vectors")[i].EnumerateArray().Select(e => e.GetSingle()).ToArray();
-            Assert.Equal(expected.Length, vectors[i].Length);
-            for (var j = 0; j < expected.Length; j++)
-            {
-                Assert.True(Math.Abs(expected[j] - vectors[i][j]) <= 1e-4, $"text {i} dim {j}: transformers.js {expected[j]}, Capa {vectors[i][j]}");
-            }
-        }
+        EncoderAssertions.EqualsOracle(oracle, encoder, Corpus);
     }
 }

@@ -99,9 +99,9 @@ internal static class ChatCommand
             throw new CliException($"--max-tokens must be at least 1; got {maxTokens}.");
         }
 
-        if (temperature is < 0 or > 2 || (temperature is { } t && float.IsNaN(t)))
+        if (temperature is { } t && !Capa.Protocol.SamplingRanges.Temperature.Contains(t))
         {
-            throw new CliException($"--temperature must be between 0 and 2; got {temperature}.");
+            throw new CliException($"--temperature must be {Capa.Protocol.SamplingRanges.Temperature}; got {temperature}.");
         }
 
         var options = new ChatCompletionOptions { MaxOutputTokenCount = maxTokens, Temperature = temperature };

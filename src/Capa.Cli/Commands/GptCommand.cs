@@ -27,17 +27,20 @@ internal static class GptCommand
     /// <summary>How long <c>create</c> waits for the files to be indexed.</summary>
     private static readonly TimeSpan IngestionTimeout = TimeSpan.FromMinutes(10);
 
-    public static Command Create()
+    public static Command Create() => Create(TimeProvider.System);
+
+    /// <summary>The command on <paramref name="time"/>, the clock that bounds how long <c>create</c> waits for indexing.</summary>
+    internal static Command Create(TimeProvider time)
     {
         var command = new Command("gpt", "Custom GPTs: assistants with instructions and knowledge files (file_search).");
-        command.Subcommands.Add(CreateCommand());
+        command.Subcommands.Add(CreateCommand(time));
         command.Subcommands.Add(ListCommand());
         command.Subcommands.Add(ChatCommand());
         command.Subcommands.Add(RemoveCommand());
         return command;
     }
 
-    private static Command CreateCommand()
+    private static Command CreateCommand(TimeProvider time)
     {
         var name = new Option<string>("--name", "-n") { Description = "The GPT's name.", Required = true };
         var instructions = new Option<string>("--instructions", "-i") { Description = "What the GPT does and how it answers.", DefaultValueFactory = _ => "" };
@@ -68,7 +71,7 @@ internal static class GptCommand
                 var options = new AssistantCreationOptions { Name = gptName, Instructions = parse.GetValue(instructions), Tools = { new FileSearchToolDefinition() } };
                 if (paths.Length > 0)
                 {
-                    var vectorStoreId = await IndexAsync(client, gptName, paths, output, ct).ConfigureAwait(false);
+                    var vectorStoreId = await IndexAsync(client, gptName, paths, output, time, ct).ConfigureAwait(false);
                     options.ToolResources = new ToolResources { FileSearch = new FileSearchToolResources { VectorStoreIds = { vectorStoreId } } };
                     options.Metadata[VectorStoreKey] = vectorStoreId;
                 }
@@ -76,12 +79,12 @@ internal static class GptCommand
                 Assistant assistant = await client.GetAssistantClient().CreateAssistantAsync(parse.GetValue(model) ?? DefaultModel, options, ct).ConfigureAwait(false);
                 output.WriteLine(assistant.Id);
             }).ConfigureAwait(false);
-        }));
+        }, parse.InvocationConfiguration.Error, TerminalText.IsTerminal));
         return command;
     }
 
     /// <summary>Uploads the files, builds a vector store of them and waits until it is indexed; returns its id.</summary>
-    private static async Task<string> IndexAsync(OpenAIClient client, string name, string[] paths, TextWriter output, CancellationToken ct)
+    private static async Task<string> IndexAsync(OpenAIClient client, string name, string[] paths, TextWriter output, TimeProvider time, CancellationToken ct)
     {
         var fileClient = client.GetOpenAIFileClient();
         var fileIds = new List<string>();
@@ -104,10 +107,10 @@ internal static class GptCommand
         }
 
         VectorStore store = await vectorStores.CreateVectorStoreAsync(creation, ct).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + IngestionTimeout;
+        var deadline = time.GetUtcNow() + IngestionTimeout;
         while (store.Status == VectorStoreStatus.InProgress)
         {
-            if (DateTime.UtcNow > deadline)
+            if (time.GetUtcNow() > deadline)
             {
                 throw new CliException($"The files were still being indexed after {IngestionTimeout.TotalMinutes:0} minutes (vector store {store.Id}).");
             }

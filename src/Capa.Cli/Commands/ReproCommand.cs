@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Capa.Cli.Repro;
+using Capa.Protocol;
 
 namespace Capa.Cli.Commands;
 
@@ -154,9 +155,9 @@ internal static class ReproCommand
             throw new CliException($"--max-tokens must be at least 1; got {settings.MaxTokens}.");
         }
 
-        if (!float.IsFinite(settings.Temperature) || settings.Temperature is < 0 or > 2)
+        if (!SamplingRanges.Temperature.Contains(settings.Temperature))
         {
-            throw new CliException(string.Create(CultureInfo.InvariantCulture, $"--temperature must be between 0 and 2; got {settings.Temperature}."));
+            throw new CliException(string.Create(CultureInfo.InvariantCulture, $"--temperature must be {SamplingRanges.Temperature}; got {settings.Temperature}."));
         }
 
         return settings;

@@ -39,6 +39,9 @@ public sealed class LocalChatModel : IDisposable
     /// <summary>The name the model is served under.</summary>
     public string Name { get; }
 
+    // What strftime_now reads (LocalChatModelOptions.TemplateClock); null: the system clock.
+    private TimeProvider? TemplateClock { get; init; }
+
     /// <summary>The model folder.</summary>
     public ModelFolder Folder { get; }
 
@@ -116,7 +119,7 @@ public sealed class LocalChatModel : IDisposable
             }
             var engine = new TextGenerationEngine(decoder, tokenizer, folder.EosTokenIds, options.Scheduler, options.PrefixCacheBytes);
             var name = options.Name ?? Path.GetFileName(folder.Directory.TrimEnd(Path.DirectorySeparatorChar));
-            return new LocalChatModel(name, folder, tokenizer, template, source!, decoder, engine, inputs);
+            return new LocalChatModel(name, folder, tokenizer, template, source!, decoder, engine, inputs) { TemplateClock = options.TemplateClock };
         }
         catch
         {
@@ -164,7 +167,7 @@ public sealed class LocalChatModel : IDisposable
         int? limit = perToken is { } chars ? (int)Math.Min(int.MaxValue - 1, Math.Ceiling(chars * MaxContextLength)) : null;
         try
         {
-            return _template.RenderMarked(all, _marking, clock: null, maxOutputChars: limit);
+            return _template.RenderMarked(all, _marking, TemplateClock, maxOutputChars: limit);
         }
         catch (TemplateException ex) when (ex.Kind == TemplateErrorKind.OutputLimit)
         {

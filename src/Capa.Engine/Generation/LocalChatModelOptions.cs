@@ -31,4 +31,10 @@ public sealed record LocalChatModelOptions
 
     /// <summary>The name the model is served under (model cards, logs); null: the folder's name.</summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// The clock a chat template's <c>strftime_now</c> reads (Llama 3.2's template dates its system prompt); null: the
+    /// system clock. A server passes its own, so that tests can fix the date.
+    /// </summary>
+    public TimeProvider? TemplateClock { get; init; }
 }

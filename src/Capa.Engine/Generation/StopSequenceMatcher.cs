@@ -1,10 +1,11 @@
 using System.Text;
+using Capa.Tokenizers.Text;
 
 namespace Capa.Engine.Generation;
 
 /// <summary>
 /// Finds stop sequences in streamed text, across token boundaries, and holds back text that may be the start of one,
-/// so a stop sequence is never emitted, not even in part.
+/// so a stop sequence is never emitted, not even in part (the held-back tail is <see cref="PartialMatch"/>'s).
 /// </summary>
 public sealed class StopSequenceMatcher
 {
@@ -54,7 +55,7 @@ public sealed class StopSequenceMatcher
             return pending[..first];
         }
 
-        return Drain(pending.Length - HeldBack(pending));
+        return Drain(pending.Length - PartialMatch.SuffixLength(pending, _stops));
     }
 
     /// <summary>Ends the stream: returns the held-back text (it did not turn into a stop sequence).</summary>
@@ -66,25 +67,6 @@ public sealed class StopSequenceMatcher
         }
 
         return Drain(_pending.Length);
-    }
-
-    // Longest suffix of the pending text that is a proper prefix of some stop sequence.
-    private int HeldBack(string pending)
-    {
-        var hold = 0;
-        foreach (var stop in _stops)
-        {
-            for (var len = Math.Min(stop.Length - 1, pending.Length); len > hold; len--)
-            {
-                if (pending.AsSpan(pending.Length - len).SequenceEqual(stop.AsSpan(0, len)))
-                {
-                    hold = len;
-                    break;
-                }
-            }
-        }
-
-        return hold;
     }
 
     private string Drain(int count)

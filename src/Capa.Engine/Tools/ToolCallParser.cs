@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Capa.Tokenizers.Text;
 
 namespace Capa.Engine.Tools;
 
@@ -121,7 +122,7 @@ public static class ToolCallParser
                 if (cutOff)
                 {
                     // An opening tag the limit cut short is markup.
-                    tail = tail[..^PartialMarkerLength(tail, open)];
+                    tail = tail[..^PartialMatch.SuffixLength(tail, open)];
                 }
 
                 content.Append(tail);
@@ -161,20 +162,6 @@ public static class ToolCallParser
         }
 
         return result;
-    }
-
-    // The longest suffix of text that is a proper prefix of the marker.
-    internal static int PartialMarkerLength(ReadOnlySpan<char> text, string marker)
-    {
-        for (var n = Math.Min(marker.Length - 1, text.Length); n > 0; n--)
-        {
-            if (text[^n..].SequenceEqual(marker.AsSpan(0, n)))
-            {
-                return n;
-            }
-        }
-
-        return 0;
     }
 
     private static ToolCallParseResult ParseBare(string text, ToolCallFormat format, IReadOnlyCollection<string>? toolNames, Func<string> newId)

@@ -1,4 +1,5 @@
 using System.Text;
+using Capa.Tokenizers.Text;
 
 namespace Capa.Engine.Tools;
 
@@ -272,7 +273,7 @@ public sealed class ToolCallStreamSplitter
                     continue;
                 }
 
-                var keep = !final || _cutOff ? PartialMarkerLength(text, _open!) : 0;
+                var keep = !final || _cutOff ? PartialMatch.SuffixLength(text, _open!) : 0;
                 if (final && keep > 0)
                 {
                     // Cut off inside an opening tag: a forced output is a call from its first character; free output
@@ -615,7 +616,4 @@ public sealed class ToolCallStreamSplitter
             i += length - ArgumentFragment;
         }
     }
-
-    // The longest suffix of text that is a proper prefix of the marker: it may be the start of a call.
-    private static int PartialMarkerLength(string text, string marker) => ToolCallParser.PartialMarkerLength(text, marker);
 }

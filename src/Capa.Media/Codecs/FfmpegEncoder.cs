@@ -94,12 +94,12 @@ internal sealed class FfmpegRun : IAsyncDisposable
 
     public FfmpegRun(AudioFormat format, int sampleRate, FfmpegOptions options)
     {
-        Started = DateTime.UtcNow;
+        Started = options.TimeProvider.GetUtcNow();
         run = MediaProcess.RunAsync(options.Executable, FfmpegEncoder.Arguments(format, sampleRate), FeedAsync, ForwardAsync, options.Limits, abandon.Token);
     }
 
-    /// <summary>When the process was started.</summary>
-    public DateTime Started { get; }
+    /// <summary>When the process was started, on <see cref="FfmpegOptions.TimeProvider"/>.</summary>
+    public DateTimeOffset Started { get; }
 
     /// <summary>Whether the process has ended (a spare that died is not taken).</summary>
     public bool HasEnded => run.IsCompleted;

@@ -17,6 +17,9 @@ public sealed record FfmpegOptions
     /// </summary>
     public bool KeepSpare { get; init; }
 
+    /// <summary>The clock that ages a spare (<see cref="KeepSpare"/>): one older than 30 seconds on it is replaced, not used. Default the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Bounds on one run. The timeout covers a whole stream, so it is longer than the default.</summary>
     public MediaProcessLimits Limits { get; init; } = MediaProcessLimits.Default with { Timeout = TimeSpan.FromMinutes(5) };
 }

@@ -6,7 +6,7 @@ namespace Capa.Media.Codecs;
 /// One ffmpeg started ahead of time per executable, format and rate, so that a stream does not wait for ffmpeg to
 /// load (hundreds of milliseconds on a busy machine, most of an mp3 stream's time to first byte). Taking the spare
 /// starts the next one in the background. A spare older than <see cref="MaxAge"/> is replaced rather than used, so
-/// its time limit never runs short; spares end with the process (their standard input closes).
+/// its time limit never runs short (its age is read on <see cref="FfmpegOptions.TimeProvider"/>); spares end with the process (their standard input closes).
 /// </summary>
 internal static class FfmpegSpares
 {
@@ -21,7 +21,7 @@ internal static class FfmpegSpares
         FfmpegRun? run = null;
         if (Spares.TryRemove(key, out var spare))
         {
-            if (!spare.HasEnded && DateTime.UtcNow - spare.Started < MaxAge && options.Limits.Timeout > MaxAge * 2)
+            if (!spare.HasEnded && options.TimeProvider.GetUtcNow() - spare.Started < MaxAge && options.Limits.Timeout > MaxAge * 2)
             {
                 run = spare;
             }

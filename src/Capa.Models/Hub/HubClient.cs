@@ -204,7 +204,7 @@ public sealed class HubClient : IDisposable
             Commit = repository.Commit,
             Variant = variant,
             Endpoint = _endpointText,
-            PulledAt = DateTimeOffset.UtcNow,
+            PulledAt = Options.TimeProvider.GetUtcNow(),
             Files = entries,
         };
 

@@ -18,6 +18,9 @@ public sealed record HubClientOptions
     /// <summary>The handler to build the client on (not disposed by the hub client), e.g. for a proxy or tests.</summary>
     public HttpMessageHandler? Handler { get; init; }
 
+    /// <summary>The clock that dates a pull (the manifest's <c>pulled_at</c>). Default the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>How many times one request is retried after a cut connection, a stall or a 5xx/429 answer; downloads resume where they stopped.</summary>
     public int MaxRetries { get; init; } = 5;
 

@@ -22,11 +22,24 @@ public sealed class ModelStore
 
     private const string TrashPrefix = ".trash-";
 
+    private readonly TimeProvider _time;
+
     /// <summary>Opens (without creating) the store at <paramref name="root"/>.</summary>
     public ModelStore(string root)
+        : this(root, TimeProvider.System)
+    {
+    }
+
+    /// <summary>
+    /// Opens (without creating) the store at <paramref name="root"/>, dating what removals set aside by
+    /// <paramref name="time"/> (a folder set aside is deleted for good once it is a few minutes old on that clock).
+    /// </summary>
+    public ModelStore(string root, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        ArgumentNullException.ThrowIfNull(time);
         Root = Path.GetFullPath(ExpandHome(root));
+        _time = time;
     }
 
     /// <summary>The store's root folder (full path).</summary>
@@ -79,7 +92,10 @@ public sealed class ModelStore
     }
 
     /// <summary>The store at <paramref name="root"/> when given (e.g. <c>--models-dir</c>), else at <see cref="DefaultRoot"/>.</summary>
-    public static ModelStore Open(string? root) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot() : root);
+    public static ModelStore Open(string? root) => Open(root, TimeProvider.System);
+
+    /// <summary>The store at <paramref name="root"/> when given, else at <see cref="DefaultRoot"/>, on the clock <paramref name="time"/>.</summary>
+    public static ModelStore Open(string? root, TimeProvider time) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot() : root, time);
 
     /// <summary>What makes a folder a model, for messages about folders that are not.</summary>
     public const string ExpectedLayout =
@@ -361,10 +377,13 @@ public sealed class ModelStore
         return found;
     }
 
+    /// <summary>How old a folder set aside must be before <see cref="CollectTrash"/> deletes it.</summary>
+    private static readonly TimeSpan TrashAge = TimeSpan.FromMinutes(10);
+
     private string MoveToTrash(string directory)
     {
         Directory.CreateDirectory(PartialRoot);
-        var trash = Path.Combine(PartialRoot, $"{TrashPrefix}{DateTime.UtcNow.Ticks}-{Guid.NewGuid():N}");
+        var trash = Path.Combine(PartialRoot, $"{TrashPrefix}{_time.GetUtcNow().UtcTicks}-{Guid.NewGuid():N}");
         Directory.Move(directory, trash);
         return trash;
     }
@@ -375,7 +394,7 @@ public sealed class ModelStore
     /// </summary>
     private void CollectTrash()
     {
-        var cutoff = DateTime.UtcNow.AddMinutes(-10).Ticks;
+        var cutoff = (_time.GetUtcNow() - TrashAge).UtcTicks;
         foreach (var dir in SafeDirectories(PartialRoot))
         {
             var name = Path.GetFileName(dir);

@@ -60,10 +60,10 @@ internal sealed class ChatRequestParser(ChatRequestLimits limits)
                     messages = ParseMessages(value);
                     break;
                 case "temperature":
-                    temperature = ReadNumber(value, name, 0, 2);
+                    temperature = ReadNumber(value, name, SamplingRanges.Temperature);
                     break;
                 case "top_p":
-                    topP = ReadNumber(value, name, 0, 1);
+                    topP = ReadNumber(value, name, SamplingRanges.TopP);
                     break;
                 case "n":
                     n = (int)ReadInteger(value, name, 1, 128);
@@ -84,10 +84,10 @@ internal sealed class ChatRequestParser(ChatRequestLimits limits)
                     maxCompletionTokens = (int)ReadInteger(value, name, 1, int.MaxValue);
                     break;
                 case "presence_penalty":
-                    presencePenalty = ReadNumber(value, name, -2, 2);
+                    presencePenalty = ReadNumber(value, name, SamplingRanges.PresencePenalty);
                     break;
                 case "frequency_penalty":
-                    frequencyPenalty = ReadNumber(value, name, -2, 2);
+                    frequencyPenalty = ReadNumber(value, name, SamplingRanges.FrequencyPenalty);
                     break;
                 case "logit_bias":
                     logitBias = ParseLogitBias(value);
@@ -592,7 +592,7 @@ internal sealed class ChatRequestParser(ChatRequestLimits limits)
                     "invalid_value");
             }
 
-            bias[token] = ReadNumber(entry.Value, "logit_bias." + entry.Name, -100, 100);
+            bias[token] = ReadNumber(entry.Value, "logit_bias." + entry.Name, SamplingRanges.LogitBias);
         }
 
         return bias;

@@ -89,6 +89,8 @@ internal sealed class JsonRules(ChatRequestLimits limits)
     public static bool? ReadOptionalBool(JsonElement value, string path) =>
         value.ValueKind == JsonValueKind.Null ? null : ReadBool(value, path);
 
+    public static double ReadNumber(JsonElement value, string path, NumberRange range) => ReadNumber(value, path, range.Min, range.Max);
+
     public static double ReadNumber(JsonElement value, string path, double min, double max)
     {
         if (value.ValueKind != JsonValueKind.Number)

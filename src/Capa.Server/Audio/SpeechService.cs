@@ -11,11 +11,11 @@ namespace Capa.Server.Audio;
 /// The local speech provider as the <see cref="ModelRouter"/> sees it. The voices are built once, when the server
 /// starts: that is when espeak-ng and ffmpeg are looked for and the neural voice models loaded; a missing espeak-ng is
 /// logged with how to install it (the server still starts, lists no speech model, and speech requests go upstream or
-/// get 404).
+/// get 404). The spare ffmpeg processes are aged on the server's <see cref="TimeProvider"/>.
 /// </summary>
-internal sealed class SpeechService(SpeechOptions options, ILogger<SpeechService> logger) : ISpeechProvider, IHostedService, IDisposable
+internal sealed class SpeechService(SpeechOptions options, TimeProvider time, ILogger<SpeechService> logger) : ISpeechProvider, IHostedService, IDisposable
 {
-    private readonly Lazy<Task<LocalSpeechProvider?>> _local = new(() => CreateAsync(options, logger));
+    private readonly Lazy<Task<LocalSpeechProvider?>> _local = new(() => CreateAsync(options with { Ffmpeg = options.Ffmpeg with { TimeProvider = time } }, logger));
 
     public string Name => "local";
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.Files;
 
@@ -13,7 +12,6 @@ internal static class FilesServiceCollectionExtensions
     /// <summary>Registers the file service (state opened on first use) and the endpoint.</summary>
     public static IServiceCollection AddFiles(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<FileService>();
         services.AddHostedService(sp => sp.GetRequiredService<FileService>());
         services.AddSingleton<FilesEndpoint>();

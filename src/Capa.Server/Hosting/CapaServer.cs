@@ -23,6 +23,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Capa.Server.Hosting;
@@ -77,6 +78,9 @@ public static class CapaServer
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
         services.AddSingleton<ChatCompletionsEndpoint>();
+
+        // The one clock every area reads (dates, expiry, caches, leases); a test replaces it in configure.
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSpeech();
         services.AddVisionInput();
         services.AddResponses();

@@ -18,7 +18,6 @@ public static class ImagesServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
-        services.TryAddSingleton(TimeProvider.System);
         // The config file's images object, when the server has one, refines what the host passed.
         services.AddSingleton(sp => sp.GetService<Configuration.ServerSettings>()?.Images?.ApplyTo(options) ?? options);
         services.AddSingleton(sp => new LocalImageProvider(sp.GetRequiredService<ImageOptions>(), sp.GetRequiredService<ILogger<LocalImageProvider>>()));

@@ -46,8 +46,9 @@ internal static partial class ModelStoreEndpoints
             return endpoints;
         }
 
-        var store = new ModelStore(options.ModelsDirectory);
-        var hub = options.HubOptions ?? HubClientOptions.FromEnvironment(options.GetEnvironmentVariable);
+        var time = endpoints.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System;
+        var store = new ModelStore(options.ModelsDirectory, time);
+        var hub = (options.HubOptions ?? HubClientOptions.FromEnvironment(options.GetEnvironmentVariable)) with { TimeProvider = time };
         endpoints.MapGet(Prefix, context => ListAsync(context, store));
         endpoints.MapPost(Prefix + "/pull", context => PullAsync(context, store, hub));
         endpoints.MapDelete(Prefix + "/{**id}", context => DeleteAsync(context, store));

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.Responses;
 
@@ -12,7 +11,6 @@ internal static class ResponsesServiceCollectionExtensions
     /// <summary>Registers the store (created on first use) and the endpoints.</summary>
     public static IServiceCollection AddResponses(this IServiceCollection services)
     {
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ResponseStoreAccessor>();
         services.AddSingleton<BackgroundResponses>();
         services.AddHostedService(sp => sp.GetRequiredService<BackgroundResponses>());

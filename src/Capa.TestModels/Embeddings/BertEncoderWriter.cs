@@ -48,46 +48,72 @@ public static class BertEncoderWriter
     /// <summary>Writes the folder; returns the vocabulary size.</summary>
     public static int Write(BertEncoderSpec spec, string directory)
     {
+        CheckArguments(spec, directory);
+        var vocab = BuildVocabulary();
+        WriteFolder(
+            spec,
+            directory,
+            TokenizerJson(vocab),
+            new JsonObject
+            {
+                ["do_lower_case"] = true,
+                ["model_max_length"] = spec.MaxPositions,
+                ["tokenizer_class"] = "BertTokenizer",
+                ["cls_token"] = "[CLS]",
+                ["sep_token"] = "[SEP]",
+                ["pad_token"] = "[PAD]",
+                ["unk_token"] = "[UNK]",
+                ["mask_token"] = "[MASK]",
+            },
+            new EncoderConfig("BertModel", "bert", spec.MaxPositions, TypeVocabularySize: 2, LayerNormEpsilon: 1e-12, new JsonObject { ["pad_token_id"] = 0 }),
+            vocab.Count,
+            BuildGraph(spec, vocab.Count));
+        return vocab.Count;
+    }
+
+    /// <summary>Refuses a spec whose heads do not divide its hidden size, and a missing folder name.</summary>
+    internal static void CheckArguments(BertEncoderSpec spec, string directory)
+    {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (spec.Hidden % spec.Heads != 0)
         {
             throw new ArgumentException("The hidden size must be a multiple of the head count.", nameof(spec));
         }
+    }
 
+    /// <summary>
+    /// Writes what every encoder folder holds, the same way for each architecture: <c>tokenizer.json</c>,
+    /// <c>tokenizer_config.json</c>, <c>config.json</c> (the shapes of <paramref name="spec"/> with the architecture's own
+    /// fields of <paramref name="config"/>), sentence-transformers' files and <c>onnx/model.onnx</c>.
+    /// </summary>
+    internal static void WriteFolder(BertEncoderSpec spec, string directory, string tokenizerJson, JsonObject tokenizerConfig, EncoderConfig config, int vocabularySize, OnnxGraph graph)
+    {
         Directory.CreateDirectory(Path.Combine(directory, "onnx"));
-        Directory.CreateDirectory(Path.Combine(directory, "1_Pooling"));
-        var vocab = BuildVocabulary();
-        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), TokenizerJson(vocab));
-        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), new JsonObject
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), tokenizerJson);
+        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), tokenizerConfig.ToJsonString());
+        var json = new JsonObject
         {
-            ["do_lower_case"] = true,
-            ["model_max_length"] = spec.MaxPositions,
-            ["tokenizer_class"] = "BertTokenizer",
-            ["cls_token"] = "[CLS]",
-            ["sep_token"] = "[SEP]",
-            ["pad_token"] = "[PAD]",
-            ["unk_token"] = "[UNK]",
-            ["mask_token"] = "[MASK]",
-        }.ToJsonString());
-        File.WriteAllText(Path.Combine(directory, "config.json"), new JsonObject
-        {
-            ["architectures"] = new JsonArray("BertModel"),
-            ["model_type"] = "bert",
+            ["architectures"] = new JsonArray(config.Architecture),
+            ["model_type"] = config.ModelType,
             ["hidden_size"] = spec.Hidden,
             ["num_hidden_layers"] = spec.Layers,
             ["num_attention_heads"] = spec.Heads,
             ["intermediate_size"] = spec.Intermediate,
-            ["max_position_embeddings"] = spec.MaxPositions,
-            ["vocab_size"] = vocab.Count,
-            ["type_vocab_size"] = 2,
-            ["layer_norm_eps"] = 1e-12,
+            ["max_position_embeddings"] = config.MaxPositionEmbeddings,
+            ["vocab_size"] = vocabularySize,
+            ["type_vocab_size"] = config.TypeVocabularySize,
+            ["layer_norm_eps"] = config.LayerNormEpsilon,
             ["hidden_act"] = "gelu",
-            ["pad_token_id"] = 0,
-        }.ToJsonString());
+        };
+        foreach (var (name, value) in config.TokenIds)
+        {
+            json[name] = value?.DeepClone();
+        }
+
+        File.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString());
         WriteSentenceTransformerFiles(directory, spec.Hidden, spec.MeanPooling);
-        OnnxModelWriter.Write(BuildGraph(spec, vocab.Count), Path.Combine(directory, "onnx", "model.onnx"));
-        return vocab.Count;
+        OnnxModelWriter.Write(graph, Path.Combine(directory, "onnx", "model.onnx"));
     }
 
     /// <summary>
@@ -280,3 +306,12 @@ public static class BertEncoderWriter
         return g.Build(robertaPadId is null ? "bert" : "xlm-roberta");
     }
 }
+
+/// <summary>What an encoder architecture sets in its <c>config.json</c> beyond the shapes of its <see cref="BertEncoderSpec"/>.</summary>
+/// <param name="Architecture">The one entry of <c>architectures</c>.</param>
+/// <param name="ModelType"><c>model_type</c>.</param>
+/// <param name="MaxPositionEmbeddings"><c>max_position_embeddings</c> (RoBERTa counts the padding offset in).</param>
+/// <param name="TypeVocabularySize"><c>type_vocab_size</c>.</param>
+/// <param name="LayerNormEpsilon"><c>layer_norm_eps</c>.</param>
+/// <param name="TokenIds">The special token ids, written last in this order.</param>
+internal sealed record EncoderConfig(string Architecture, string ModelType, int MaxPositionEmbeddings, int TypeVocabularySize, double LayerNormEpsilon, JsonObject TokenIds);

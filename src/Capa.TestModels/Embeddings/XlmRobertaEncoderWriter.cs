@@ -2,7 +2,6 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Capa.Models.Onnx;
 
 namespace Capa.TestModels.Embeddings;
 
@@ -32,49 +31,34 @@ public static class XlmRobertaEncoderWriter
     /// </summary>
     public static int Write(BertEncoderSpec spec, string directory, int? vocabularySize = null)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (spec.Hidden % spec.Heads != 0)
-        {
-            throw new ArgumentException("The hidden size must be a multiple of the head count.", nameof(spec));
-        }
-
-        Directory.CreateDirectory(Path.Combine(directory, "onnx"));
-        Directory.CreateDirectory(Path.Combine(directory, "1_Pooling"));
+        BertEncoderWriter.CheckArguments(spec, directory);
         var vocab = BuildVocabulary(vocabularySize, spec.Seed);
-        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), TokenizerJson(vocab));
-        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"), new JsonObject
-        {
-            ["model_max_length"] = spec.MaxPositions,
-            ["tokenizer_class"] = "XLMRobertaTokenizer",
-            ["bos_token"] = "<s>",
-            ["eos_token"] = "</s>",
-            ["cls_token"] = "<s>",
-            ["sep_token"] = "</s>",
-            ["pad_token"] = "<pad>",
-            ["unk_token"] = "<unk>",
-            ["mask_token"] = "<mask>",
-            ["clean_up_tokenization_spaces"] = true,
-        }.ToJsonString());
-        File.WriteAllText(Path.Combine(directory, "config.json"), new JsonObject
-        {
-            ["architectures"] = new JsonArray("XLMRobertaModel"),
-            ["model_type"] = "xlm-roberta",
-            ["hidden_size"] = spec.Hidden,
-            ["num_hidden_layers"] = spec.Layers,
-            ["num_attention_heads"] = spec.Heads,
-            ["intermediate_size"] = spec.Intermediate,
-            ["max_position_embeddings"] = spec.MaxPositions + PadId + 1,
-            ["vocab_size"] = vocab.Count,
-            ["type_vocab_size"] = 1,
-            ["layer_norm_eps"] = 1e-5,
-            ["hidden_act"] = "gelu",
-            ["bos_token_id"] = 0,
-            ["pad_token_id"] = PadId,
-            ["eos_token_id"] = 2,
-        }.ToJsonString());
-        BertEncoderWriter.WriteSentenceTransformerFiles(directory, spec.Hidden, spec.MeanPooling);
-        OnnxModelWriter.Write(BertEncoderWriter.BuildGraph(spec, vocab.Count, robertaPadId: PadId, layerNormEpsilon: 1e-5f), Path.Combine(directory, "onnx", "model.onnx"));
+        BertEncoderWriter.WriteFolder(
+            spec,
+            directory,
+            TokenizerJson(vocab),
+            new JsonObject
+            {
+                ["model_max_length"] = spec.MaxPositions,
+                ["tokenizer_class"] = "XLMRobertaTokenizer",
+                ["bos_token"] = "<s>",
+                ["eos_token"] = "</s>",
+                ["cls_token"] = "<s>",
+                ["sep_token"] = "</s>",
+                ["pad_token"] = "<pad>",
+                ["unk_token"] = "<unk>",
+                ["mask_token"] = "<mask>",
+                ["clean_up_tokenization_spaces"] = true,
+            },
+            new EncoderConfig(
+                "XLMRobertaModel",
+                "xlm-roberta",
+                spec.MaxPositions + PadId + 1,
+                TypeVocabularySize: 1,
+                LayerNormEpsilon: 1e-5,
+                new JsonObject { ["bos_token_id"] = 0, ["pad_token_id"] = PadId, ["eos_token_id"] = 2 }),
+            vocab.Count,
+            BertEncoderWriter.BuildGraph(spec, vocab.Count, robertaPadId: PadId, layerNormEpsilon: 1e-5f));
         return vocab.Count;
     }
 

@@ -1,6 +1,7 @@
 using Capa.Engine.Generation;
 using Capa.Models;
 using Capa.TestModels;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Capa.Engine.Tests.Generation;
 
@@ -19,6 +20,20 @@ public sealed class LocalChatModelTests(TinyModels models) : IClassFixture<TinyM
             Decoder = new OnnxDecoderOptions { IntraOpThreads = 1 },
             DigestCachePath = Path.Combine(models.Root, $"digests-{arch}.json"),
         });
+
+    [Fact]
+    public void TheTemplatesDate_IsReadFromTheTemplateClock()
+    {
+        using var model = LocalChatModel.Load(models.Get(TestModelArch.Llama), new LocalChatModelOptions
+        {
+            Decoder = new OnnxDecoderOptions { IntraOpThreads = 1 },
+            DigestCachePath = Path.Combine(models.Root, "digests-clock.json"),
+            TemplateClock = new FakeTimeProvider(new DateTimeOffset(2031, 3, 4, 5, 6, 7, TimeSpan.Zero)),
+        });
+
+        // Llama 3.2's template dates its system prompt with strftime_now.
+        Assert.Contains("Today Date: 04 Mar 2031", model.RenderPrompt(Chat(("user", "Hi"))).Text, StringComparison.Ordinal);
+    }
 
     public static TheoryData<TestModelArch> Archs => [TestModelArch.Qwen2, TestModelArch.Llama, TestModelArch.Phi3, TestModelArch.Gemma];
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Capa.Models;
 using Capa.Models.Hub;
 using Capa.Models.Store;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Capa.Models.Tests.Hub;
 
@@ -90,6 +91,23 @@ public sealed class HubClientTests : IAsyncLifetime
         Assert.Empty(Store.List());
         Assert.Null(Store.Find(RepoId));
         Assert.False(Directory.Exists(Store.PathFor(RepoId)));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task The_manifest_is_dated_by_the_clients_clock()
+    {
+        var pulledAt = new DateTimeOffset(2031, 9, 10, 11, 12, 13, TimeSpan.Zero);
+        using var client = new HubClient(new HubClientOptions
+        {
+            Endpoint = _hub.Endpoint,
+            RetryDelay = TimeSpan.Zero,
+            TimeProvider = new FakeTimeProvider(pulledAt),
+        });
+
+        var model = await client.PullAsync(RepoId, null, ModelVariant.Q4, Store, progress: null);
+
+        Assert.Equal(pulledAt, model.Manifest!.PulledAt);
+        Assert.Equal(pulledAt, Store.Find(RepoId)!.Manifest!.PulledAt);
     }
 
     [Fact(Timeout = 30_000)]

@@ -1,5 +1,6 @@
 using Capa.Models;
 using Capa.Models.Store;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Capa.Models.Tests.Store;
 
@@ -29,6 +30,35 @@ public sealed class ModelStoreTests : IDisposable
     }
 
     private const string QwenConfig = """{"architectures":["Qwen2ForCausalLM"],"model_type":"qwen2"}""";
+
+    [Fact]
+    public void Folders_set_aside_are_deleted_once_older_than_ten_minutes_on_the_stores_clock()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2031, 7, 8, 9, 10, 11, TimeSpan.Zero));
+        var store = new ModelStore(_root, clock);
+
+        // What an earlier removal could not delete (a file in use, a killed process), named by when it was set aside.
+        string SetAside(TimeSpan ago)
+        {
+            var dir = Path.Combine(store.PartialRoot, $".trash-{(clock.GetUtcNow() - ago).UtcTicks}-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "config.json"), QwenConfig);
+            return dir;
+        }
+
+        var old = SetAside(TimeSpan.FromMinutes(11));
+        var recent = SetAside(TimeSpan.FromMinutes(9));
+        Place("org/gone", ("config.json", QwenConfig));
+
+        // A removal collects what is old enough; a recent one may be a model a concurrent install still restores.
+        Assert.True(store.Remove("org/gone"));
+        Assert.False(Directory.Exists(old));
+        Assert.True(Directory.Exists(recent));
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.False(store.Remove("org/gone"));
+        Assert.False(Directory.Exists(recent));
+    }
 
     [Fact]
     public void Discarding_a_download_deletes_its_folder_in_any_letter_case_and_keeps_the_installed_model()

@@ -16,6 +16,7 @@ public class CapaJsonContextTests
         typeof(Capa.Protocol.Assistants.RunRequest), typeof(Capa.Protocol.Assistants.SubmitToolOutputsRequest), typeof(Capa.Protocol.Assistants.ToolOutput), // read by hand, never written
         typeof(Capa.Protocol.Images.ImageGenerationRequest), typeof(Capa.Protocol.Images.ImageEditRequest), typeof(Capa.Protocol.Images.ImageUpload), // read by hand or from forms
         typeof(Capa.Protocol.Images.ImageModelFamily), typeof(Capa.Protocol.Images.ImageResponseFormat), typeof(Capa.Protocol.Images.ImageFileKind), // in-memory only
+        typeof(NumberRange), // the sampling ranges' bounds, never on the wire
     ];
 
     /// <summary>Every source-generated context of the assembly: <see cref="CapaJsonContext"/> and one per API area.</summary>

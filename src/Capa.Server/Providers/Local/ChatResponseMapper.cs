@@ -22,10 +22,11 @@ internal static class ChatResponseMapper
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 
-    public static ChatCompletionResponse Response(ChatCall call, ChatModelOutput model, GenerationResult result, ChatOutputPlan plan) => new()
+    /// <summary>The whole response, <c>created</c> read from <paramref name="time"/>.</summary>
+    public static ChatCompletionResponse Response(ChatCall call, ChatModelOutput model, GenerationResult result, ChatOutputPlan plan, TimeProvider time) => new()
     {
         Id = ChatIds.NewCompletionId(),
-        Created = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+        Created = time.GetUtcNow().ToUnixTimeSeconds(),
         Model = call.ResponseModel,
         SystemFingerprint = model.SystemFingerprint,
         Usage = CompletionUsage.Create(result.PromptTokens, result.CompletionTokens, result.CachedPromptTokens),
@@ -103,8 +104,8 @@ internal static class ChatResponseMapper
     }
 }
 
-/// <summary>Turns engine updates into <c>chat.completion.chunk</c> objects, OpenAI's way.</summary>
-internal sealed class ChatChunkWriter(ChatCall call, ChatModelOutput model, GenerationStream stream, ChatOutputPlan plan)
+/// <summary>Turns engine updates into <c>chat.completion.chunk</c> objects, OpenAI's way (all with the <c>created</c> of the stream's start).</summary>
+internal sealed class ChatChunkWriter(ChatCall call, ChatModelOutput model, GenerationStream stream, ChatOutputPlan plan, TimeProvider time)
 {
     private readonly ToolCallStreamSplitter?[] _splitters = [.. Enumerable.Range(0, stream.ChoiceCount).Select(_ =>
         plan.ToolFormat is not { } format ? null
@@ -112,7 +113,7 @@ internal sealed class ChatChunkWriter(ChatCall call, ChatModelOutput model, Gene
         : new ToolCallStreamSplitter(format, plan.ToolNames, ChatIds.NewToolCallId))];
 
     private readonly string _id = ChatIds.NewCompletionId();
-    private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly long _created = time.GetUtcNow().ToUnixTimeSeconds();
     private readonly bool _includeUsage = call.Request.IncludeUsage;
 
     private readonly bool[] _started = new bool[stream.ChoiceCount];

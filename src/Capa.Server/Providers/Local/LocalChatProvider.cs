@@ -24,15 +24,17 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Lazy<LocalChatModel>> _loaded = new(StringComparer.Ordinal);
-    private IReadOnlyList<(ProviderModel Model, string Directory)> _models = [];
-    private DateTime _listedAt = DateTime.MinValue;
+    private readonly ModelListCache<(ProviderModel Model, string Directory)> _models;
+    private readonly TimeProvider _time;
 
-    /// <summary>Creates the provider.</summary>
-    public LocalChatProvider(LocalProviderOptions options, ILogger<LocalChatProvider>? logger = null)
+    /// <summary>Creates the provider; <paramref name="time"/> (default the system clock) dates responses and ages the model list.</summary>
+    public LocalChatProvider(LocalProviderOptions options, ILogger<LocalChatProvider>? logger = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _store = ModelStore.Open(options.ModelsDirectory);
+        _time = time ?? TimeProvider.System;
+        _models = new(options.ModelListCacheDuration, _time);
+        _store = ModelStore.Open(options.ModelsDirectory, _time);
         _cacheRoot = Path.GetFullPath(options.CacheDirectory ?? ModelStore.DefaultCacheRoot());
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
@@ -58,7 +60,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         if (_options.CreateTinyModelWhenEmpty && !CapaTiny.StoreHasChatModel(_store))
         {
             CapaTiny.Ensure(_cacheRoot);
-            _listedAt = DateTime.MinValue;
+            _models.Invalidate();
             return CapaTiny.Banner;
         }
 
@@ -106,6 +108,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         var model = LocalChatModel.Load(directory, _options.Model with
         {
             Name = id,
+            TemplateClock = _options.Model.TemplateClock ?? _time,
             DigestCachePath = _options.Model.DigestCachePath ?? DigestCachePath(directory),
         });
         LogLoaded(_logger, id, model.Folder.Variant.Name(), model.Decoder.LayerCount, model.Decoder.MatMulNBitsAccuracyLevel ?? "n/a", model.SystemFingerprint, model.ChatTemplateSource);
@@ -116,16 +119,10 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<ProviderModel>>([.. Models().Select(m => m.Model)]);
 
-    private IReadOnlyList<(ProviderModel Model, string Directory)> Models()
-    {
-        lock (_lock)
-        {
-            if (DateTime.UtcNow - _listedAt < _options.ModelListCacheDuration)
-            {
-                return _models;
-            }
-        }
+    private IReadOnlyList<(ProviderModel Model, string Directory)> Models() => _models.Get(ReadModels);
 
+    private List<(ProviderModel Model, string Directory)> ReadModels()
+    {
         // Vision-language folders chat too, but through the vision provider (their decoder takes embeddings).
         var stored = _store.List()
             .Where(m => m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Chat) && !m.Capabilities.Contains(global::Capa.Models.Store.ModelCapabilities.Vision))
@@ -142,12 +139,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
             list.Add((Describe(CapaTiny.ModelId, tiny), tiny));
         }
 
-        lock (_lock)
-        {
-            _models = list;
-            _listedAt = DateTime.UtcNow;
-            return _models;
-        }
+        return list;
     }
 
     /// <summary>A digest cache per model folder, in Capa's cache (the folder may be the user's: nothing is written there).</summary>
@@ -172,7 +164,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         using (stream)
         {
             var result = await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
-            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, model, result, plan));
+            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, model, result, plan, _time));
         }
     }
 
@@ -183,7 +175,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
         var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
         using (stream)
         {
-            var writer = new ChatChunkWriter(call, model, stream, plan);
+            var writer = new ChatChunkWriter(call, model, stream, plan, _time);
             foreach (var chunk in writer.Opening())
             {
                 yield return ChatStreamEvent.FromChunk(chunk);

@@ -20,7 +20,8 @@ public static class LocalProviderServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(sp => new LocalChatProvider(
             WithSettings(options, sp.GetRequiredService<ServerSettings>()),
-            sp.GetService<ILogger<LocalChatProvider>>()));
+            sp.GetService<ILogger<LocalChatProvider>>(),
+            sp.GetService<TimeProvider>()));
         services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalChatProvider>());
         return services;
     }

@@ -80,11 +80,11 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Lazy<LoadedVisionModel>> _loaded = new(StringComparer.Ordinal);
-    private IReadOnlyList<(ProviderModel Model, string Directory)> _models = [];
-    private DateTime _listedAt = DateTime.MinValue;
+    private readonly ModelListCache<(ProviderModel Model, string Directory)> _models;
+    private readonly TimeProvider _time;
 
-    /// <summary>Creates the provider.</summary>
-    public LocalVisionProvider(LocalVisionProviderOptions options, IChatImageLoader images, ILogger<LocalVisionProvider>? logger = null)
+    /// <summary>Creates the provider; <paramref name="time"/> (default the system clock) dates responses and ages the model list.</summary>
+    public LocalVisionProvider(LocalVisionProviderOptions options, IChatImageLoader images, ILogger<LocalVisionProvider>? logger = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(images);
@@ -100,7 +100,9 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
 
         _options = options;
         _images = images;
-        _store = ModelStore.Open(options.ModelsDirectory);
+        _time = time ?? TimeProvider.System;
+        _models = new(options.ModelListCacheDuration, _time);
+        _store = ModelStore.Open(options.ModelsDirectory, _time);
         _cacheRoot = Path.GetFullPath(options.CacheDirectory ?? ModelStore.DefaultCacheRoot());
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
@@ -117,11 +119,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
         if (_options.CreateTinyModelWhenEmpty && !StoredVisionModels().Any())
         {
             CapaTinyVision.Ensure(_cacheRoot);
-            lock (_lock)
-            {
-                _listedAt = DateTime.MinValue;
-            }
-
+            _models.Invalidate();
             return CapaTinyVision.Banner;
         }
 
@@ -136,16 +134,10 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
     public ValueTask<IReadOnlyList<ProviderModel>> GetModelsAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<ProviderModel>>([.. Models().Select(m => m.Model)]);
 
-    private IReadOnlyList<(ProviderModel Model, string Directory)> Models()
-    {
-        lock (_lock)
-        {
-            if (DateTime.UtcNow - _listedAt < _options.ModelListCacheDuration)
-            {
-                return _models;
-            }
-        }
+    private IReadOnlyList<(ProviderModel Model, string Directory)> Models() => _models.Get(ReadModels);
 
+    private List<(ProviderModel Model, string Directory)> ReadModels()
+    {
         var list = StoredVisionModels().Select(m => (Describe(m.Id, m.Directory), m.Directory)).ToList();
         if (list.Count == 0 && _options.CreateTinyModelWhenEmpty && CapaTinyVision.IsWritten(_cacheRoot))
         {
@@ -154,12 +146,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
             list.Add((Describe(CapaTinyVision.ModelId, tiny), tiny));
         }
 
-        lock (_lock)
-        {
-            _models = list;
-            _listedAt = DateTime.UtcNow;
-            return _models;
-        }
+        return list;
     }
 
     private static ProviderModel Describe(string id, string directory) =>
@@ -231,6 +218,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
         var model = LocalVisionModel.Load(directory, _options.Model with
         {
             Name = id,
+            TemplateClock = _options.Model.TemplateClock ?? _time,
             DigestCachePath = _options.Model.DigestCachePath ?? Path.Combine(_cacheRoot, "digests", key + ".json"),
             ExtraFingerprintInputs = extra,
         });
@@ -264,7 +252,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
         using (stream)
         {
             var result = await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
-            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, Output(model), result, plan));
+            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, Output(model), result, plan, _time));
         }
     }
 
@@ -275,7 +263,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
         var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
         using (stream)
         {
-            var writer = new ChatChunkWriter(call, Output(model), stream, plan);
+            var writer = new ChatChunkWriter(call, Output(model), stream, plan, _time);
             foreach (var chunk in writer.Opening())
             {
                 yield return ChatStreamEvent.FromChunk(chunk);

@@ -26,7 +26,8 @@ public static class LocalVisionProviderServiceCollectionExtensions
                 MaxPixels = options.MaxPixels ?? sp.GetService<ServerSettings>()?.Vision?.MaxPixels,
             },
             sp.GetRequiredService<IChatImageLoader>(),
-            sp.GetService<ILogger<LocalVisionProvider>>()));
+            sp.GetService<ILogger<LocalVisionProvider>>(),
+            sp.GetService<TimeProvider>()));
         services.AddSingleton<IChatProvider>(sp => sp.GetRequiredService<LocalVisionProvider>());
         return services;
     }
