@@ -161,7 +161,9 @@ internal sealed class VectorStoreService : BackgroundService
         var strategy = ChunkingStrategy.FromJson(entry.ChunkingJson);
         var tokenizer = model.Encoder.Tokenizer;
         var texts = Chunker.Chunk(extracted.Text, strategy, word => tokenizer.Encode(word, addSpecialTokens: false).Length);
-        var vectors = await _embeddings.EncodeAsync(model, texts, null, cancellationToken).ConfigureAwait(false);
+        // Passages carry the model's passage prefix (e5's "passage: "); the stored text stays as the file has it.
+        var prompts = model.Encoder.Prompts;
+        var vectors = await _embeddings.EncodeAsync(model, [.. texts.Select(prompts.ForDocument)], null, cancellationToken).ConfigureAwait(false);
         var chunks = texts.Select((t, i) => new StoredChunk(i, t, vectors[i])).ToList();
         var usage = chunks.Sum(c => (long)System.Text.Encoding.UTF8.GetByteCount(c.Text) + (c.Embedding.Length * sizeof(float)));
         if (await store.CompleteFileAsync(entry.VectorStoreId, entry.FileId, chunks, usage, cancellationToken).ConfigureAwait(false))
@@ -276,7 +278,7 @@ internal sealed class VectorStoreService : BackgroundService
         {
             if (_embeddings.Resolve(modelId) is { } model)
             {
-                vectors.AddRange(await _embeddings.EncodeAsync(model, request.Queries, null, cancellationToken).ConfigureAwait(false));
+                vectors.AddRange(await _embeddings.EncodeAsync(model, [.. request.Queries.Select(model.Encoder.Prompts.ForQuery)], null, cancellationToken).ConfigureAwait(false));
             }
         }
 
