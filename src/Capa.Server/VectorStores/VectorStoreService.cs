@@ -252,6 +252,47 @@ internal sealed class VectorStoreService : BackgroundService
         return (id, null);
     }
 
+    /// <summary>
+    /// Makes an empty vector store for a thread (expiring <see cref="ThreadStoreExpiresAfterDays"/> days after its last
+    /// use); the error when none can be made.
+    /// </summary>
+    public async Task<(string? VectorStoreId, ApiError? Error)> CreateThreadStoreAsync(CancellationToken cancellationToken)
+    {
+        if (_embeddings.ResolveDefault() is not { } model)
+        {
+            return (null, NoEmbeddingModel);
+        }
+
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        var now = Now;
+        var id = StoreIds.New("vs_");
+        await store.CreateVectorStoreAsync(new StoredVectorStore
+        {
+            Id = id,
+            CreatedAt = now,
+            OrderKey = NowMs,
+            MetadataJson = "{}",
+            ExpiresAfterDays = ThreadStoreExpiresAfterDays,
+            LastActiveAt = now,
+            EmbeddingModel = model.Id,
+        }, [], cancellationToken).ConfigureAwait(false);
+        return (id, null);
+    }
+
+    /// <summary>Whether a vector store exists.</summary>
+    public async Task<bool> ExistsAsync(string vectorStoreId, CancellationToken cancellationToken)
+    {
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        return await store.GetVectorStoreAsync(vectorStoreId, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>Deletes a vector store (one made for a thread that another request gave a store first).</summary>
+    public async Task DeleteAsync(string vectorStoreId, CancellationToken cancellationToken)
+    {
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        await store.DeleteVectorStoreAsync(vectorStoreId, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Whether any file of these vector stores is still being ingested.</summary>
     public async Task<bool> IsIngestingAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
     {
