@@ -75,7 +75,7 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { "vector_store_chunks", "vector_store_files", "vector_store_file_batches" })
+        foreach (var table in new[] { "vector_store_terms", "vector_store_chunks", "vector_store_files", "vector_store_file_batches" })
         {
             await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE vector_store_id = @id", ("id", id));
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -218,16 +218,110 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         }
 
         await DeleteChunksAsync(connection, transaction, vectorStoreId, fileId, cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in chunks)
-        {
-            await using var insert = Command(connection, transaction,
-                "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding) VALUES (@vs, @f, @p, @text, @e)",
-                ("vs", vectorStoreId), ("f", fileId), ("p", (long)chunk.Position), ("text", chunk.Text), ("e", MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray()));
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        await InsertChunksAsync(connection, transaction, vectorStoreId, fileId, chunks, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Inserts a file's chunks with their keyword postings and adds them to the store's keyword statistics.</summary>
+    private static async Task InsertChunksAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<StoredChunk> chunks, CancellationToken cancellationToken)
+    {
+        if (chunks.Count == 0)
+        {
+            return;
+        }
+
+        // One command each, parameters rebound per row: thousands of postings per file.
+        await using var insertChunk = Command(connection, transaction,
+            "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding, term_count) VALUES (@vs, @f, @p, @text, @e, @n)",
+            ("vs", vectorStoreId), ("f", fileId), ("p", 0L), ("text", ""), ("e", Array.Empty<byte>()), ("n", 0L));
+        await using var insertTerm = Command(connection, transaction,
+            "INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES (@vs, @term, @f, @p, @tf, @n)",
+            ("vs", vectorStoreId), ("term", ""), ("f", fileId), ("p", 0L), ("tf", 0L), ("n", 0L));
+        long totalTerms = 0;
+        foreach (var chunk in chunks)
+        {
+            var (frequencies, length) = KeywordTerms.Count(chunk.Text);
+            totalTerms += length;
+            insertChunk.Parameters[2].Value = (long)chunk.Position;
+            insertChunk.Parameters[3].Value = chunk.Text;
+            insertChunk.Parameters[4].Value = MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray();
+            insertChunk.Parameters[5].Value = (long)length;
+            await insertChunk.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await InsertPostingsAsync(insertTerm, chunk.Position, frequencies, length, cancellationToken).ConfigureAwait(false);
+        }
+
+        await AddToStatisticsAsync(connection, transaction, vectorStoreId, chunks.Count, totalTerms, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task InsertPostingsAsync(DbCommand insertTerm, int position, Dictionary<string, int> frequencies, int length, CancellationToken cancellationToken)
+    {
+        insertTerm.Parameters[3].Value = (long)position;
+        insertTerm.Parameters[5].Value = (long)length;
+        foreach (var (term, frequency) in frequencies)
+        {
+            insertTerm.Parameters[1].Value = term;
+            insertTerm.Parameters[4].Value = (long)frequency;
+            await insertTerm.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task AddToStatisticsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, long chunks, long terms, CancellationToken cancellationToken)
+    {
+        await using var update = Command(connection, transaction,
+            "UPDATE vector_stores SET indexed_chunks = indexed_chunks + @chunks, indexed_terms = indexed_terms + @terms WHERE id = @vs",
+            ("chunks", chunks), ("terms", terms), ("vs", vectorStoreId));
+        await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Indexes the chunks stored before the keyword index existed (<c>term_count</c> -1), a batch per transaction;
+    /// each chunk is claimed by its own conditional update, so servers starting together index each once.
+    /// </summary>
+    private async Task IndexUnindexedChunksAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var batch = new List<(string VectorStoreId, string FileId, long Position, string Text)>();
+            await using (var select = Command(connection, transaction,
+                "SELECT vector_store_id, file_id, position, text FROM vector_store_chunks WHERE term_count < 0 ORDER BY vector_store_id, file_id, position LIMIT 500"))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    batch.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3)));
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var chunk in batch)
+            {
+                var (frequencies, length) = KeywordTerms.Count(chunk.Text);
+                await using (var claim = Command(connection, transaction,
+                    "UPDATE vector_store_chunks SET term_count = @n WHERE vector_store_id = @vs AND file_id = @f AND position = @p AND term_count < 0",
+                    ("n", (long)length), ("vs", chunk.VectorStoreId), ("f", chunk.FileId), ("p", chunk.Position)))
+                {
+                    if (await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                    {
+                        continue;
+                    }
+                }
+
+                await using var insertTerm = Command(connection, transaction,
+                    "INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES (@vs, @term, @f, @p, @tf, @n)",
+                    ("vs", chunk.VectorStoreId), ("term", ""), ("f", chunk.FileId), ("p", 0L), ("tf", 0L), ("n", 0L));
+                await InsertPostingsAsync(insertTerm, (int)chunk.Position, frequencies, length, cancellationToken).ConfigureAwait(false);
+                await AddToStatisticsAsync(connection, transaction, chunk.VectorStoreId, 1, length, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task<bool> FailFileAsync(string vectorStoreId, string fileId, string lastErrorJson, CancellationToken cancellationToken)
@@ -321,22 +415,155 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         return chunks;
     }
 
+    public async Task<IReadOnlyList<ChunkVector>> GetChunkVectorsAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var vectors = new List<ChunkVector>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            // Chunks exist only for completed files: they are written with the status, and dropped when it changes.
+            await using var select = Command(connection, null,
+                "SELECT file_id, position, embedding FROM vector_store_chunks WHERE vector_store_id = @vs ORDER BY file_id, position", ("vs", id));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                vectors.Add(new ChunkVector(new ChunkKey(id, reader.GetString(0), (int)reader.GetInt64(1)), ToFloats((byte[])reader.GetValue(2))));
+            }
+        }
+
+        return vectors;
+    }
+
+    public async Task<IReadOnlyList<VectorStoreFileAttributes>> GetFileAttributesAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var files = new List<VectorStoreFileAttributes>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            await using var select = Command(connection, null,
+                "SELECT file_id, attributes FROM vector_store_files WHERE vector_store_id = @vs AND status = @done", ("vs", id), ("done", VectorStoreFileStatuses.Completed));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                files.Add(new VectorStoreFileAttributes(id, reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        return files;
+    }
+
+    public async Task<KeywordStatistics> GetKeywordStatisticsAsync(IReadOnlyList<string> vectorStoreIds, IReadOnlyCollection<string> terms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        ArgumentNullException.ThrowIfNull(terms);
+        long chunkCount = 0, termCount = 0;
+        var postings = new List<KeywordPosting>();
+        var distinctTerms = terms.Distinct(StringComparer.Ordinal).ToList();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // One transaction: on SQLite one snapshot, so the statistics and the postings agree while a file is being
+        // completed; PostgreSQL's read committed can let one search see a file's statistics a statement early.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            await using (var stats = Command(connection, transaction, "SELECT indexed_chunks, indexed_terms FROM vector_stores WHERE id = @vs", ("vs", id)))
+            await using (var reader = await stats.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    chunkCount += reader.GetInt64(0);
+                    termCount += reader.GetInt64(1);
+                }
+            }
+
+            // A bounded IN list per statement; queries rarely have more than a few dozen terms.
+            foreach (var slice in distinctTerms.Chunk(100))
+            {
+                var parameters = new List<(string, object?)> { ("vs", id) };
+                parameters.AddRange(slice.Select((t, i) => ((string, object?))(string.Create(CultureInfo.InvariantCulture, $"t{i}"), t)));
+                var list = string.Join(", ", Enumerable.Range(0, slice.Length).Select(i => string.Create(CultureInfo.InvariantCulture, $"@t{i}")));
+                await using var select = Command(connection, transaction,
+                    $"SELECT term, file_id, position, frequency, chunk_terms FROM vector_store_terms WHERE vector_store_id = @vs AND term IN ({list})", [.. parameters]);
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    postings.Add(new KeywordPosting(new ChunkKey(id, reader.GetString(1), (int)reader.GetInt64(2)), reader.GetString(0), (int)reader.GetInt64(3), (int)reader.GetInt64(4)));
+                }
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new KeywordStatistics(chunkCount, termCount, postings);
+    }
+
+    public async Task<IReadOnlyList<SearchableChunk>> GetChunksAsync(IReadOnlyList<ChunkKey> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var chunks = new List<SearchableChunk>(keys.Count);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var select = Command(connection, null,
+            "SELECT f.attributes, c.text, c.embedding FROM vector_store_chunks c JOIN vector_store_files f "
+            + "ON f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id WHERE c.vector_store_id = @vs AND c.file_id = @f AND c.position = @p",
+            ("vs", ""), ("f", ""), ("p", 0L));
+        foreach (var key in keys)
+        {
+            select.Parameters[0].Value = key.VectorStoreId;
+            select.Parameters[1].Value = key.FileId;
+            select.Parameters[2].Value = (long)key.Position;
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                chunks.Add(new SearchableChunk(key.VectorStoreId, key.FileId, reader.GetString(0), key.Position, reader.GetString(1), ToFloats((byte[])reader.GetValue(2))));
+            }
+        }
+
+        return chunks;
+    }
+
     /// <summary>Removes a deleted file from every vector store, in the file delete's transaction.</summary>
     private static async Task RemoveFileEverywhereAsync(DbConnection connection, DbTransaction transaction, string fileId, CancellationToken cancellationToken)
     {
-        foreach (var table in new[] { "vector_store_chunks", "vector_store_files" })
+        var stores = new List<string>();
+        await using (var select = Command(connection, transaction, "SELECT DISTINCT vector_store_id FROM vector_store_files WHERE file_id = @f", ("f", fileId)))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE file_id = @f", ("f", fileId));
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                stores.Add(reader.GetString(0));
+            }
         }
+
+        foreach (var vectorStoreId in stores)
+        {
+            await DeleteChunksAsync(connection, transaction, vectorStoreId, fileId, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var delete = Command(connection, transaction, "DELETE FROM vector_store_files WHERE file_id = @f", ("f", fileId));
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static float[] ToFloats(byte[] bytes) => MemoryMarshal.Cast<byte, float>(bytes.AsSpan()).ToArray();
 
+    /// <summary>Deletes a file's chunks with their postings, and takes them out of the store's keyword statistics.</summary>
     private static async Task DeleteChunksAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, CancellationToken cancellationToken)
     {
-        await using var delete = Command(connection, transaction, "DELETE FROM vector_store_chunks WHERE vector_store_id = @vs AND file_id = @f", ("vs", vectorStoreId), ("f", fileId));
-        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // The statistics first, in one statement: it is a write, so on SQLite the transaction takes the write lock before
+        // it reads anything (a read first would fail to upgrade when another writer committed meanwhile).
+        const string Indexed = "FROM vector_store_chunks WHERE vector_store_id = @vs AND file_id = @f AND term_count >= 0";
+        await using (var update = Command(connection, transaction,
+            $"UPDATE vector_stores SET indexed_chunks = indexed_chunks - (SELECT COUNT(*) {Indexed}), indexed_terms = indexed_terms - (SELECT COALESCE(SUM(term_count), 0) {Indexed}) WHERE id = @vs",
+            ("vs", vectorStoreId), ("f", fileId)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var table in new[] { "vector_store_terms", "vector_store_chunks" })
+        {
+            await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE vector_store_id = @vs AND file_id = @f", ("vs", vectorStoreId), ("f", fileId));
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task UpsertVsFileAsync(DbConnection connection, DbTransaction transaction, StoredVectorStoreFile file, CancellationToken cancellationToken)
