@@ -231,13 +231,12 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
             return;
         }
 
-        // One command each, parameters rebound per row: thousands of postings per file.
+        // The chunk command is reused with its parameters rebound per row; postings go in multi-row statements (a file
+        // has thousands, and a round trip each is what ingestion would wait on, PostgreSQL's most of all).
         await using var insertChunk = Command(connection, transaction,
             "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding, term_count) VALUES (@vs, @f, @p, @text, @e, @n)",
             ("vs", vectorStoreId), ("f", fileId), ("p", 0L), ("text", ""), ("e", Array.Empty<byte>()), ("n", 0L));
-        await using var insertTerm = Command(connection, transaction,
-            "INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES (@vs, @term, @f, @p, @tf, @n)",
-            ("vs", vectorStoreId), ("term", ""), ("f", fileId), ("p", 0L), ("tf", 0L), ("n", 0L));
+        var postings = new List<(string Term, long Position, long Frequency, long Length)>();
         long totalTerms = 0;
         foreach (var chunk in chunks)
         {
@@ -248,23 +247,39 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
             insertChunk.Parameters[4].Value = MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray();
             insertChunk.Parameters[5].Value = (long)length;
             await insertChunk.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            await InsertPostingsAsync(insertTerm, chunk.Position, frequencies, length, cancellationToken).ConfigureAwait(false);
+            postings.AddRange(frequencies.Select(f => (f.Key, (long)chunk.Position, (long)f.Value, (long)length)));
         }
 
+        await InsertPostingsAsync(connection, transaction, vectorStoreId, fileId, postings, cancellationToken).ConfigureAwait(false);
         await AddToStatisticsAsync(connection, transaction, vectorStoreId, chunks.Count, totalTerms, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task InsertPostingsAsync(DbCommand insertTerm, int position, Dictionary<string, int> frequencies, int length, CancellationToken cancellationToken)
+    /// <summary>Inserts one file's postings, <see cref="PostingsPerStatement"/> rows per statement.</summary>
+    private static async Task InsertPostingsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId,
+        List<(string Term, long Position, long Frequency, long Length)> postings, CancellationToken cancellationToken)
     {
-        insertTerm.Parameters[3].Value = (long)position;
-        insertTerm.Parameters[5].Value = (long)length;
-        foreach (var (term, frequency) in frequencies)
+        for (var start = 0; start < postings.Count; start += PostingsPerStatement)
         {
-            insertTerm.Parameters[1].Value = term;
-            insertTerm.Parameters[4].Value = (long)frequency;
-            await insertTerm.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var count = Math.Min(PostingsPerStatement, postings.Count - start);
+            var sql = new StringBuilder("INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES ");
+            var parameters = new List<(string, object?)>((count * 4) + 2) { ("vs", vectorStoreId), ("f", fileId) };
+            for (var i = 0; i < count; i++)
+            {
+                var (term, position, frequency, length) = postings[start + i];
+                sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@vs, @t{i}, @f, @p{i}, @tf{i}, @n{i})");
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"t{i}"), term));
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"p{i}"), position));
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"tf{i}"), frequency));
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"n{i}"), length));
+            }
+
+            await using var insert = Command(connection, transaction, sql.ToString(), [.. parameters]);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Rows per posting insert: 4 parameters each, far below SQLite's and PostgreSQL's parameter limits.</summary>
+    private const int PostingsPerStatement = 250;
 
     private static async Task AddToStatisticsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, long chunks, long terms, CancellationToken cancellationToken)
     {
@@ -313,10 +328,8 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
                     }
                 }
 
-                await using var insertTerm = Command(connection, transaction,
-                    "INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES (@vs, @term, @f, @p, @tf, @n)",
-                    ("vs", chunk.VectorStoreId), ("term", ""), ("f", chunk.FileId), ("p", 0L), ("tf", 0L), ("n", 0L));
-                await InsertPostingsAsync(insertTerm, (int)chunk.Position, frequencies, length, cancellationToken).ConfigureAwait(false);
+                await InsertPostingsAsync(connection, transaction, chunk.VectorStoreId, chunk.FileId,
+                    [.. frequencies.Select(f => (f.Key, chunk.Position, (long)f.Value, (long)length))], cancellationToken).ConfigureAwait(false);
                 await AddToStatisticsAsync(connection, transaction, chunk.VectorStoreId, 1, length, cancellationToken).ConfigureAwait(false);
             }
 
