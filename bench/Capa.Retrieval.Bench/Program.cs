@@ -12,10 +12,11 @@ using Capa.TestModels.Embeddings;
 // Retrieval at multilingual-e5-small's shapes (12 layers, 384 wide, 250037-piece Unigram vocabulary, random weights):
 //   1. embedding throughput, Capa's SentenceEncoder vs transformers.js feature-extraction on the same folder and texts,
 //      interleaved processes (A B A B), as a ratio;
-//   2. ingestion into a SQLite vector store (embed + store, chunks/s) and search latency (query embedding, chunk read,
-//      hybrid ranking) at --chunks chunks.
+//   2. ingestion into a vector store (embed + store, chunks/s) and search latency (query embedding, reading the
+//      vectors and the keyword index, hybrid ranking, reading the winners' texts) at --chunks chunks, on SQLite, or on
+//      PostgreSQL with --postgres CONNECTION_STRING (an empty database).
 // Usage: dotnet run -c Release --project bench/Capa.Retrieval.Bench -- [--rounds 3] [--texts 64] [--chunks 10000]
-//        [--embed-chunks 1000] [--queries 50] [--model DIR]
+//        [--embed-chunks 1000] [--queries 50] [--model DIR (written there when empty)] [--postgres CS] [--skip-throughput]
 // Chunks past --embed-chunks reuse the embedded chunks' vectors (stored, not embedded), so a large store fills quickly.
 var rounds = IntArg("--rounds", 3);
 var textCount = IntArg("--texts", 64);
@@ -27,7 +28,7 @@ var work = Directory.CreateTempSubdirectory("capa-retrieval-bench-").FullName;
 try
 {
     var model = Arg("--model") ?? Path.Combine(work, "e5-small-shaped");
-    if (Arg("--model") is null)
+    if (!File.Exists(Path.Combine(model, "config.json")))
     {
         var write = Stopwatch.StartNew();
         XlmRobertaEncoderWriter.Write(BertEncoderSpec.Small(layers: 12), model, XlmRobertaEncoderWriter.E5SmallVocabularySize);
@@ -45,6 +46,11 @@ try
     encoder.Encode(texts.Take(2).ToList());
     var capa = new List<double>();
     var node = new List<double>();
+    if (args.Contains("--skip-throughput"))
+    {
+        rounds = 0;
+    }
+
     for (var r = 0; r < rounds; r++)
     {
         var clock = Stopwatch.StartNew();
@@ -54,18 +60,23 @@ try
         Console.Error.WriteLine($"round {r + 1}: Capa {capa[^1]:F1} texts/s, transformers.js {node[^1]:F1} texts/s");
     }
 
-    Console.WriteLine($"Embedding throughput, {texts.Count} texts ({tokens / (double)texts.Count:F0} tokens each on average), batches of 16, {rounds} interleaved rounds:");
-    Console.WriteLine();
-    Console.WriteLine("| runtime | texts/s median | range | ratio (Capa / transformers.js), median of rounds |");
-    Console.WriteLine("|---|---|---|---|");
-    var ratios = capa.Zip(node, (a, b) => a / b).ToList();
-    Console.WriteLine($"| Capa (SentenceEncoder) | {Median(capa):F1} | {capa.Min():F1}–{capa.Max():F1} | {Median(ratios):F2}× |");
-    Console.WriteLine($"| transformers.js 4.3.1 feature-extraction | {Median(node):F1} | {node.Min():F1}–{node.Max():F1} | |");
-    Console.WriteLine();
+    if (rounds > 0)
+    {
+        Console.WriteLine($"Embedding throughput, {texts.Count} texts ({tokens / (double)texts.Count:F0} tokens each on average), batches of 16, {rounds} interleaved rounds:");
+        Console.WriteLine();
+        Console.WriteLine("| runtime | texts/s median | range | ratio (Capa / transformers.js), median of rounds |");
+        Console.WriteLine("|---|---|---|---|");
+        var ratios = capa.Zip(node, (a, b) => a / b).ToList();
+        Console.WriteLine($"| Capa (SentenceEncoder) | {Median(capa):F1} | {capa.Min():F1}–{capa.Max():F1} | {Median(ratios):F2}× |");
+        Console.WriteLine($"| transformers.js 4.3.1 feature-extraction | {Median(node):F1} | {node.Min():F1}–{node.Max():F1} | |");
+        Console.WriteLine();
+    }
 
-    // Ingestion and search on SQLite.
+    // Ingestion and search on SQLite or PostgreSQL.
     var chunkTexts = Passages(words, chunkCount, 60, seed: 2).Select((t, i) => $"{t} doc{i:D6}").ToList();
-    var store = (IVectorStoreStore)ResponseStores.CreateSqlite(Path.Combine(work, "state.db"));
+    var postgres = Arg("--postgres");
+    var engine = postgres is null ? "SQLite (WAL)" : "PostgreSQL";
+    var store = (IVectorStoreStore)(postgres is null ? ResponseStores.CreateSqlite(Path.Combine(work, "state.db")) : ResponseStores.CreatePostgres(postgres));
     await using (store as IAsyncDisposable)
     {
         await store.InitializeAsync(CancellationToken.None);
@@ -111,38 +122,61 @@ try
         var queries = Passages(words, queryCount, 8, seed: 3);
         var embed = new List<double>();
         var read = new List<double>();
+        var keywordRead = new List<double>();
         var rank = new List<double>();
+        var texts2 = new List<double>();
         var total = new List<double>();
+        var previous = new List<double>();
         for (var q = 0; q < queries.Count; q++)
         {
+            // Interleaved, the path before the keyword index: every chunk read with its text and tokenized per query.
+            var before = Stopwatch.StartNew();
+            var all = await store.GetSearchableChunksAsync([StoreId], CancellationToken.None);
+            var old = HybridSearch.Search(all, encoder.Encode([queries[q]]), [queries[q]], null, new RankingOptions(), 10);
+            previous.Add(before.Elapsed.TotalMilliseconds);
+            if (old.Count == 0)
+            {
+                throw new InvalidOperationException($"search {q} found nothing on the previous path");
+            }
+
+            // The steps VectorStoreService.SearchAsync takes.
             var clock = Stopwatch.StartNew();
             var queryVector = encoder.Encode([queries[q]]);
             var t1 = clock.Elapsed.TotalMilliseconds;
-            var chunks = await store.GetSearchableChunksAsync([StoreId], CancellationToken.None);
+            var chunks = await store.GetChunkVectorsAsync([StoreId], CancellationToken.None);
             var t2 = clock.Elapsed.TotalMilliseconds;
-            var hits = HybridSearch.Search(chunks, queryVector, [queries[q]], null, new RankingOptions(), 10);
+            var keywords = await store.GetKeywordStatisticsAsync([StoreId], [.. KeywordTerms.Split(queries[q]).Distinct(StringComparer.Ordinal)], CancellationToken.None);
             var t3 = clock.Elapsed.TotalMilliseconds;
-            if (hits.Count == 0 || chunks.Count != chunkCount)
+            var ranked = HybridSearch.Rank(chunks, null, keywords, queryVector, [queries[q]], new RankingOptions(), 10);
+            var t4 = clock.Elapsed.TotalMilliseconds;
+            var hits = await store.GetChunksAsync([.. ranked.Select(r => chunks[r.Index].Key)], CancellationToken.None);
+            var t5 = clock.Elapsed.TotalMilliseconds;
+            if (hits.Count == 0 || chunks.Count != chunkCount || keywords.ChunkCount != chunkCount)
             {
-                throw new InvalidOperationException($"search {q} found {hits.Count} hits among {chunks.Count} chunks");
+                throw new InvalidOperationException($"search {q} found {hits.Count} hits among {chunks.Count} chunks ({keywords.ChunkCount} indexed)");
             }
 
             embed.Add(t1);
             read.Add(t2 - t1);
-            rank.Add(t3 - t2);
-            total.Add(t3);
+            keywordRead.Add(t3 - t2);
+            rank.Add(t4 - t3);
+            texts2.Add(t5 - t4);
+            total.Add(t5);
         }
 
-        Console.WriteLine($"Vector store on SQLite (WAL), {chunkCount} chunks of ~60 words, {PerFile} chunks per file:");
+        Console.WriteLine($"Vector store on {engine}, {chunkCount} chunks of ~60 words, {PerFile} chunks per file:");
         Console.WriteLine();
         Console.WriteLine("| stage | result |");
         Console.WriteLine("|---|---|");
         Console.WriteLine($"| ingestion, embed + store (first {embedded} chunks) | {ingestRate:F1} chunks/s |");
         Console.WriteLine($"| store only (the other {chunkCount - embedded} chunks, vectors reused) | {storeRate:F0} chunks/s |");
         Console.WriteLine($"| search end to end, {queries.Count} queries: p50 / p99 | {P(total, 0.5):F1} / {P(total, 0.99):F1} ms |");
+        Console.WriteLine($"| the previous path, interleaved (every chunk's text read and tokenized per query): p50 / p99 | {P(previous, 0.5):F1} / {P(previous, 0.99):F1} ms |");
         Console.WriteLine($"| of which query embedding p50 / p99 | {P(embed, 0.5):F1} / {P(embed, 0.99):F1} ms |");
-        Console.WriteLine($"| of which reading the chunks p50 / p99 | {P(read, 0.5):F1} / {P(read, 0.99):F1} ms |");
+        Console.WriteLine($"| of which reading the vectors p50 / p99 | {P(read, 0.5):F1} / {P(read, 0.99):F1} ms |");
+        Console.WriteLine($"| of which reading the query terms' postings and statistics p50 / p99 | {P(keywordRead, 0.5):F1} / {P(keywordRead, 0.99):F1} ms |");
         Console.WriteLine($"| of which hybrid ranking (cosine + BM25 + fusion) p50 / p99 | {P(rank, 0.5):F1} / {P(rank, 0.99):F1} ms |");
+        Console.WriteLine($"| of which reading the 10 winners' texts p50 / p99 | {P(texts2, 0.5):F1} / {P(texts2, 0.99):F1} ms |");
     }
 }
 finally

@@ -43,9 +43,10 @@ public sealed class SentenceEncoder : IDisposable
     private readonly int _maxBatch;
     private readonly long _padId;
 
-    private SentenceEncoder(string directory, InferenceSession session, IEncoderTokenizer tokenizer, SentencePooling pooling, int dimensions, int maxTokens, int maxBatch, long padId)
+    private SentenceEncoder(string directory, InferenceSession session, IEncoderTokenizer tokenizer, SentencePooling pooling, SentencePrompts prompts, int dimensions, int maxTokens, int maxBatch, long padId)
     {
         _padId = padId;
+        Prompts = prompts;
         Directory = directory;
         _session = session;
         Tokenizer = tokenizer;
@@ -65,6 +66,12 @@ public sealed class SentenceEncoder : IDisposable
 
     /// <summary>The pooling.</summary>
     public SentencePooling Pooling { get; }
+
+    /// <summary>
+    /// The query and passage prefixes the model was trained with (<see cref="SentencePrompts.Read"/>). <see cref="Encode"/>
+    /// never adds them: the caller that knows a text's side does.
+    /// </summary>
+    public SentencePrompts Prompts { get; }
 
     /// <summary>The vector length (the hidden size).</summary>
     public int Dimensions { get; }
@@ -139,7 +146,7 @@ public sealed class SentenceEncoder : IDisposable
             throw new InvalidDataException($"'{modelPath}' lacks the inputs input_ids and attention_mask.");
         }
 
-        return new SentenceEncoder(Path.GetFullPath(directory), session, tokenizer, pooling, hidden, maxTokens, Math.Max(1, options.MaxBatchSize), padId);
+        return new SentenceEncoder(Path.GetFullPath(directory), session, tokenizer, pooling, SentencePrompts.Read(directory), hidden, maxTokens, Math.Max(1, options.MaxBatchSize), padId);
     }
 
     private static IEncoderTokenizer LoadTokenizer(string directory)

@@ -145,6 +145,12 @@ public sealed record AssistantWrite
     /// <summary>The statuses the guarded object may have.</summary>
     public IReadOnlyList<string> GuardStatuses { get; init; } = [];
 
+    /// <summary>
+    /// When set, the guarded object is updated only while its stored JSON is still exactly this text: a compare-and-set
+    /// of the whole object, for objects without a status (a thread whose tool resources two requests set at once).
+    /// </summary>
+    public string? GuardJson { get; init; }
+
     /// <summary>Objects to insert or replace.</summary>
     public IReadOnlyList<StoredAssistantObject> Objects { get; init; } = [];
 

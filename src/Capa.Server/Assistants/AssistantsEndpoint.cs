@@ -259,23 +259,16 @@ internal sealed class AssistantsEndpoint(ServerSettings settings, ResponseStoreA
             return;
         }
 
-        var objects = new List<StoredAssistantObject>();
-        var thread = Parse(storedThread, AssistantsJsonContext.Default.ThreadObject);
-        var (resources, attachError) = await attachments.AddToThreadAsync(thread.ToolResources, [request], context.RequestAborted).ConfigureAwait(false);
+        // The thread itself is written there, by a compare-and-set, when it needs a vector store.
+        var (_, attachError) = await attachments.AddToStoredThreadAsync(store, storedThread, [request], context.RequestAborted).ConfigureAwait(false);
         if (attachError is not null)
         {
             await RejectAsync(context, logger, attachError).ConfigureAwait(false);
             return;
         }
 
-        if (resources.GetRawText() != thread.ToolResources.GetRawText())
-        {
-            objects.Add(Stored(thread with { ToolResources = resources }));
-        }
-
         var message = NewMessage(request, threadId, Now);
-        objects.Add(Stored(message));
-        await store.WriteAsync(new AssistantWrite { Objects = objects }, context.RequestAborted).ConfigureAwait(false);
+        await store.WriteAsync(new AssistantWrite { Objects = [Stored(message)] }, context.RequestAborted).ConfigureAwait(false);
         await WriteAsync(context, message, AssistantsJsonContext.Default.MessageObject).ConfigureAwait(false);
     }
 

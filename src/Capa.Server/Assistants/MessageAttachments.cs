@@ -5,6 +5,8 @@ using Capa.Protocol.Assistants;
 using Capa.Protocol.Files;
 using Capa.Server.Files;
 using Capa.Server.VectorStores;
+using Capa.Storage;
+using static Capa.Server.Assistants.AssistantsHttp;
 
 namespace Capa.Server.Assistants;
 
@@ -86,6 +88,68 @@ internal sealed class MessageAttachments(FileService? files = null, VectorStoreS
 
         return id == current ? (toolResources, null) : (WithVectorStore(toolResources, id!), null);
     }
+
+    /// <summary>
+    /// Adds the messages' <c>file_search</c> files to the vector store of a thread already stored, and returns the
+    /// thread's tool resources as they now are. When the thread has no store (or its store is gone), one is made and
+    /// recorded in the thread by a compare-and-set on the stored thread: of two requests attaching at once, one records
+    /// its store, the other deletes its own and uses that one, so a thread never ends up with a store that lost files.
+    /// The thread is written here when its resources change; callers must not write the thread they read.
+    /// </summary>
+    public async Task<(JsonElement ToolResources, ApiError? Error)> AddToStoredThreadAsync(IAssistantStore store, StoredAssistantObject thread, IEnumerable<MessageRequest> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(thread);
+        ArgumentNullException.ThrowIfNull(messages);
+        var fileIds = FileSearchIds(messages);
+        var current = Parse(thread, AssistantsJsonContext.Default.ThreadObject);
+        if (fileIds.Count == 0 || vectorStores is null)
+        {
+            return (current.ToolResources, null);
+        }
+
+        for (var attempt = 0; attempt < 16; attempt++)
+        {
+            if (RunExecutor.VectorStoreIds(current.ToolResources).FirstOrDefault() is { } existing
+                && await vectorStores.ExistsAsync(existing, cancellationToken).ConfigureAwait(false))
+            {
+                var (_, addError) = await vectorStores.AddToThreadStoreAsync(existing, fileIds, cancellationToken).ConfigureAwait(false);
+                return (current.ToolResources, addError);
+            }
+
+            var (created, createError) = await vectorStores.CreateThreadStoreAsync(cancellationToken).ConfigureAwait(false);
+            if (createError is not null)
+            {
+                return (current.ToolResources, createError);
+            }
+
+            var updated = current with { ToolResources = WithVectorStore(current.ToolResources, created!) };
+            if (await store.WriteAsync(new AssistantWrite { Guard = Stored(updated), GuardJson = thread.Json }, cancellationToken).ConfigureAwait(false))
+            {
+                var (_, addError) = await vectorStores.AddToThreadStoreAsync(created, fileIds, cancellationToken).ConfigureAwait(false);
+                return (updated.ToolResources, addError);
+            }
+
+            // Another request changed the thread first (most likely giving it a store): drop ours and read it again.
+            await vectorStores.DeleteAsync(created!, cancellationToken).ConfigureAwait(false);
+            if (await store.GetObjectAsync(AssistantObjectKinds.Thread, thread.Id, null, cancellationToken).ConfigureAwait(false) is not { } reread)
+            {
+                return (current.ToolResources, NotFound("thread", thread.Id));
+            }
+
+            thread = reread;
+            current = Parse(thread, AssistantsJsonContext.Default.ThreadObject);
+        }
+
+        return (current.ToolResources, ApiError.InvalidRequest($"The thread '{thread.Id}' is changing; try again.", null));
+    }
+
+    private static List<string> FileSearchIds(IEnumerable<MessageRequest> messages) => messages
+        .SelectMany(m => m.Attachments)
+        .Where(AssistantRequestReader.IsForFileSearch)
+        .Select(a => a.GetProperty("file_id"u8).GetString()!)
+        .Distinct(StringComparer.Ordinal)
+        .ToList();
 
     /// <summary>The tool resources with <c>file_search.vector_store_ids</c> set to <paramref name="vectorStoreId"/> alone.</summary>
     private static JsonElement WithVectorStore(JsonElement toolResources, string vectorStoreId)

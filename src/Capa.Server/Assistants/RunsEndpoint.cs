@@ -51,6 +51,7 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         var objects = new List<StoredAssistantObject>();
         ThreadObject? newThread = null;
         ThreadObject? oldThread = null;
+        StoredAssistantObject? oldStored = null;
         JsonElement threadResources;
         if (threadId is null)
         {
@@ -74,6 +75,7 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
                 return;
             }
 
+            oldStored = storedThread;
             oldThread = Parse(storedThread, AssistantsJsonContext.Default.ThreadObject);
             threadResources = oldThread.ToolResources;
             if (await AssistantsEndpoint.ActiveRunAsync(store, threadId, aborted).ConfigureAwait(false) is { } active)
@@ -143,24 +145,20 @@ internal sealed class RunsEndpoint(ServerSettings settings, ResponseStoreAccesso
         }
 
         // The attached files go into the thread's vector store only once the run is known to start.
-        var (attachedResources, attachError) = await attachments.AddToThreadAsync(threadResources, attaching.Select(a => a.Message), aborted).ConfigureAwait(false);
+        // A stored thread gets its vector store by a compare-and-set there, against other requests attaching at once.
+        var (attachedResources, attachError) = oldStored is not null
+            ? await attachments.AddToStoredThreadAsync(store, oldStored, attaching.Select(a => a.Message), aborted).ConfigureAwait(false)
+            : await attachments.AddToThreadAsync(threadResources, attaching.Select(a => a.Message), aborted).ConfigureAwait(false);
         if (attachError is not null)
         {
             await RejectAsync(context, logger, attachError).ConfigureAwait(false);
             return;
         }
 
-        if (attachedResources.GetRawText() != threadResources.GetRawText())
+        if (newThread is not null && attachedResources.GetRawText() != threadResources.GetRawText())
         {
-            if (newThread is not null)
-            {
-                newThread = newThread with { ToolResources = attachedResources };
-                objects[0] = Stored(newThread);
-            }
-            else
-            {
-                objects.Add(Stored(oldThread! with { ToolResources = attachedResources }));
-            }
+            newThread = newThread with { ToolResources = attachedResources };
+            objects[0] = Stored(newThread);
         }
 
         objects.AddRange(request.AdditionalMessages.Select(m => Stored(NewMessage(m, threadId, now))));

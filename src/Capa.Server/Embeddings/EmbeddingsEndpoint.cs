@@ -17,6 +17,8 @@ namespace Capa.Server.Embeddings;
 
 /// <summary>
 /// <c>POST /v1/embeddings</c>: a local sentence encoder when one serves the model, else the upstream, else OpenAI's 404.
+/// The input is embedded as sent, as OpenAI does: a model's query/passage prefixes (e5's <c>query: </c>,
+/// <c>passage: </c>) are the client's to add here; vector stores add them themselves.
 /// </summary>
 internal sealed class EmbeddingsEndpoint
 {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Numerics.Tensors;
-using System.Text;
 using System.Text.Json;
 using Capa.Protocol.VectorStores;
 using Capa.Storage.VectorStores;
@@ -10,22 +9,55 @@ namespace Capa.Server.VectorStores;
 /// <summary>A ranked chunk.</summary>
 internal sealed record SearchHit(SearchableChunk Chunk, double Score);
 
+/// <summary>A ranked chunk before its text is read: the index of its vector among the candidates, and its score.</summary>
+internal readonly record struct RankedChunk(int Index, double Score);
+
 /// <summary>
 /// Exact search over a vector store's chunks: cosine similarity of unit vectors, BM25 over the chunks' words, and the
 /// two rankings fused by weighted reciprocal rank (k = 60) — the same arithmetic on SQLite and PostgreSQL, since the
-/// scoring runs here. Scores are in [0, 1]: fused scores are divided by the best score possible (first in both
-/// rankings); with the <c>none</c> ranker the score is the cosine similarity mapped from [-1, 1].
+/// scoring runs here. BM25's corpus statistics (chunk count, total length, each term's document frequency) and the
+/// term frequencies come from the keyword index the store keeps on insert and delete, so a search reads the vectors
+/// and the query terms' postings and tokenizes nothing but the query. Filters choose the candidates; the statistics
+/// stay those of the whole store, as a search engine's do. Scores are in [0, 1]: fused scores are divided by the best
+/// score possible (first in both rankings); with the <c>none</c> ranker the score is the cosine similarity mapped from
+/// [-1, 1].
 /// </summary>
 internal static class HybridSearch
 {
     private const double RrfK = 60, K1 = 1.2, B = 0.75;
 
+    /// <summary>Ranks in-memory chunks (their postings computed here): the store-backed path's arithmetic on a list.</summary>
     public static List<SearchHit> Search(IReadOnlyList<SearchableChunk> chunks, IReadOnlyList<float[]> queryVectors, IReadOnlyList<string> queries,
         VectorStoreFilter? filter, RankingOptions ranking, int maxResults)
     {
-        var candidates = filter is null
-            ? chunks
-            : chunks.Where(c => { using var a = JsonDocument.Parse(c.AttributesJson); return filter.Matches(a.RootElement); }).ToList();
+        ArgumentNullException.ThrowIfNull(chunks);
+        var vectors = chunks.Select(c => new ChunkVector(Key(c), c.Embedding)).ToList();
+        var keywords = Index(chunks, queries);
+        var accepted = filter is null
+            ? null
+            : chunks.Select(c => { using var a = JsonDocument.Parse(c.AttributesJson); return filter.Matches(a.RootElement); }).ToArray();
+        return [.. Rank(vectors, accepted, keywords, queryVectors, queries, ranking, maxResults).Select(r => new SearchHit(chunks[r.Index], r.Score))];
+    }
+
+    /// <summary>
+    /// Ranks <paramref name="vectors"/> (those <paramref name="accepted"/> allows, all when null) for the queries; returns
+    /// at most <paramref name="maxResults"/> at or above the score threshold, best first, ties by file and position.
+    /// </summary>
+    public static List<RankedChunk> Rank(IReadOnlyList<ChunkVector> vectors, bool[]? accepted, KeywordStatistics keywords, IReadOnlyList<float[]> queryVectors,
+        IReadOnlyList<string> queries, RankingOptions ranking, int maxResults)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(keywords);
+        ArgumentNullException.ThrowIfNull(ranking);
+        var candidates = new List<int>(vectors.Count);
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            if (accepted is null || accepted[i])
+            {
+                candidates.Add(i);
+            }
+        }
+
         if (candidates.Count == 0)
         {
             return [];
@@ -33,18 +65,19 @@ internal static class HybridSearch
 
         // Cosine: the best over the queries.
         var cosine = new double[candidates.Count];
-        for (var i = 0; i < candidates.Count; i++)
+        for (var c = 0; c < candidates.Count; c++)
         {
+            var embedding = vectors[candidates[c]].Embedding;
             var best = double.MinValue;
             foreach (var q in queryVectors)
             {
-                if (q.Length == candidates[i].Embedding.Length)
+                if (q.Length == embedding.Length)
                 {
-                    best = Math.Max(best, TensorPrimitives.Dot(q, candidates[i].Embedding));
+                    best = Math.Max(best, TensorPrimitives.Dot(q, embedding));
                 }
             }
 
-            cosine[i] = best == double.MinValue ? -1 : Math.Clamp(best, -1, 1);
+            cosine[c] = best == double.MinValue ? -1 : Math.Clamp(best, -1, 1);
         }
 
         double[] scores;
@@ -54,28 +87,34 @@ internal static class HybridSearch
         }
         else
         {
-            var bm25 = Bm25(candidates, queries);
+            var position = new Dictionary<ChunkKey, int>(candidates.Count);
+            for (var c = 0; c < candidates.Count; c++)
+            {
+                position[vectors[candidates[c]].Key] = c;
+            }
+
+            var bm25 = Bm25(keywords, queries, position, candidates.Count);
             var embeddingRank = Ranks(cosine, _ => true);
             var textRank = Ranks(bm25, s => s > 0);
             var best = (ranking.EmbeddingWeight + ranking.TextWeight) / (RrfK + 1);
             scores = new double[candidates.Count];
-            for (var i = 0; i < candidates.Count; i++)
+            for (var c = 0; c < candidates.Count; c++)
             {
-                var fused = ranking.EmbeddingWeight / (RrfK + embeddingRank[i]);
-                if (textRank[i] > 0)
+                var fused = ranking.EmbeddingWeight / (RrfK + embeddingRank[c]);
+                if (textRank[c] > 0)
                 {
-                    fused += ranking.TextWeight / (RrfK + textRank[i]);
+                    fused += ranking.TextWeight / (RrfK + textRank[c]);
                 }
 
-                scores[i] = fused / best;
+                scores[c] = fused / best;
             }
         }
 
         return [.. Enumerable.Range(0, candidates.Count)
-            .Where(i => scores[i] >= ranking.ScoreThreshold)
-            .OrderByDescending(i => scores[i]).ThenBy(i => candidates[i].FileId, StringComparer.Ordinal).ThenBy(i => candidates[i].Position)
+            .Where(c => scores[c] >= ranking.ScoreThreshold)
+            .OrderByDescending(c => scores[c]).ThenBy(c => vectors[candidates[c]].Key.FileId, StringComparer.Ordinal).ThenBy(c => vectors[candidates[c]].Key.Position)
             .Take(maxResults)
-            .Select(i => new SearchHit(candidates[i], Math.Round(scores[i], 6)))];
+            .Select(c => new RankedChunk(candidates[c], Math.Round(scores[c], 6)))];
     }
 
     /// <summary>1-based ranks by descending score for the entries <paramref name="include"/> accepts, 0 for the rest.</summary>
@@ -91,29 +130,47 @@ internal static class HybridSearch
         return ranks;
     }
 
-    /// <summary>BM25 (k1 1.2, b 0.75) of every chunk for the queries' terms, summed over queries.</summary>
+    /// <summary>BM25 (k1 1.2, b 0.75) of every chunk for the queries' terms, summed over queries (the in-memory path).</summary>
     internal static double[] Bm25(IReadOnlyList<SearchableChunk> chunks, IReadOnlyList<string> queries)
     {
-        var documents = chunks.Select(c => Terms(c.Text)).ToList();
-        var average = documents.Count == 0 ? 0 : documents.Average(d => d.Count);
-        var frequencies = documents.Select(d => d.GroupBy(t => t, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal)).ToList();
-        var scores = new double[chunks.Count];
+        ArgumentNullException.ThrowIfNull(chunks);
+        var position = new Dictionary<ChunkKey, int>(chunks.Count);
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            position[Key(chunks[i])] = i;
+        }
+
+        return Bm25(Index(chunks, queries), queries, position, chunks.Count);
+    }
+
+    /// <summary>BM25 of the candidates (<paramref name="position"/> maps a chunk to its slot) from a keyword index's statistics and postings.</summary>
+    private static double[] Bm25(KeywordStatistics keywords, IReadOnlyList<string> queries, Dictionary<ChunkKey, int> position, int count)
+    {
+        var scores = new double[count];
+        if (keywords.ChunkCount <= 0)
+        {
+            return scores;
+        }
+
+        var average = Math.Max((double)keywords.TermCount / keywords.ChunkCount, 1);
+        var byTerm = keywords.Postings.GroupBy(p => p.Term, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         foreach (var query in queries)
         {
-            foreach (var term in Terms(query).Distinct(StringComparer.Ordinal))
+            foreach (var term in KeywordTerms.Split(query).Distinct(StringComparer.Ordinal))
             {
-                var containing = frequencies.Count(f => f.ContainsKey(term));
-                if (containing == 0)
+                if (!byTerm.TryGetValue(term, out var postings))
                 {
                     continue;
                 }
 
-                var idf = Math.Log(1 + ((documents.Count - containing + 0.5) / (containing + 0.5)));
-                for (var i = 0; i < chunks.Count; i++)
+                var containing = postings.Count;
+                var idf = Math.Log(1 + ((keywords.ChunkCount - containing + 0.5) / (containing + 0.5)));
+                foreach (var posting in postings)
                 {
-                    if (frequencies[i].TryGetValue(term, out var tf))
+                    if (position.TryGetValue(posting.Chunk, out var slot))
                     {
-                        scores[i] += idf * tf * (K1 + 1) / (tf + (K1 * (1 - B + (B * documents[i].Count / Math.Max(average, 1)))));
+                        double tf = posting.Frequency;
+                        scores[slot] += idf * tf * (K1 + 1) / (tf + (K1 * (1 - B + (B * posting.ChunkLength / average))));
                     }
                 }
             }
@@ -122,44 +179,26 @@ internal static class HybridSearch
         return scores;
     }
 
-    /// <summary>Lowercase words of letters and digits; each CJK ideograph is a term of its own.</summary>
-    internal static List<string> Terms(string text)
+    /// <summary>The keyword statistics of in-memory chunks for the queries' terms, as the store's index holds them.</summary>
+    private static KeywordStatistics Index(IReadOnlyList<SearchableChunk> chunks, IReadOnlyList<string> queries)
     {
-        var terms = new List<string>();
-        var current = new StringBuilder();
-        foreach (var rune in text.EnumerateRunes())
+        var wanted = queries.SelectMany(KeywordTerms.Split).ToHashSet(StringComparer.Ordinal);
+        var postings = new List<KeywordPosting>();
+        long total = 0;
+        foreach (var chunk in chunks)
         {
-            if (IsIdeograph(rune.Value))
-            {
-                Flush();
-                terms.Add(rune.ToString());
-            }
-            else if (Rune.IsLetterOrDigit(rune))
-            {
-                current.Append(Rune.ToLowerInvariant(rune).ToString());
-            }
-            else
-            {
-                Flush();
-            }
+            var (frequencies, length) = KeywordTerms.Count(chunk.Text);
+            total += length;
+            postings.AddRange(frequencies.Where(f => wanted.Contains(f.Key)).Select(f => new KeywordPosting(Key(chunk), f.Key, f.Value, length)));
         }
 
-        Flush();
-        return terms;
-
-        void Flush()
-        {
-            if (current.Length > 0)
-            {
-                terms.Add(current.ToString());
-                current.Clear();
-            }
-        }
+        return new KeywordStatistics(chunks.Count, total, postings);
     }
 
-    private static bool IsIdeograph(int cp) =>
-        cp is (>= 0x4E00 and <= 0x9FFF) or (>= 0x3400 and <= 0x4DBF) or (>= 0x20000 and <= 0x2FA1F) or (>= 0xF900 and <= 0xFAFF)
-            or (>= 0x3040 and <= 0x30FF) or (>= 0xAC00 and <= 0xD7AF);
+    private static ChunkKey Key(SearchableChunk chunk) => new(chunk.VectorStoreId, chunk.FileId, chunk.Position);
+
+    /// <summary>Lowercase words of letters and digits; each CJK ideograph is a term of its own.</summary>
+    internal static List<string> Terms(string text) => KeywordTerms.Split(text);
 
     /// <summary>The text of a score for logs.</summary>
     public static string Format(double score) => score.ToString("0.000", CultureInfo.InvariantCulture);

@@ -161,7 +161,9 @@ internal sealed class VectorStoreService : BackgroundService
         var strategy = ChunkingStrategy.FromJson(entry.ChunkingJson);
         var tokenizer = model.Encoder.Tokenizer;
         var texts = Chunker.Chunk(extracted.Text, strategy, word => tokenizer.Encode(word, addSpecialTokens: false).Length);
-        var vectors = await _embeddings.EncodeAsync(model, texts, null, cancellationToken).ConfigureAwait(false);
+        // Passages carry the model's passage prefix (e5's "passage: "); the stored text stays as the file has it.
+        var prompts = model.Encoder.Prompts;
+        var vectors = await _embeddings.EncodeAsync(model, [.. texts.Select(prompts.ForDocument)], null, cancellationToken).ConfigureAwait(false);
         var chunks = texts.Select((t, i) => new StoredChunk(i, t, vectors[i])).ToList();
         var usage = chunks.Sum(c => (long)System.Text.Encoding.UTF8.GetByteCount(c.Text) + (c.Embedding.Length * sizeof(float)));
         if (await store.CompleteFileAsync(entry.VectorStoreId, entry.FileId, chunks, usage, cancellationToken).ConfigureAwait(false))
@@ -250,6 +252,47 @@ internal sealed class VectorStoreService : BackgroundService
         return (id, null);
     }
 
+    /// <summary>
+    /// Makes an empty vector store for a thread (expiring <see cref="ThreadStoreExpiresAfterDays"/> days after its last
+    /// use); the error when none can be made.
+    /// </summary>
+    public async Task<(string? VectorStoreId, ApiError? Error)> CreateThreadStoreAsync(CancellationToken cancellationToken)
+    {
+        if (_embeddings.ResolveDefault() is not { } model)
+        {
+            return (null, NoEmbeddingModel);
+        }
+
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        var now = Now;
+        var id = StoreIds.New("vs_");
+        await store.CreateVectorStoreAsync(new StoredVectorStore
+        {
+            Id = id,
+            CreatedAt = now,
+            OrderKey = NowMs,
+            MetadataJson = "{}",
+            ExpiresAfterDays = ThreadStoreExpiresAfterDays,
+            LastActiveAt = now,
+            EmbeddingModel = model.Id,
+        }, [], cancellationToken).ConfigureAwait(false);
+        return (id, null);
+    }
+
+    /// <summary>Whether a vector store exists.</summary>
+    public async Task<bool> ExistsAsync(string vectorStoreId, CancellationToken cancellationToken)
+    {
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        return await store.GetVectorStoreAsync(vectorStoreId, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>Deletes a vector store (one made for a thread that another request gave a store first).</summary>
+    public async Task DeleteAsync(string vectorStoreId, CancellationToken cancellationToken)
+    {
+        var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
+        await store.DeleteVectorStoreAsync(vectorStoreId, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Whether any file of these vector stores is still being ingested.</summary>
     public async Task<bool> IsIngestingAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
     {
@@ -270,17 +313,27 @@ internal sealed class VectorStoreService : BackgroundService
     public async Task<IReadOnlyList<(SearchHit Hit, StoredFile? File)>> SearchAsync(IReadOnlyList<StoredVectorStore> vectorStores, VectorStoreSearchRequest request, CancellationToken cancellationToken)
     {
         var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
-        var chunks = await store.GetSearchableChunksAsync([.. vectorStores.Select(v => v.Id)], cancellationToken).ConfigureAwait(false);
+        string[] ids = [.. vectorStores.Select(v => v.Id)];
+        var chunks = await store.GetChunkVectorsAsync(ids, cancellationToken).ConfigureAwait(false);
+        var keywords = request.RankingOptions.Ranker == "none"
+            ? new KeywordStatistics(0, 0, [])
+            : await store.GetKeywordStatisticsAsync(ids, [.. request.Queries.SelectMany(KeywordTerms.Split).Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
+        var accepted = request.Filters is null ? null : await FilterAsync(store, ids, chunks, request.Filters, cancellationToken).ConfigureAwait(false);
         var vectors = new List<float[]>();
         foreach (var modelId in vectorStores.Select(v => v.EmbeddingModel).Distinct(StringComparer.Ordinal))
         {
             if (_embeddings.Resolve(modelId) is { } model)
             {
-                vectors.AddRange(await _embeddings.EncodeAsync(model, request.Queries, null, cancellationToken).ConfigureAwait(false));
+                vectors.AddRange(await _embeddings.EncodeAsync(model, [.. request.Queries.Select(model.Encoder.Prompts.ForQuery)], null, cancellationToken).ConfigureAwait(false));
             }
         }
 
-        var hits = HybridSearch.Search(chunks, vectors, request.Queries, request.Filters, request.RankingOptions, request.MaxNumResults);
+        var ranked = HybridSearch.Rank(chunks, accepted, keywords, vectors, request.Queries, request.RankingOptions, request.MaxNumResults);
+
+        // Only the winners' texts are read.
+        var texts = await store.GetChunksAsync([.. ranked.Select(r => chunks[r.Index].Key)], cancellationToken).ConfigureAwait(false);
+        var byKey = texts.ToDictionary(c => new ChunkKey(c.VectorStoreId, c.FileId, c.Position));
+        var hits = ranked.Where(r => byKey.ContainsKey(chunks[r.Index].Key)).Select(r => new SearchHit(byKey[chunks[r.Index].Key], r.Score)).ToList();
         var results = new List<(SearchHit, StoredFile?)>(hits.Count);
         var names = new Dictionary<string, StoredFile?>(StringComparer.Ordinal);
         foreach (var hit in hits)
@@ -300,6 +353,20 @@ internal sealed class VectorStoreService : BackgroundService
         }
 
         return results;
+    }
+
+    /// <summary>Which chunks a filter keeps: evaluated once per file, on the file's attributes.</summary>
+    private static async Task<bool[]> FilterAsync(IVectorStoreStore store, string[] ids, IReadOnlyList<ChunkVector> chunks, VectorStoreFilter filter, CancellationToken cancellationToken)
+    {
+        var files = await store.GetFileAttributesAsync(ids, cancellationToken).ConfigureAwait(false);
+        var matches = new Dictionary<(string, string), bool>();
+        foreach (var file in files)
+        {
+            using var attributes = JsonDocument.Parse(file.AttributesJson);
+            matches[(file.VectorStoreId, file.FileId)] = filter.Matches(attributes.RootElement);
+        }
+
+        return [.. chunks.Select(c => matches.GetValueOrDefault((c.Key.VectorStoreId, c.Key.FileId)))];
     }
 
     public override void Dispose()

@@ -153,5 +153,25 @@ internal static class Schema
             "CREATE TABLE assistant_positions (next_position BIGINT NOT NULL)",
             "INSERT INTO assistant_positions (next_position) VALUES (0)",
         ],
+        [
+            // The keyword index BM25 reads, kept on insert and delete: one row per term per chunk (a term's document
+            // frequency is its row count), each chunk's length in terms (-1: stored before this migration, indexed
+            // when the store starts), and per vector store the indexed chunks and their total length.
+            """
+            CREATE TABLE vector_store_terms (
+                vector_store_id TEXT NOT NULL,
+                term TEXT NOT NULL,
+                file_id TEXT NOT NULL,
+                position BIGINT NOT NULL,
+                frequency BIGINT NOT NULL,
+                chunk_terms BIGINT NOT NULL,
+                PRIMARY KEY (vector_store_id, term, file_id, position))
+            """,
+            "CREATE INDEX vector_store_terms_file ON vector_store_terms (vector_store_id, file_id)",
+            "ALTER TABLE vector_store_chunks ADD COLUMN term_count BIGINT NOT NULL DEFAULT -1",
+            "CREATE INDEX vector_store_chunks_unindexed ON vector_store_chunks (vector_store_id) WHERE term_count < 0",
+            "ALTER TABLE vector_stores ADD COLUMN indexed_chunks BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE vector_stores ADD COLUMN indexed_terms BIGINT NOT NULL DEFAULT 0",
+        ],
     ];
 }

@@ -31,6 +31,12 @@ internal abstract partial class SqlResponseStore
             }
 
             var condition = write.GuardStatuses.Count == 0 ? string.Empty : $" AND status IN ({statuses})";
+            if (write.GuardJson is not null)
+            {
+                condition += " AND json = @expected";
+                parameters.Add(("expected", write.GuardJson));
+            }
+
             await using var update = Command(connection, transaction,
                 $"UPDATE assistant_objects SET status = @status, owner = @owner, lease_expires_at = @lease, json = @json WHERE id = @id AND kind = @kind{condition}",
                 [.. parameters]);

@@ -75,7 +75,7 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { "vector_store_chunks", "vector_store_files", "vector_store_file_batches" })
+        foreach (var table in new[] { "vector_store_terms", "vector_store_chunks", "vector_store_files", "vector_store_file_batches" })
         {
             await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE vector_store_id = @id", ("id", id));
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -218,16 +218,123 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         }
 
         await DeleteChunksAsync(connection, transaction, vectorStoreId, fileId, cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in chunks)
-        {
-            await using var insert = Command(connection, transaction,
-                "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding) VALUES (@vs, @f, @p, @text, @e)",
-                ("vs", vectorStoreId), ("f", fileId), ("p", (long)chunk.Position), ("text", chunk.Text), ("e", MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray()));
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        await InsertChunksAsync(connection, transaction, vectorStoreId, fileId, chunks, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Inserts a file's chunks with their keyword postings and adds them to the store's keyword statistics.</summary>
+    private static async Task InsertChunksAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<StoredChunk> chunks, CancellationToken cancellationToken)
+    {
+        if (chunks.Count == 0)
+        {
+            return;
+        }
+
+        // The chunk command is reused with its parameters rebound per row; postings go in multi-row statements (a file
+        // has thousands, and a round trip each is what ingestion would wait on, PostgreSQL's most of all).
+        await using var insertChunk = Command(connection, transaction,
+            "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding, term_count) VALUES (@vs, @f, @p, @text, @e, @n)",
+            ("vs", vectorStoreId), ("f", fileId), ("p", 0L), ("text", ""), ("e", Array.Empty<byte>()), ("n", 0L));
+        var postings = new List<(string Term, long Position, long Frequency, long Length)>();
+        long totalTerms = 0;
+        foreach (var chunk in chunks)
+        {
+            var (frequencies, length) = KeywordTerms.Count(chunk.Text);
+            totalTerms += length;
+            insertChunk.Parameters[2].Value = (long)chunk.Position;
+            insertChunk.Parameters[3].Value = chunk.Text;
+            insertChunk.Parameters[4].Value = MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray();
+            insertChunk.Parameters[5].Value = (long)length;
+            await insertChunk.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            postings.AddRange(frequencies.Select(f => (f.Key, (long)chunk.Position, (long)f.Value, (long)length)));
+        }
+
+        await InsertPostingsAsync(connection, transaction, vectorStoreId, fileId, postings, cancellationToken).ConfigureAwait(false);
+        await AddToStatisticsAsync(connection, transaction, vectorStoreId, chunks.Count, totalTerms, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Inserts one file's postings, <see cref="PostingsPerStatement"/> rows per statement.</summary>
+    private static async Task InsertPostingsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId,
+        List<(string Term, long Position, long Frequency, long Length)> postings, CancellationToken cancellationToken)
+    {
+        for (var start = 0; start < postings.Count; start += PostingsPerStatement)
+        {
+            var count = Math.Min(PostingsPerStatement, postings.Count - start);
+            var sql = new StringBuilder("INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES ");
+            var parameters = new List<(string, object?)>((count * 4) + 2) { ("vs", vectorStoreId), ("f", fileId) };
+            for (var i = 0; i < count; i++)
+            {
+                var (term, position, frequency, length) = postings[start + i];
+                sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@vs, @t{i}, @f, @p{i}, @tf{i}, @n{i})");
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"t{i}"), term));
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"p{i}"), position));
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"tf{i}"), frequency));
+                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"n{i}"), length));
+            }
+
+            await using var insert = Command(connection, transaction, sql.ToString(), [.. parameters]);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Rows per posting insert: 4 parameters each, far below SQLite's and PostgreSQL's parameter limits.</summary>
+    private const int PostingsPerStatement = 250;
+
+    private static async Task AddToStatisticsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, long chunks, long terms, CancellationToken cancellationToken)
+    {
+        await using var update = Command(connection, transaction,
+            "UPDATE vector_stores SET indexed_chunks = indexed_chunks + @chunks, indexed_terms = indexed_terms + @terms WHERE id = @vs",
+            ("chunks", chunks), ("terms", terms), ("vs", vectorStoreId));
+        await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Indexes the chunks stored before the keyword index existed (<c>term_count</c> -1), a batch per transaction;
+    /// each chunk is claimed by its own conditional update, so servers starting together index each once.
+    /// </summary>
+    private async Task IndexUnindexedChunksAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var batch = new List<(string VectorStoreId, string FileId, long Position, string Text)>();
+            await using (var select = Command(connection, transaction,
+                "SELECT vector_store_id, file_id, position, text FROM vector_store_chunks WHERE term_count < 0 ORDER BY vector_store_id, file_id, position LIMIT 500"))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    batch.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3)));
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var chunk in batch)
+            {
+                var (frequencies, length) = KeywordTerms.Count(chunk.Text);
+                await using (var claim = Command(connection, transaction,
+                    "UPDATE vector_store_chunks SET term_count = @n WHERE vector_store_id = @vs AND file_id = @f AND position = @p AND term_count < 0",
+                    ("n", (long)length), ("vs", chunk.VectorStoreId), ("f", chunk.FileId), ("p", chunk.Position)))
+                {
+                    if (await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                    {
+                        continue;
+                    }
+                }
+
+                await InsertPostingsAsync(connection, transaction, chunk.VectorStoreId, chunk.FileId,
+                    [.. frequencies.Select(f => (f.Key, chunk.Position, (long)f.Value, (long)length))], cancellationToken).ConfigureAwait(false);
+                await AddToStatisticsAsync(connection, transaction, chunk.VectorStoreId, 1, length, cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task<bool> FailFileAsync(string vectorStoreId, string fileId, string lastErrorJson, CancellationToken cancellationToken)
@@ -321,22 +428,155 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         return chunks;
     }
 
+    public async Task<IReadOnlyList<ChunkVector>> GetChunkVectorsAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var vectors = new List<ChunkVector>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            // Chunks exist only for completed files: they are written with the status, and dropped when it changes.
+            await using var select = Command(connection, null,
+                "SELECT file_id, position, embedding FROM vector_store_chunks WHERE vector_store_id = @vs ORDER BY file_id, position", ("vs", id));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                vectors.Add(new ChunkVector(new ChunkKey(id, reader.GetString(0), (int)reader.GetInt64(1)), ToFloats((byte[])reader.GetValue(2))));
+            }
+        }
+
+        return vectors;
+    }
+
+    public async Task<IReadOnlyList<VectorStoreFileAttributes>> GetFileAttributesAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var files = new List<VectorStoreFileAttributes>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            await using var select = Command(connection, null,
+                "SELECT file_id, attributes FROM vector_store_files WHERE vector_store_id = @vs AND status = @done", ("vs", id), ("done", VectorStoreFileStatuses.Completed));
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                files.Add(new VectorStoreFileAttributes(id, reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        return files;
+    }
+
+    public async Task<KeywordStatistics> GetKeywordStatisticsAsync(IReadOnlyList<string> vectorStoreIds, IReadOnlyCollection<string> terms, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        ArgumentNullException.ThrowIfNull(terms);
+        long chunkCount = 0, termCount = 0;
+        var postings = new List<KeywordPosting>();
+        var distinctTerms = terms.Distinct(StringComparer.Ordinal).ToList();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // One transaction: on SQLite one snapshot, so the statistics and the postings agree while a file is being
+        // completed; PostgreSQL's read committed can let one search see a file's statistics a statement early.
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            await using (var stats = Command(connection, transaction, "SELECT indexed_chunks, indexed_terms FROM vector_stores WHERE id = @vs", ("vs", id)))
+            await using (var reader = await stats.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    chunkCount += reader.GetInt64(0);
+                    termCount += reader.GetInt64(1);
+                }
+            }
+
+            // A bounded IN list per statement; queries rarely have more than a few dozen terms.
+            foreach (var slice in distinctTerms.Chunk(100))
+            {
+                var parameters = new List<(string, object?)> { ("vs", id) };
+                parameters.AddRange(slice.Select((t, i) => ((string, object?))(string.Create(CultureInfo.InvariantCulture, $"t{i}"), t)));
+                var list = string.Join(", ", Enumerable.Range(0, slice.Length).Select(i => string.Create(CultureInfo.InvariantCulture, $"@t{i}")));
+                await using var select = Command(connection, transaction,
+                    $"SELECT term, file_id, position, frequency, chunk_terms FROM vector_store_terms WHERE vector_store_id = @vs AND term IN ({list})", [.. parameters]);
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    postings.Add(new KeywordPosting(new ChunkKey(id, reader.GetString(1), (int)reader.GetInt64(2)), reader.GetString(0), (int)reader.GetInt64(3), (int)reader.GetInt64(4)));
+                }
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new KeywordStatistics(chunkCount, termCount, postings);
+    }
+
+    public async Task<IReadOnlyList<SearchableChunk>> GetChunksAsync(IReadOnlyList<ChunkKey> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var chunks = new List<SearchableChunk>(keys.Count);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var select = Command(connection, null,
+            "SELECT f.attributes, c.text, c.embedding FROM vector_store_chunks c JOIN vector_store_files f "
+            + "ON f.vector_store_id = c.vector_store_id AND f.file_id = c.file_id WHERE c.vector_store_id = @vs AND c.file_id = @f AND c.position = @p",
+            ("vs", ""), ("f", ""), ("p", 0L));
+        foreach (var key in keys)
+        {
+            select.Parameters[0].Value = key.VectorStoreId;
+            select.Parameters[1].Value = key.FileId;
+            select.Parameters[2].Value = (long)key.Position;
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                chunks.Add(new SearchableChunk(key.VectorStoreId, key.FileId, reader.GetString(0), key.Position, reader.GetString(1), ToFloats((byte[])reader.GetValue(2))));
+            }
+        }
+
+        return chunks;
+    }
+
     /// <summary>Removes a deleted file from every vector store, in the file delete's transaction.</summary>
     private static async Task RemoveFileEverywhereAsync(DbConnection connection, DbTransaction transaction, string fileId, CancellationToken cancellationToken)
     {
-        foreach (var table in new[] { "vector_store_chunks", "vector_store_files" })
+        var stores = new List<string>();
+        await using (var select = Command(connection, transaction, "SELECT DISTINCT vector_store_id FROM vector_store_files WHERE file_id = @f", ("f", fileId)))
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE file_id = @f", ("f", fileId));
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                stores.Add(reader.GetString(0));
+            }
         }
+
+        foreach (var vectorStoreId in stores)
+        {
+            await DeleteChunksAsync(connection, transaction, vectorStoreId, fileId, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var delete = Command(connection, transaction, "DELETE FROM vector_store_files WHERE file_id = @f", ("f", fileId));
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static float[] ToFloats(byte[] bytes) => MemoryMarshal.Cast<byte, float>(bytes.AsSpan()).ToArray();
 
+    /// <summary>Deletes a file's chunks with their postings, and takes them out of the store's keyword statistics.</summary>
     private static async Task DeleteChunksAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, CancellationToken cancellationToken)
     {
-        await using var delete = Command(connection, transaction, "DELETE FROM vector_store_chunks WHERE vector_store_id = @vs AND file_id = @f", ("vs", vectorStoreId), ("f", fileId));
-        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // The statistics first, in one statement: it is a write, so on SQLite the transaction takes the write lock before
+        // it reads anything (a read first would fail to upgrade when another writer committed meanwhile).
+        const string Indexed = "FROM vector_store_chunks WHERE vector_store_id = @vs AND file_id = @f AND term_count >= 0";
+        await using (var update = Command(connection, transaction,
+            $"UPDATE vector_stores SET indexed_chunks = indexed_chunks - (SELECT COUNT(*) {Indexed}), indexed_terms = indexed_terms - (SELECT COALESCE(SUM(term_count), 0) {Indexed}) WHERE id = @vs",
+            ("vs", vectorStoreId), ("f", fileId)))
+        {
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var table in new[] { "vector_store_terms", "vector_store_chunks" })
+        {
+            await using var delete = Command(connection, transaction, $"DELETE FROM {table} WHERE vector_store_id = @vs AND file_id = @f", ("vs", vectorStoreId), ("f", fileId));
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static async Task UpsertVsFileAsync(DbConnection connection, DbTransaction transaction, StoredVectorStoreFile file, CancellationToken cancellationToken)

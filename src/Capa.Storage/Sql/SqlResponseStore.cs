@@ -67,6 +67,7 @@ internal abstract partial class SqlResponseStore : IResponseStore, IAssistantSto
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await IndexUnindexedChunksAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task CreateResponseAsync(StoredResponse response, IReadOnlyList<StoredItem> inputItems, IReadOnlyList<StoredItem>? conversationItems, CancellationToken cancellationToken)

@@ -72,4 +72,20 @@ public interface IVectorStoreStore
 
     /// <summary>Every chunk of the given vector stores, with file attributes, for an exact search.</summary>
     Task<IReadOnlyList<SearchableChunk>> GetSearchableChunksAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken);
+
+    /// <summary>The vector of every chunk of the given vector stores, without texts (the cosine scan's input).</summary>
+    Task<IReadOnlyList<ChunkVector>> GetChunkVectorsAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken);
+
+    /// <summary>The attributes of the completed files of the given vector stores.</summary>
+    Task<IReadOnlyList<VectorStoreFileAttributes>> GetFileAttributesAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// BM25's inputs for <paramref name="terms"/> over the given vector stores, from the keyword index the store keeps
+    /// as chunks are stored and removed (terms as <see cref="KeywordTerms.Split"/> gives them): no chunk is read or
+    /// tokenized at search time.
+    /// </summary>
+    Task<KeywordStatistics> GetKeywordStatisticsAsync(IReadOnlyList<string> vectorStoreIds, IReadOnlyCollection<string> terms, CancellationToken cancellationToken);
+
+    /// <summary>The chunks at <paramref name="keys"/> with their text and file attributes, in the keys' order; missing ones are left out.</summary>
+    Task<IReadOnlyList<SearchableChunk>> GetChunksAsync(IReadOnlyList<ChunkKey> keys, CancellationToken cancellationToken);
 }

@@ -226,4 +226,30 @@ public sealed class MessageAttachmentsTests(FileSearchServerFixture fixture) : I
         Assert.Equal("{}", (await GetJsonAsync("/v1/threads/" + threadId)).GetProperty("tool_resources").GetRawText());
         Assert.Equal(before, (await GetJsonAsync("/v1/vector_stores?limit=100")).GetProperty("data").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Messages_attaching_files_at_once_to_a_thread_without_a_store_share_one_new_store()
+    {
+        var files = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            files.Add(await UploadAsync($"race{i}.md", $"Race note {i}. The password is race{i}word."));
+        }
+
+        var (created, thread) = await PostAsync("/v1/threads", "{}");
+        Assert.Equal(HttpStatusCode.OK, created);
+        var threadId = thread.GetProperty("id").GetString()!;
+        var before = (await GetJsonAsync("/v1/vector_stores?limit=100")).GetProperty("data").GetArrayLength();
+
+        // Every request reads the thread without a store, so each would make one: only one may be recorded.
+        var posts = await Task.WhenAll(files.Select(file => PostAsync($"/v1/threads/{threadId}/messages",
+            $$"""{"role":"user","content":"note","attachments":[{"file_id":"{{file}}","tools":[{"type":"file_search"}]}]}""")));
+        Assert.All(posts, p => Assert.Equal(HttpStatusCode.OK, p.Status));
+
+        var ids = (await GetJsonAsync("/v1/threads/" + threadId)).GetProperty("tool_resources").GetProperty("file_search").GetProperty("vector_store_ids");
+        var vectorStoreId = Assert.Single(ids.EnumerateArray()).GetString();
+        var inStore = (await GetJsonAsync($"/v1/vector_stores/{vectorStoreId}/files?limit=100")).GetProperty("data").EnumerateArray().Select(f => f.GetProperty("id").GetString());
+        Assert.Equal(files.Order(StringComparer.Ordinal), inStore.Order(StringComparer.Ordinal));
+        Assert.Equal(before + 1, (await GetJsonAsync("/v1/vector_stores?limit=100")).GetProperty("data").GetArrayLength());
+    }
 }

@@ -115,6 +115,28 @@ public abstract class AssistantStoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_json_guarded_write_is_a_compare_and_set_and_of_concurrent_writers_one_wins()
+    {
+        var store = await StartAsync();
+        var thread = Object(AssistantObjectKinds.Thread);
+        await store.WriteAsync(new AssistantWrite { Objects = [thread] }, Ct);
+        var first = thread with { Json = """{"vector_store":"vs_a"}""" };
+        Assert.True(await store.WriteAsync(new AssistantWrite { Guard = first, GuardJson = thread.Json }, Ct));
+
+        // A writer that read the thread before that change changes nothing, not even its other objects.
+        var message = Object(AssistantObjectKinds.Message, thread.Id);
+        Assert.False(await store.WriteAsync(new AssistantWrite { Guard = thread with { Json = """{"vector_store":"vs_b"}""" }, GuardJson = thread.Json, Objects = [message] }, Ct));
+        Assert.Equal(first, await store.GetObjectAsync(AssistantObjectKinds.Thread, thread.Id, null, Ct));
+        Assert.Null(await store.GetObjectAsync(AssistantObjectKinds.Message, message.Id, thread.Id, Ct));
+
+        // Writers racing from the same read: exactly one succeeds, and its object is the one stored.
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            store.WriteAsync(new AssistantWrite { Guard = thread with { Json = $$"""{"vector_store":"vs_{{i}}"}""" }, GuardJson = first.Json }, Ct))));
+        var winner = Assert.Single(Enumerable.Range(0, 8), i => results[i]);
+        Assert.Equal($$"""{"vector_store":"vs_{{winner}}"}""", (await store.GetObjectAsync(AssistantObjectKinds.Thread, thread.Id, null, Ct))!.Json);
+    }
+
+    [SkippableFact]
     public async Task Run_events_are_numbered_after_the_last_and_read_after_a_sequence()
     {
         var store = await StartAsync();
