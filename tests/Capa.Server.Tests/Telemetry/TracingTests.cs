@@ -113,6 +113,26 @@ public sealed class TracingTests : IDisposable
             Assert.Equal(1, decode.GetTagItem(GenAi.DecodeSequences));
         }
 
+        // A Responses request is answered through the same provider: its chat span and the engine's phases hang under it.
+        var responsesTrace = ActivityTraceId.CreateRandom();
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = new StringContent(
+                "{\"model\":\"" + ModelId + "\",\"input\":\"Hi\",\"max_output_tokens\":16,\"temperature\":0}", System.Text.Encoding.UTF8, "application/json"),
+        })
+        {
+            request.Headers.Add("traceparent", $"00-{responsesTrace}-{ActivitySpanId.CreateRandom()}-01");
+            using var answer = await server.Http.SendAsync(request);
+            Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+        }
+
+        var responseSpans = await SpansOfAsync(exported, responsesTrace, expected: 5);
+        var responsesHttp = Assert.Single(responseSpans, s => s.Kind == ActivityKind.Server);
+        Assert.Equal("/v1/responses", responsesHttp.GetTagItem("http.route"));
+        var responsesChat = Assert.Single(responseSpans, s => s.OperationName == "chat " + ModelId);
+        Assert.Equal(responsesHttp.SpanId, responsesChat.ParentSpanId);
+        Assert.Equal(responsesChat.SpanId, Assert.Single(responseSpans, s => s.OperationName == TextGenerationEngine.DecodeSpan).ParentSpanId);
+
         // The OTLP exporter batches: flushing sends what it holds to the receiver, as protobuf, with this test's traces.
         Assert.True(server.Services.GetRequiredService<TracerProvider>().ForceFlush(60_000));
         var exports = receiver.Exports.ToArray();
