@@ -69,7 +69,15 @@ internal static class ServeCommand
                 + "Overrides the config file's limits.generation_queue_length.",
         };
 
-        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy, kvCacheBytes, prefixCacheBytes, generationQueue, stateDir, statePostgres, retention };
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint")
+        {
+            Description = "Send OpenTelemetry traces (HTTP requests, chat completions with their queue, prefill and decode phases) to this "
+                + "OTLP collector, a base URL such as http://127.0.0.1:4318 (traces go to its /v1/traces; the config file's "
+                + "telemetry.otlp_protocol \"grpc\" sends gRPC to the URL itself). Overrides the config file's telemetry.otlp_endpoint "
+                + "and $OTEL_EXPORTER_OTLP_ENDPOINT. Without any of them nothing is traced.",
+        };
+
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy, kvCacheBytes, prefixCacheBytes, generationQueue, otlpEndpoint, stateDir, statePostgres, retention };
         command.SetAction((parse, ct) => CliRunner.RunAsync(
             async () =>
             {
@@ -85,6 +93,7 @@ internal static class ServeCommand
                     GenerationQueueLength = parse.GetValue(generationQueue) is { } queue
                         ? (queue >= 0 ? queue : throw new CliException($"--generation-queue must be 0 or more; got {queue}."))
                         : null,
+                    OtlpEndpoint = ParseOtlpEndpoint(parse.GetValue(otlpEndpoint)),
                     StateDirectory = parse.GetValue(stateDir) is { Length: > 0 } state ? Path.GetFullPath(state) : null,
                     StatePostgresConnectionString = parse.GetValue(statePostgres),
                     ResponseRetention = parse.GetValue(retention) is { } days
@@ -103,6 +112,14 @@ internal static class ServeCommand
         value is null ? null
         : Q4Accuracy.TryParse(value, out var accuracy) ? accuracy
         : throw new CliException($"--q4-accuracy must be {Q4Accuracy.Expected}; got '{value}'.");
+
+    /// <summary>The value of <c>--otlp-endpoint</c>: an absolute http(s) URL without a query; null when not given.</summary>
+    internal static string? ParseOtlpEndpoint(string? value) =>
+        value is null ? null
+        : Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            && uri.Query.Length == 0 && uri.Fragment.Length == 0
+            ? uri.AbsoluteUri
+            : throw new CliException($"--otlp-endpoint must be an http(s) URL such as http://127.0.0.1:4318; got '{value}'.");
 
     /// <summary>
     /// A positive byte count (or 0 when <paramref name="allowZero"/>), optionally with a binary K, M or G suffix
@@ -194,6 +211,11 @@ internal static class ServeCommand
             var addresses = CapaServer.GetAddresses(app);
             Console.WriteLine($"Capa is listening on {string.Join(", ", addresses)}");
             Console.WriteLine($"Models: {options.ModelsDirectory}");
+            if (CapaServer.TracesDestination(app) is { } traces)
+            {
+                Console.WriteLine($"Traces: {traces}");
+            }
+
             if (banner is not null)
             {
                 Console.WriteLine(banner);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Capa.Models.Diagnostics;
 
 namespace Capa.Engine.Generation;
 
@@ -11,12 +13,23 @@ internal delegate void LogitsObserver(GenerationRequest request, int choiceIndex
 /// memory), then a <see cref="GenerationLoop"/> that interleaves prompt chunks with rounds of decode steps. Each request
 /// is prefilled once (choices fork the prompt's cache), then each choice decodes with its own <see cref="SeededSampler"/>,
 /// streaming detokenizer and <see cref="StopSequenceMatcher"/>. Each sequence runs at batch 1 with the model's own chunk
-/// boundaries, so a request's logits are bitwise the same alone or amid others.
+/// boundaries, so a request's logits are bitwise the same alone or amid others. When a tracer listens to
+/// <see cref="CapaActivities.SourceName"/>, each request adds three spans under the activity current at
+/// <see cref="StartAsync"/>: <see cref="QueueSpan"/>, <see cref="PrefillSpan"/> and <see cref="DecodeSpan"/>.
 /// </summary>
 public sealed class TextGenerationEngine : IDisposable
 {
     /// <summary>Most choices per request.</summary>
     public const int MaxChoices = 128;
+
+    /// <summary>The span of a request's wait for admission.</summary>
+    public const string QueueSpan = "capa.generation.queue";
+
+    /// <summary>The span of a request's prompt, from its first chunk to its last (input and cached tokens, chunks).</summary>
+    public const string PrefillSpan = "capa.generation.prefill";
+
+    /// <summary>The span of a request's decoding, from its first sampled token to its last (output tokens, sequences).</summary>
+    public const string DecodeSpan = "capa.generation.decode";
 
     private readonly IDecoderModel _model;
     private readonly IGenerationTokenizer _tokenizer;
@@ -108,12 +121,27 @@ public sealed class TextGenerationEngine : IDisposable
         ArgumentNullException.ThrowIfNull(request);
         Validate(request);
 
-        var lease = await Scheduler.AcquireAsync(cancellationToken, request.N, KvBytesFor(request)).ConfigureAwait(false);
+        // The phases run on the loop's thread, outside the caller's flow: they hang under the caller's activity explicitly.
+        var parent = Activity.Current?.Context ?? default;
+        IDisposable lease;
+        using (var queue = CapaActivities.Source.StartActivity(QueueSpan))
+        {
+            try
+            {
+                lease = await Scheduler.AcquireAsync(cancellationToken, request.N, KvBytesFor(request)).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                CapaActivities.SetError(queue, ex);
+                throw;
+            }
+        }
+
         var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateUnbounded<GenerationUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var seed = request.Seed ?? NewSeed();
         var stream = new GenerationStream(channel.Reader, cancel, seed, request.PromptTokens.Count, request.N);
-        var run = new RequestRun(this, request, (ulong)seed, channel.Writer, cancel, lease, stream);
+        var run = new RequestRun(this, request, (ulong)seed, channel.Writer, cancel, lease, stream, parent);
         stream.Completion = run.Completion;
         try
         {
@@ -207,6 +235,11 @@ public sealed class TextGenerationEngine : IDisposable
         private readonly ChoiceState?[] _choices;
         private readonly int _maxTokens;
         private readonly long _admitted = System.Diagnostics.Stopwatch.GetTimestamp();
+        private readonly ActivityContext _parent;
+        private Activity? _prefillSpan;
+        private Activity? _decodeSpan;
+        private int _prefillChunks;
+        private int _sampled;
         private long _lastRound;
         private IDecoderSequence? _first;
         private int _fed;
@@ -214,9 +247,10 @@ public sealed class TextGenerationEngine : IDisposable
         private bool _completed;
 
         public RequestRun(TextGenerationEngine engine, GenerationRequest request, ulong seed, ChannelWriter<GenerationUpdate> writer, CancellationTokenSource cancel, IDisposable lease,
-            GenerationStream stream)
+            GenerationStream stream, ActivityContext parent)
         {
             _stream = stream;
+            _parent = parent;
             _engine = engine;
             _request = request;
             _seed = seed;
@@ -242,6 +276,7 @@ public sealed class TextGenerationEngine : IDisposable
             var model = _engine._model;
             if (_first is null)
             {
+                _prefillSpan = CapaActivities.StartDetached(PrefillSpan, _parent);
                 _first = StartSequence();
                 if (_request.PromptPositions is { } positions)
                 {
@@ -265,6 +300,7 @@ public sealed class TextGenerationEngine : IDisposable
             }
 
             _fed += n;
+            _prefillChunks++;
             GenerationMetrics.PrefillTokens.Add(n);
             if (_fed < _prompt.Length)
             {
@@ -287,6 +323,7 @@ public sealed class TextGenerationEngine : IDisposable
                 first.Logits.AsSpan().CopyTo(_choices[c]!.Logits);
             }
 
+            EndPrefillSpan();
             return true;
         }
 
@@ -359,6 +396,7 @@ public sealed class TextGenerationEngine : IDisposable
             }
 
             GenerationMetrics.DecodeTokens.Add(sampled);
+            _sampled += sampled;
             if (_active > 0)
             {
                 return false;
@@ -370,6 +408,35 @@ public sealed class TextGenerationEngine : IDisposable
 
         public void Fail(Exception error) => Complete(error);
 
+        private void EndPrefillSpan()
+        {
+            if (_prefillSpan is { } span)
+            {
+                span.SetTag(CapaActivities.GenAi.InputTokens, _prompt.Length);
+                span.SetTag(CapaActivities.GenAi.CacheReadInputTokens, _stream.CachedPromptTokens);
+                span.SetTag(CapaActivities.GenAi.PrefillChunks, _prefillChunks);
+                CapaActivities.StopDetached(span);
+                _prefillSpan = null;
+            }
+
+            _decodeSpan = CapaActivities.StartDetached(DecodeSpan, _parent);
+            _decodeSpan?.SetTag(CapaActivities.GenAi.DecodeSequences, _choices.Length);
+        }
+
+        // Ends whichever phase is open; a failure marks it.
+        private void EndSpans(Exception? error)
+        {
+            if (error is not null)
+            {
+                CapaActivities.SetError(_prefillSpan ?? _decodeSpan, error);
+            }
+
+            _decodeSpan?.SetTag(CapaActivities.GenAi.OutputTokens, _sampled);
+            CapaActivities.StopDetached(_prefillSpan);
+            CapaActivities.StopDetached(_decodeSpan);
+            _prefillSpan = _decodeSpan = null;
+        }
+
         private void Complete(Exception? error)
         {
             if (_completed)
@@ -378,6 +445,7 @@ public sealed class TextGenerationEngine : IDisposable
             }
 
             _completed = true;
+            EndSpans(error);
             try
             {
                 if (error is null)

@@ -1,3 +1,4 @@
+using Capa.Models.Diagnostics;
 using Capa.Models.Store;
 using Capa.Engine.Whisper;
 using Capa.Protocol;
@@ -28,6 +29,9 @@ public sealed record LocalTranscriptionOptions
 /// </summary>
 public sealed partial class LocalTranscriptionProvider : ITranscriptionProvider, IDisposable
 {
+    /// <summary>The trace span of one transcription (model, task, seconds of audio), under the request's.</summary>
+    public const string TranscriptionSpan = "capa.transcription";
+
     /// <summary>The OpenAI model ids that resolve to the local Whisper model.</summary>
     public static readonly IReadOnlyList<string> Aliases =
         ["whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe", "gpt-4o-mini-transcribe-2025-12-15", "gpt-transcribe"];
@@ -106,14 +110,23 @@ public sealed partial class LocalTranscriptionProvider : ITranscriptionProvider,
             WordTimestamps = request.WordTimestamps,
         };
         await _run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var span = CapaActivities.Source.StartActivity(TranscriptionSpan);
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             WhisperTranscript transcript = await Task.Run(
                 () => transcriber.Transcribe(call.Samples, options, null, cancellationToken, call.SegmentDone), cancellationToken).ConfigureAwait(false);
+            span?.SetTag(CapaActivities.GenAi.RequestModel, Model().Id);
+            span?.SetTag("capa.transcription.task", request.Task);
+            span?.SetTag("capa.audio.duration_s", transcript.Duration);
             LogTranscribed(_logger, Model().Id!, request.Task, transcript.Duration, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             IReadOnlyList<TranscriptionLogprob>? logprobs = request.IncludeLogprobs ? Logprobs(transcript) : null;
             return new TranscriptionOutcome(Model().Id!, transcript, logprobs);
+        }
+        catch (Exception ex)
+        {
+            CapaActivities.SetError(span, ex);
+            throw;
         }
         finally
         {

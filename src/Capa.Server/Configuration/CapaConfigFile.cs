@@ -19,7 +19,8 @@ namespace Capa.Server.Configuration;
 ///   "api_keys": ["sk-local-1"],
 ///   "limits": { "max_body_bytes": 16777216, "max_json_depth": 64, "max_concurrent_requests": 64,
 ///               "queue_length": 256, "upstream_timeout": 300, "upstream_connect_timeout": 10 },
-///   "q4_accuracy": "file"
+///   "q4_accuracy": "file",
+///   "telemetry": { "otlp_endpoint": "http://127.0.0.1:4318", "otlp_protocol": "http/protobuf", "service_name": "capa" }
 /// }
 /// </code>
 /// </example>
@@ -73,6 +74,10 @@ public sealed record CapaConfigFile
     /// <summary>Uploaded files: an S3-compatible bucket for their bytes instead of the data directory.</summary>
     [JsonPropertyName("files")]
     public FilesConfig? Files { get; init; }
+
+    /// <summary>OpenTelemetry traces: the OTLP endpoint, its protocol, the service name.</summary>
+    [JsonPropertyName("telemetry")]
+    public TelemetryConfig? Telemetry { get; init; }
 
     /// <summary>Reads and validates a configuration file.</summary>
     /// <exception cref="CapaConfigException">The file is missing, unreadable, not valid JSON, or has invalid values.</exception>
@@ -171,6 +176,7 @@ public sealed record CapaConfigFile
         Vision?.Validate(source);
         Images?.Validate(source);
         Files?.Validate(source);
+        Telemetry?.Validate(source);
     }
 }
 

@@ -60,6 +60,9 @@ internal sealed record ServerSettings
     /// <summary>The config file's <c>images</c> object, or null.</summary>
     public ImagesConfig? Images { get; init; }
 
+    /// <summary>Where OpenTelemetry traces go; null when no OTLP endpoint is configured (then no tracer is registered).</summary>
+    public TracingSettings? Tracing { get; init; }
+
     /// <summary>The bucket that holds uploaded files' bytes (the config file's <c>files.s3</c>, credentials from the environment); null for the data directory.</summary>
     public Capa.Storage.Files.S3.S3Options? FilesBucket { get; init; }
 
@@ -154,6 +157,7 @@ internal sealed record ServerSettings
             Images = file.Images,
             FilesBucket = file.Files?.S3?.Resolve(env),
             ModelManagement = options.ModelManagement && file.ModelManagement != false,
+            Tracing = TracingSettings.Resolve(options.OtlpEndpoint, file.Telemetry, env),
         };
         settings.Validate();
         return settings;

@@ -14,6 +14,7 @@ using Capa.Server.Playground;
 using Capa.Server.Providers.Upstream;
 using Capa.Server.Responses;
 using Capa.Server.Routing;
+using Capa.Server.Telemetry;
 using Capa.Server.VectorStores;
 using Capa.Server.Vision;
 using Microsoft.AspNetCore.Builder;
@@ -91,6 +92,7 @@ public static class CapaServer
         services.AddPassthrough();
         services.AddPlayground();
         services.AddRouting();
+        services.AddCapaTracing(settings.Tracing);
 
         configure?.Invoke(builder);
 
@@ -117,6 +119,15 @@ public static class CapaServer
     {
         ArgumentNullException.ThrowIfNull(app);
         return app.Services.GetRequiredService<ApiKeyValidator>().Enabled;
+    }
+
+    /// <summary>Where traces are exported, e.g. <c>http://127.0.0.1:4318/v1/traces (http/protobuf)</c>; null when tracing is off.</summary>
+    public static string? TracesDestination(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<ServerSettings>().Tracing is { } tracing
+            ? $"{tracing.TracesUrl} ({(tracing.Protocol == OtlpProtocol.Grpc ? "grpc" : "http/protobuf")})"
+            : null;
     }
 
     /// <summary>Whether a URL binds only to the loopback interface (no key needed to stay private).</summary>

@@ -108,7 +108,15 @@ public sealed record CapaServerOptions
     public Q4Accuracy? Q4Accuracy { get; init; }
 
     /// <summary>
-    /// Reads environment variables (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>api_key_env</c> of upstreams).
+    /// The OpenTelemetry collector that receives traces (<c>--otlp-endpoint</c>), a base URL as in
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>. Null: the config file's <c>telemetry.otlp_endpoint</c>, else that variable, else
+    /// no tracing at all (no tracer, no listener).
+    /// </summary>
+    public string? OtlpEndpoint { get; init; }
+
+    /// <summary>
+    /// Reads environment variables (<c>OPENAI_API_KEY</c>, <c>OPENAI_BASE_URL</c>, <c>api_key_env</c> of upstreams,
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> and the other <c>OTEL_</c> variables Capa reads).
     /// Tests replace it to keep the machine's environment out.
     /// </summary>
     public Func<string, string?> GetEnvironmentVariable { get; init; } = Environment.GetEnvironmentVariable;

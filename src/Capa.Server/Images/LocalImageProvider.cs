@@ -1,4 +1,5 @@
 using Capa.Engine.Images;
+using Capa.Models.Diagnostics;
 using Capa.Models.Store;
 using Capa.Protocol.Images;
 using Capa.Server.Routing;
@@ -15,6 +16,9 @@ namespace Capa.Server.Images;
 /// </summary>
 public sealed partial class LocalImageProvider : IImageProvider, IDisposable
 {
+    /// <summary>The trace span of one image's diffusion (steps, size, U-Net seconds), under the request's.</summary>
+    public const string DiffusionSpan = "capa.diffusion";
+
     private readonly ImageOptions _options;
     private readonly ILogger<LocalImageProvider> _logger;
     private readonly SemaphoreSlim _run;
@@ -124,7 +128,17 @@ public sealed partial class LocalImageProvider : IImageProvider, IDisposable
                     }
                 }
                 : null;
+            using var span = CapaActivities.Source.StartActivity(DiffusionSpan);
             DiffusionResult result = pipeline.Generate(diffusion, progress, cancellationToken);
+            if (span is { IsAllDataRequested: true })
+            {
+                span.SetTag(CapaActivities.GenAi.RequestModel, Model().Id);
+                span.SetTag("capa.diffusion.steps", result.Steps);
+                span.SetTag("capa.diffusion.width", result.GenerationWidth);
+                span.SetTag("capa.diffusion.height", result.GenerationHeight);
+                span.SetTag("capa.diffusion.unet_s", result.Timings.Unet.TotalSeconds);
+            }
+
             LogTimings(_logger, result.Steps, result.Timings.TextEncoder.TotalSeconds, result.Timings.Unet.TotalSeconds, result.Timings.Vae.TotalSeconds);
             images.Add(remover?.RemoveBackground(result.Image, cancellationToken) ?? result.Image);
             textTokens = result.TextTokens;

@@ -70,6 +70,26 @@ public sealed class ServeCommandTests
         Assert.Contains("--prefix-cache-bytes must be a non-negative number of bytes", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://127.0.0.1:4318", "http://127.0.0.1:4318/")]
+    [InlineData(" https://otel.example.com/ingest ", "https://otel.example.com/ingest")]
+    public void OtlpEndpoint_IsAnHttpUrl(string value, string expected) => Assert.Equal(expected, ServeCommand.ParseOtlpEndpoint(value));
+
+    [Fact]
+    public void OtlpEndpoint_NotGiven_LeavesItToTheConfigFileAndEnvironment() => Assert.Null(ServeCommand.ParseOtlpEndpoint(null));
+
+    [Theory]
+    [InlineData("127.0.0.1:4318")]
+    [InlineData("grpc://collector:4317")]
+    [InlineData("http://collector:4318/?token=1")]
+    public async Task OtlpEndpoint_OtherValues_AreRefusedBeforeTheServerStarts(string value)
+    {
+        var (exit, output) = await CommandHarness.RunAsync(ServeCommand.Create(), "--otlp-endpoint", value, "--urls", "http://127.0.0.1:0");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("--otlp-endpoint must be an http(s) URL", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task GenerationQueue_Negative_IsRefusedBeforeTheServerStarts()
     {

@@ -35,12 +35,19 @@ public sealed class GenerationLoopTests
     [Fact]
     public async Task LongPromptArrivingWhileFourStreamsDecode_DelaysEachOfTheirTokensByAtMostOneChunk()
     {
-        // The first stream to reach its 10th token holds the loop until the long prompt has arrived: all four decode then.
+        // The first decode step waits until all four streams are admitted (however slowly this thread runs), and the
+        // first stream to reach its 10th token holds the loop until the long prompt has arrived: all four decode then.
+        using var admitted = new ManualResetEventSlim(false);
         using var reached = new SemaphoreSlim(0);
         using var hold = new ManualResetEventSlim(false);
         var held = 0;
         var model = new SyntheticDecoder(Width, 4096, (history, logits) =>
         {
+            if (history.Count == 4)
+            {
+                admitted.Wait(TimeSpan.FromSeconds(30));
+            }
+
             if (history.Count == 13 && Interlocked.Exchange(ref held, 1) == 0)
             {
                 reached.Release();
@@ -56,6 +63,8 @@ public sealed class GenerationLoopTests
         {
             streams.Add(await engine.StartAsync(Greedy(3, 300, i)));
         }
+
+        admitted.Set();
 
         Assert.True(await reached.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(4, engine.DecodingRequests);
@@ -204,11 +213,23 @@ public sealed class GenerationLoopTests
     [Fact]
     public async Task RequestLargerThanTheWholeBudget_RunsAlone()
     {
-        var model = new SyntheticDecoder(Width, 4096, Forced) { KvBytesPerToken = 100 };
+        // The big request's first decode step waits until the small one has asked, so it cannot finish before.
+        using var asked = new ManualResetEventSlim(false);
+        var model = new SyntheticDecoder(Width, 4096, (history, logits) =>
+        {
+            if (history.Count == 6)
+            {
+                asked.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            Forced(history, logits);
+        })
+        { KvBytesPerToken = 100 };
         using var engine = Engine(model, new GenerationSchedulerOptions { KvCacheBudgetBytes = 1000 });
         using var big = await engine.StartAsync(Greedy(5, 20));
         var small = engine.StartAsync(Greedy(2, 2));
         Assert.False(small.IsCompleted);
+        asked.Set();
         Assert.Equal(20, await Drain(big));
         using var admitted = await small;
         Assert.Equal(2, await Drain(admitted));
