@@ -113,23 +113,8 @@ public sealed class BackgroundRemover : IDisposable
             throw new DiffusionModelException($"'{processorPath}' is not valid JSON: {e.Message}", e);
         }
 
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = options.IntraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        InferenceSession session;
-        try
-        {
-            session = new InferenceSession(model, sessionOptions);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new DiffusionModelException($"ONNX Runtime cannot load '{model}': {e.Message}", e);
-        }
+        using SessionOptions sessionOptions = options.CreateSessionOptions();
+        InferenceSession session = DiffusionSessionOptions.OpenSession(model, sessionOptions);
 
         try
         {

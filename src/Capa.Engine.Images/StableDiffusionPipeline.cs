@@ -9,6 +9,30 @@ public sealed record DiffusionSessionOptions
 {
     /// <summary>Threads ONNX Runtime uses inside one operator (fixed, so results repeat bit for bit).</summary>
     public int IntraOpThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>ONNX Runtime's options for every session of an image model: fixed threads, sequential, fully optimised.</summary>
+    internal SessionOptions CreateSessionOptions() => new()
+    {
+        IntraOpNumThreads = IntraOpThreads,
+        InterOpNumThreads = 1,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    };
+
+    /// <summary>Opens one model file.</summary>
+    /// <exception cref="DiffusionModelException">ONNX Runtime rejects the file.</exception>
+    internal static InferenceSession OpenSession(string path, SessionOptions sessionOptions)
+    {
+        try
+        {
+            return new InferenceSession(path, sessionOptions);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new DiffusionModelException($"ONNX Runtime cannot load '{path}': {e.Message}", e);
+        }
+    }
 }
 
 /// <summary>One generation: a prompt, a size, a seed; optionally an image to start from and a mask of what to repaint.</summary>
@@ -144,27 +168,13 @@ public sealed class StableDiffusionPipeline : IDisposable
     {
         ArgumentNullException.ThrowIfNull(folder);
         options ??= new DiffusionSessionOptions();
-        using var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = options.IntraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
+        using SessionOptions sessionOptions = options.CreateSessionOptions();
         var opened = new List<InferenceSession>();
         InferenceSession Open(string path)
         {
-            try
-            {
-                var session = new InferenceSession(path, sessionOptions);
-                opened.Add(session);
-                return session;
-            }
-            catch (OnnxRuntimeException e)
-            {
-                throw new DiffusionModelException($"ONNX Runtime cannot load '{path}': {e.Message}", e);
-            }
+            InferenceSession session = DiffusionSessionOptions.OpenSession(path, sessionOptions);
+            opened.Add(session);
+            return session;
         }
 
         try
