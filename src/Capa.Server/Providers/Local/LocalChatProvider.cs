@@ -24,8 +24,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     private readonly ModelStore _store;
     private readonly string _cacheRoot;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, Lazy<LocalChatModel>> _loaded = new(StringComparer.Ordinal);
+    private readonly LoadedModels<LocalChatModel> _loaded = new();
     private readonly ModelListCache<(ProviderModel Model, string Directory)> _models;
     private readonly TimeProvider _time;
 
@@ -79,30 +78,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
             return null;
         }
 
-        Lazy<LocalChatModel> lazy;
-        lock (_lock)
-        {
-            if (!_loaded.TryGetValue(entry.Directory, out lazy!))
-            {
-                lazy = new Lazy<LocalChatModel>(() => Load(id, entry.Directory), LazyThreadSafetyMode.ExecutionAndPublication);
-                _loaded[entry.Directory] = lazy;
-            }
-        }
-
-        try
-        {
-            return lazy.Value;
-        }
-        catch
-        {
-            // A failed load is retried by the next request (the folder may have been repaired).
-            lock (_lock)
-            {
-                _loaded.Remove(entry.Directory);
-            }
-
-            throw;
-        }
+        return _loaded.GetOrLoad(entry.Directory, () => Load(id, entry.Directory));
     }
 
     private LocalChatModel Load(string id, string directory)
@@ -281,18 +257,7 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (_lock)
-        {
-            foreach (var lazy in _loaded.Values)
-            {
-                if (lazy.IsValueCreated)
-                {
-                    lazy.Value.Dispose();
-                }
-            }
-
-            _loaded.Clear();
-        }
+        _loaded.Clear(m => m.Dispose());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local model {Id}: variant {Variant}, {Layers} layers, MatMulNBits accuracy_level {AccuracyLevel}, fingerprint {Fingerprint}, chat template from {TemplateSource}")]

@@ -78,8 +78,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
     private readonly ModelStore _store;
     private readonly string _cacheRoot;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, Lazy<LoadedVisionModel>> _loaded = new(StringComparer.Ordinal);
+    private readonly LoadedModels<LoadedVisionModel> _loaded = new();
     private readonly ModelListCache<(ProviderModel Model, string Directory)> _models;
     private readonly TimeProvider _time;
 
@@ -168,30 +167,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
             return null;
         }
 
-        Lazy<LoadedVisionModel> lazy;
-        lock (_lock)
-        {
-            if (!_loaded.TryGetValue(entry.Directory, out lazy!))
-            {
-                lazy = new(() => Load(id, entry.Directory), LazyThreadSafetyMode.ExecutionAndPublication);
-                _loaded[entry.Directory] = lazy;
-            }
-        }
-
-        try
-        {
-            return lazy.Value;
-        }
-        catch
-        {
-            // A failed load is retried by the next request (the folder may have been repaired).
-            lock (_lock)
-            {
-                _loaded.Remove(entry.Directory);
-            }
-
-            throw;
-        }
+        return _loaded.GetOrLoad(entry.Directory, () => Load(id, entry.Directory));
     }
 
     private LoadedVisionModel Load(string id, string directory)
@@ -463,18 +439,7 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (_lock)
-        {
-            foreach (var lazy in _loaded.Values)
-            {
-                if (lazy.IsValueCreated)
-                {
-                    lazy.Value.Model.Dispose();
-                }
-            }
-
-            _loaded.Clear();
-        }
+        _loaded.Clear(m => m.Model.Dispose());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local vision model {Id}: variant {Variant}, {Layers} decoder layers, fingerprint {Fingerprint}")]
