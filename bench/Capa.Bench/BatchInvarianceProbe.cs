@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models;
 using Capa.Models.Onnx;
 using Capa.TestModels;

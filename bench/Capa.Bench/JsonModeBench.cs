@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Capa.Engine.Constraints;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Constraints;
+using Capa.Engine.Text.Generation;
 using Capa.Models;
 
 namespace Capa.Bench;

@@ -1,4 +1,4 @@
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision.Qwen2VL;
 using Capa.Models;
 using Capa.Models.Config;
@@ -104,7 +104,7 @@ public sealed class LocalVisionModel : IDisposable
         Engine = engine;
         FeatureCache = cache;
         FingerprintInputs = fingerprintInputs;
-        SystemFingerprint = Generation.SystemFingerprint.Compute(fingerprintInputs);
+        SystemFingerprint = Capa.Engine.Text.Generation.SystemFingerprint.Compute(fingerprintInputs);
     }
 
     /// <summary>The name the model is served under.</summary>
@@ -211,9 +211,9 @@ public sealed class LocalVisionModel : IDisposable
     {
         var inputs = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["engine.version"] = Generation.SystemFingerprint.EngineVersion,
-            ["onnxruntime.version"] = Generation.SystemFingerprint.OnnxRuntimeVersion,
-            ["sampler"] = Generation.SystemFingerprint.SamplerVersion,
+            ["engine.version"] = Capa.Engine.Text.Generation.SystemFingerprint.EngineVersion,
+            ["onnxruntime.version"] = Capa.Engine.Text.Generation.SystemFingerprint.OnnxRuntimeVersion,
+            ["sampler"] = Capa.Engine.Text.Generation.SystemFingerprint.SamplerVersion,
             ["vision.runtime"] = folder.Family == VisionFamily.Qwen2VL ? Qwen2VLRuntimeVersion : RuntimeVersion,
             ["model.variant"] = folder.Variant.Name(),
             ["chat_template.source"] = folder.ChatTemplateSource,

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models.Store;
 using Capa.Media.Decoding;
 using Capa.Server.Audio;

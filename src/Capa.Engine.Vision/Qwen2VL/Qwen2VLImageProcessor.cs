@@ -1,5 +1,5 @@
 using System.Text;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Media.Images;
 
 namespace Capa.Engine.Vision.Qwen2VL;

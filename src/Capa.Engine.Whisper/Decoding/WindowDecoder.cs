@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Capa.Engine.Whisper.Decoding;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using System.Text.Json.Serialization;
 
 namespace Capa.Server.Configuration;

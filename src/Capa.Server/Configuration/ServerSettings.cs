@@ -1,4 +1,4 @@
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Server.Hosting;
 
 namespace Capa.Server.Configuration;

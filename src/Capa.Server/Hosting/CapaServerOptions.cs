@@ -1,4 +1,4 @@
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 
 namespace Capa.Server.Hosting;
 
@@ -75,7 +75,7 @@ public sealed record CapaServerOptions
     /// <summary>
     /// Bytes of key/value cache the running requests of one local chat model may reserve together (<c>--kv-cache-bytes</c>);
     /// requests beyond it wait for admission. Null: the config file's <c>limits.kv_cache_bytes</c>, else the engine's
-    /// default (<see cref="Capa.Engine.Generation.GenerationSchedulerOptions.DefaultKvCacheBudgetBytes"/>).
+    /// default (<see cref="Capa.Engine.Text.Generation.GenerationSchedulerOptions.DefaultKvCacheBudgetBytes"/>).
     /// </summary>
     public long? KvCacheBudgetBytes { get; init; }
 
@@ -88,7 +88,7 @@ public sealed record CapaServerOptions
     /// <summary>
     /// Bytes of prompt key/value cache each local chat model keeps for reuse by prompts sharing a prefix
     /// (<c>--prefix-cache-bytes</c>); 0 turns reuse off. Null: the config file's <c>limits.prefix_cache_bytes</c>, else the
-    /// engine's default (<see cref="Capa.Engine.Generation.PrefixCache.DefaultCapacityBytes"/>).
+    /// engine's default (<see cref="Capa.Engine.Text.Generation.PrefixCache.DefaultCapacityBytes"/>).
     /// </summary>
     public long? PrefixCacheBytes { get; init; }
 

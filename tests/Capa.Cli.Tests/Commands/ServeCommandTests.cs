@@ -1,6 +1,6 @@
 using Capa.Cli.Commands;
 using Capa.Cli.Tests.Fakes;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 
 namespace Capa.Cli.Tests.Commands;
 

@@ -1,4 +1,4 @@
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 
 namespace Capa.Engine.Vision.Tests.Model;
 

@@ -1,4 +1,4 @@
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models;
 using Capa.Models.Config;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision.Qwen2VL;
 using Capa.Engine.Vision.Tests.Idefics3;
 using Microsoft.ML.OnnxRuntime;

@@ -1,4 +1,4 @@
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision.Qwen2VL;
 using Capa.Engine.Vision.Tests.Idefics3;
 using Capa.Engine.Vision.Tests.Model;

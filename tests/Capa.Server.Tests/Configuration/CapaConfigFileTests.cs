@@ -1,5 +1,5 @@
 using System.Text;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Server.Configuration;
 using Capa.Server.Hosting;
 

@@ -2,7 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Text;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;

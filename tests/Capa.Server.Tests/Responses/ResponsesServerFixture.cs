@@ -1,6 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.TestModels;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;

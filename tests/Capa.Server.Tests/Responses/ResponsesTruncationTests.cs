@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Protocol;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;

@@ -2,7 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections;
 using System.Diagnostics;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models.Diagnostics;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;

@@ -2,9 +2,9 @@ using System.Text;
 using System.Text.Json;
 using Capa.Constraints.Grammars;
 using Capa.Constraints.Runtime;
-using Capa.Engine.Constraints;
-using Capa.Engine.Generation;
-using Capa.Engine.Tools;
+using Capa.Engine.Text.Constraints;
+using Capa.Engine.Text.Generation;
+using Capa.Engine.Text.Tools;
 using Capa.Protocol;
 using Capa.Server.Routing;
 

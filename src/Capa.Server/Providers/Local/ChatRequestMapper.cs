@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Protocol;
 using Capa.Server.Routing;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using Capa.Engine.Generation;
-using Capa.Engine.Tools;
+using Capa.Engine.Text.Generation;
+using Capa.Engine.Text.Tools;
 using Capa.Protocol;
 using Capa.Server.Routing;
 
@@ -17,8 +17,8 @@ internal static class ChatResponseMapper
 {
     public static string FinishReason(FinishReason reason) => reason switch
     {
-        Engine.Generation.FinishReason.Stop => FinishReasons.Stop,
-        Engine.Generation.FinishReason.Length => FinishReasons.Length,
+        Engine.Text.Generation.FinishReason.Stop => FinishReasons.Stop,
+        Engine.Text.Generation.FinishReason.Length => FinishReasons.Length,
         _ => throw new ArgumentOutOfRangeException(nameof(reason)),
     };
 
@@ -40,7 +40,7 @@ internal static class ChatResponseMapper
         if (plan.ToolFormat is { } format)
         {
             // Forced calls are read the way they are streamed, so both forms agree even when the limit cuts a call short.
-            var cutOff = choice.FinishReason == Engine.Generation.FinishReason.Length;
+            var cutOff = choice.FinishReason == Engine.Text.Generation.FinishReason.Length;
             var parsed = plan.ToolCallsForced
                 ? Accumulate(choice.Text, format, plan.ToolNames, cutOff)
                 : ToolCallParser.Parse(choice.Text, format, plan.ToolNames, newId: null, cutOff);
@@ -51,7 +51,7 @@ internal static class ChatResponseMapper
                     Content = parsed.Content,
                     ToolCalls = parsed.ToolCalls.Count > 0 ? [.. parsed.ToolCalls.Select(ToolCall)] : null,
                 };
-                if (choice.FinishReason == Engine.Generation.FinishReason.Stop)
+                if (choice.FinishReason == Engine.Text.Generation.FinishReason.Stop)
                 {
                     finish = FinishReasons.ToolCalls;
                 }
@@ -165,7 +165,7 @@ internal sealed class ChatChunkWriter(ChatCall call, ChatModelOutput model, Gene
             var events = new List<ToolStreamEvent>(splitter.Push(update.Text));
             if (update.FinishReason is not null)
             {
-                events.AddRange(splitter.Complete(cutOff: update.FinishReason == Engine.Generation.FinishReason.Length));
+                events.AddRange(splitter.Complete(cutOff: update.FinishReason == Engine.Text.Generation.FinishReason.Length));
             }
 
             foreach (var e in events)
@@ -204,7 +204,7 @@ internal sealed class ChatChunkWriter(ChatCall call, ChatModelOutput model, Gene
                 yield return start;
             }
 
-            var reason = finish == Engine.Generation.FinishReason.Stop && _splitters[update.ChoiceIndex] is { ToolCallCount: > 0 }
+            var reason = finish == Engine.Text.Generation.FinishReason.Stop && _splitters[update.ChoiceIndex] is { ToolCallCount: > 0 }
                 ? FinishReasons.ToolCalls
                 : ChatResponseMapper.FinishReason(finish);
             yield return Chunk(new ChatChunkChoice { Index = update.ChoiceIndex, Delta = new ChatDelta(), FinishReason = reason });

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models;
 using Capa.Models.Config;
 using Capa.Models.Diagnostics;

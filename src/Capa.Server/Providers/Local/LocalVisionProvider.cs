@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
-using Capa.Engine.Constraints;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Constraints;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision;
 using Capa.Engine.Vision.Idefics3;
 using Capa.Engine.Vision.Qwen2VL;

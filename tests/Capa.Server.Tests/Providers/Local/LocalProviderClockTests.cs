@@ -1,5 +1,5 @@
 using System.ClientModel;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Capa.Server.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using System.ClientModel;
 using System.Net;
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Models.Store;
 using Capa.TestModels;
 using Capa.Server.Hosting;

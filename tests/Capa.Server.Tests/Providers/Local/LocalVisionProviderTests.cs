@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision;
 using Capa.Engine.Vision.Idefics3;
 using Capa.Server.Hosting;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;
 using Capa.Server.Tests.Infrastructure;

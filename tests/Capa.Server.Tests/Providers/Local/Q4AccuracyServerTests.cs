@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.TestModels;
 using Capa.Server.Hosting;
 using Capa.Server.Providers.Local;

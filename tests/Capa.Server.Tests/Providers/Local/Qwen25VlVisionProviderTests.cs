@@ -1,5 +1,5 @@
 using System.ClientModel;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision;
 using Capa.Engine.Vision.Qwen2VL;
 using Capa.Server.Hosting;

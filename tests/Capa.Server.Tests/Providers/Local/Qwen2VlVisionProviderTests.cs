@@ -2,7 +2,7 @@ using System.ClientModel;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Capa.Engine.Generation;
+using Capa.Engine.Text.Generation;
 using Capa.Engine.Vision;
 using Capa.Engine.Vision.Qwen2VL;
 using Capa.Server.Hosting;
