@@ -1,6 +1,10 @@
 namespace Capa.Engine.Text.Generation;
 
-/// <summary>A causal decoder that the generation loop drives one sequence at a time (batch 1, so arithmetic never depends on load).</summary>
+/// <summary>
+/// A causal decoder. Prompts are fed one sequence at a time; decode steps of several sequences may run as one batch
+/// (<see cref="DecodeBatch"/>), but only where each sequence's numbers are the same as alone, so arithmetic never
+/// depends on load.
+/// </summary>
 public interface IDecoderModel
 {
     /// <summary>Number of logits per position (the graph's output width; may exceed the tokenizer's vocabulary).</summary>
@@ -35,7 +39,33 @@ public interface IDecoderModel
     /// <exception cref="NotSupportedException">The decoder does not support <see cref="SupportsKvBlocks"/>.</exception>
     IDecoderSequence CreateSequence(IReadOnlyList<KvBlock> prefix) =>
         throw new NotSupportedException("This decoder cannot start a sequence from key/value blocks.");
+
+    /// <summary>
+    /// Whether <see cref="DecodeBatch"/> runs its sequences in one forward. When true, every sequence's logits are
+    /// bitwise those it would get decoded alone, whatever the other sequences and their lengths. Default false.
+    /// </summary>
+    bool BatchesDecode => false;
+
+    /// <summary>
+    /// Decode step of several sequences: feeds <see cref="DecodeSlot.Token"/> to each slot's sequence (all created by this
+    /// model, distinct, none disposed, each with room for one more position) and writes the logits of that position
+    /// into <see cref="DecodeSlot.Logits"/> (<see cref="LogitsWidth"/> values). The default feeds them one at a time,
+    /// in order.
+    /// </summary>
+    void DecodeBatch(ReadOnlySpan<DecodeSlot> slots)
+    {
+        foreach (var slot in slots)
+        {
+            slot.Sequence.Forward([slot.Token]).CopyTo(slot.Logits);
+        }
+    }
 }
+
+/// <summary>One sequence's part of a <see cref="IDecoderModel.DecodeBatch"/> step: the token it is fed and where its next logits go.</summary>
+/// <param name="Sequence">The sequence fed.</param>
+/// <param name="Token">The token fed.</param>
+/// <param name="Logits">Receives the logits of the new position.</param>
+public readonly record struct DecodeSlot(IDecoderSequence Sequence, int Token, float[] Logits);
 
 /// <summary>One sequence's state (its key/value cache) inside a <see cref="IDecoderModel"/>.</summary>
 public interface IDecoderSequence : IDisposable
