@@ -170,6 +170,15 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     /// </summary>
     public string? MatMulNBitsAccuracyLevel { get; }
 
+    /// <summary>
+    /// Whether each layer's attention was rewritten at load into <c>com.microsoft.GroupQueryAttention</c>, which attends
+    /// each batch row over its own right-padded positions (<see cref="OnnxDecoderOptions.GroupQueryAttention"/>).
+    /// </summary>
+    public bool AttentionRewritten { get; private init; }
+
+    /// <summary>Why the attention was not rewritten (the graph's attention was not recognised, or the option is off); null when it was.</summary>
+    public string? AttentionNotRewrittenReason { get; private init; }
+
     /// <summary>The options the session was created with.</summary>
     public OnnxDecoderOptions Options { get; }
 
@@ -233,6 +242,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         // ONNX Runtime picks its kernels by instruction set, and they round differently (e.g. a one-row 4-bit product
         // on AVX2 against AVX-512 VNNI), so the same weights and options give other bits on another class of CPU.
         ["cpu.kernels"] = KernelRowInvariance.CpuKernelClass,
+        ["attention"] = AttentionRewritten ? "gqa" : "graph",
     };
 
     /// <summary>Creates the session for a loaded folder.</summary>
@@ -269,6 +279,8 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         InferenceSession session;
         string? accuracy = null;
         var lastPosition = false;
+        var attention = 0;
+        string? attentionReason = null;
         try
         {
             var bytes = File.ReadAllBytes(onnxPath);
@@ -287,6 +299,25 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                     var (_, count, previous) = MatMulNBitsRewriter.Rewrite(bytes, 0);
                     accuracy = count == 0 ? null : $"file:{string.Join(",", previous.Order())}";
                 }
+            }
+
+            if (options.GroupQueryAttention)
+            {
+                var gqa = GroupQueryAttentionRewriter.Rewrite(bytes);
+                if (gqa.Model is { } model)
+                {
+                    bytes = model;
+                    rewritten = true;
+                    attention = gqa.Layers;
+                }
+                else
+                {
+                    attentionReason = gqa.Reason;
+                }
+            }
+            else
+            {
+                attentionReason = "the GroupQueryAttention rewrite is off";
             }
 
             // A graph that takes num_logits_to_keep already computes the last position only.
@@ -323,7 +354,11 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
         try
         {
-            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, lastPosition, embedder);
+            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, lastPosition, embedder)
+            {
+                AttentionRewritten = attention > 0,
+                AttentionNotRewrittenReason = attentionReason,
+            };
         }
         catch
         {

@@ -35,6 +35,15 @@ public sealed record OnnxDecoderOptions
     public int? MatMulNBitsAccuracyLevel { get; init; } = 4;
 
     /// <summary>
+    /// Rewrite each layer's attention, in memory, into one <c>com.microsoft.GroupQueryAttention</c> node that attends
+    /// each batch row over its own positions (see <see cref="OnnxDecoderModel.AttentionRewritten"/>), so that sequences
+    /// of different lengths can be decoded in one batch with each one's numbers independent of the others. It changes
+    /// the last bits of the logits against the graph's own attention once, so it is a fingerprint input
+    /// (<c>attention</c>). Default true.
+    /// </summary>
+    public bool GroupQueryAttention { get; init; } = true;
+
+    /// <summary>
     /// Replaces the row-invariance self-check (<see cref="KernelRowInvariance"/>) that decides whether the vocabulary
     /// projection may be rewritten to the last position; tests force the rewrite with it to show what the check guards.
     /// </summary>
