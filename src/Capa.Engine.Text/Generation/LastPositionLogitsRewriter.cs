@@ -101,6 +101,64 @@ internal static class LastPositionLogitsRewriter
         return done ? output.WrittenSpan.ToArray() : null;
     }
 
+    /// <summary>
+    /// Every linear kernel of the model's graph (<c>MatMul</c> and <c>Gemm</c> on an initializer, <c>MatMulNBits</c>), and
+    /// the first linear node whose kernel cannot be told (e.g. a product of two activations), if any.
+    /// </summary>
+    public static (IReadOnlyList<LinearKernel> Kernels, string? Unknown) LinearKernels(byte[] model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var kernels = new List<LinearKernel>();
+        string? unknown = null;
+        var reader = new OnnxProtoReader(model);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.Tag();
+            if (field != ModelGraphField || wire != 2)
+            {
+                reader.Skip(wire);
+                continue;
+            }
+
+            var nodes = new List<Node>();
+            var initializers = new Dictionary<string, (int DataType, long[] Dims)>(StringComparer.Ordinal);
+            var graph = new OnnxProtoReader(reader.Bytes());
+            while (!graph.End)
+            {
+                var (f, w) = graph.Tag();
+                if (f == GraphNodeField && w == 2)
+                {
+                    nodes.Add(Node.Parse(graph.Bytes()));
+                }
+                else if (f == GraphInitializerField && w == 2)
+                {
+                    var initializer = graph.Bytes();
+                    initializers[FirstString(initializer, TensorNameField) ?? string.Empty] = TensorInfo(initializer);
+                }
+                else
+                {
+                    graph.Skip(w);
+                }
+            }
+
+            foreach (var node in nodes.Where(n => n.IsHead))
+            {
+                if (Kernel(node, initializers) is { } kernel)
+                {
+                    kernels.Add(kernel);
+                }
+                else
+                {
+                    unknown ??= $"{node.OpType} on {string.Join(", ", node.Inputs)}";
+                }
+            }
+
+            break;
+        }
+
+        return ([.. kernels.Distinct()], unknown);
+    }
+
     private static byte[]? RewriteGraph(ReadOnlySpan<byte> graph, Func<LinearKernel, bool> headIsRowInvariant)
     {
         var nodes = new List<Node>();

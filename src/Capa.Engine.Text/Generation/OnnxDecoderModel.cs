@@ -37,7 +37,15 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     private readonly ITokenEmbedder? _embedder;
     private readonly bool _lastPositionRewritten;
 
-    private OnnxDecoderModel(InferenceSession session, string onnxPath, ModelConfig config, OnnxDecoderOptions options, string? accuracyLevel, bool lastPositionRewritten, ITokenEmbedder? embedder)
+    // Fewest rows a decode step runs with (0: decode is not batched); 2 where a kernel takes another path for one row.
+    private readonly int _batchRows;
+    private long[] _batchIds = [];
+    private int[] _batchIds32 = [];
+    private long[] _batchMask = [];
+    private long[] _batchPositions = [];
+
+    private OnnxDecoderModel(InferenceSession session, string onnxPath, ModelConfig config, OnnxDecoderOptions options, string? accuracyLevel, bool lastPositionRewritten,
+        ITokenEmbedder? embedder, int batchRows, string? batchReason)
     {
         _lastPositionRewritten = lastPositionRewritten;
         _session = session;
@@ -158,6 +166,13 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         _ones = new long[MaxContextLength];
         Array.Fill(_ones, 1L);
 
+        // Decoders fed embeddings or three rows of positions keep decoding one sequence per forward.
+        (_batchRows, BatchDecodeNotSupportedReason) = _embedder is not null
+            ? (0, "the graph takes inputs_embeds")
+            : MultimodalPositionRows
+                ? (0, "the graph takes multimodal [3, batch, sequence] position_ids")
+                : (batchRows, batchRows > 0 ? null : batchReason ?? "unknown");
+
         var bytesPerPosition = (long)LogitsWidth * (LogitsElementType == TensorElementType.Float16 ? 2 : 4);
         PrefillChunkTokens = ComputesLastLogitsOnly
             ? options.PrefillChunkTokens
@@ -178,6 +193,20 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
     /// <summary>Why the attention was not rewritten (the graph's attention was not recognised, or the option is off); null when it was.</summary>
     public string? AttentionNotRewrittenReason { get; private init; }
+
+    /// <summary>
+    /// Whether <see cref="DecodeBatch"/> runs all its sequences in one forward: the attention was rewritten per sequence
+    /// and every linear kernel gives a row the same bits whatever the other rows, on this CPU. Decode steps of one
+    /// sequence then go through the same batched forward (padded with a dummy row where one-row kernels differ), so a
+    /// sequence's numbers are the same alone and in any batch.
+    /// </summary>
+    public bool BatchesDecode => _batchRows > 0;
+
+    /// <summary>Why decode steps are not batched (<see cref="BatchesDecode"/> false); null when they are.</summary>
+    public string? BatchDecodeNotSupportedReason { get; }
+
+    /// <summary>Fewest rows a batched decode step computes: 1, or 2 where a kernel takes another path for a row alone (0 when not batched).</summary>
+    public int DecodeBatchMinRows => _batchRows;
 
     /// <summary>The options the session was created with.</summary>
     public OnnxDecoderOptions Options { get; }
@@ -243,7 +272,51 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         // on AVX2 against AVX-512 VNNI), so the same weights and options give other bits on another class of CPU.
         ["cpu.kernels"] = KernelRowInvariance.CpuKernelClass,
         ["attention"] = AttentionRewritten ? "gqa" : "graph",
+        // Batched decode pads a step to 2 rows where one-row kernels differ, which changes a lone sequence's bits.
+        ["decode.min_rows"] = _batchRows.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <inheritdoc/>
+    public void DecodeBatch(ReadOnlySpan<DecodeSlot> slots)
+    {
+        if (!BatchesDecode)
+        {
+            foreach (var slot in slots)
+            {
+                slot.Sequence.Forward([slot.Token]).CopyTo(slot.Logits);
+            }
+
+            return;
+        }
+
+        Sequence.Decode(this, slots);
+    }
+
+    // How many rows a decode step needs for every linear kernel of the graph to give a row the same bits whatever the
+    // other rows (1 or 2), or 0 and why not.
+    private static (int Rows, string? Reason) DecodeRows(byte[] model, int threads)
+    {
+        var (kernels, unknown) = LastPositionLogitsRewriter.LinearKernels(model);
+        if (unknown is not null)
+        {
+            return (0, $"the row invariance of {unknown} cannot be checked");
+        }
+
+        var rows = 1;
+        foreach (var kernel in kernels)
+        {
+            switch (KernelRowInvariance.Check(kernel, threads))
+            {
+                case RowInvariance.None:
+                    return (0, $"{kernel} gives a row other bits depending on the other rows on this CPU ({KernelRowInvariance.CpuKernelClass})");
+                case RowInvariance.FromTwoRows:
+                    rows = 2;
+                    break;
+            }
+        }
+
+        return (rows, null);
+    }
 
     /// <summary>Creates the session for a loaded folder.</summary>
     /// <exception cref="ModelFolderException">The graph is not a decoder with a key/value cache the engine can feed.</exception>
@@ -281,6 +354,8 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         var lastPosition = false;
         var attention = 0;
         string? attentionReason = null;
+        var batchRows = 0;
+        string? batchReason = null;
         try
         {
             var bytes = File.ReadAllBytes(onnxPath);
@@ -331,6 +406,19 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                 lastPosition = true;
             }
 
+            if (attention == 0)
+            {
+                batchReason = "its attention was not rewritten into GroupQueryAttention (" + attentionReason + ")";
+            }
+            else if (bytes.AsSpan().IndexOf("DynamicQuantizeLinear"u8) >= 0)
+            {
+                batchReason = "DynamicQuantizeLinear quantises activations with one scale for the whole batch, so a row's numbers depend on the other rows";
+            }
+            else
+            {
+                (batchRows, batchReason) = DecodeRows(bytes, options.IntraOpThreads);
+            }
+
             if (rewritten)
             {
                 // Loaded from memory, the session resolves external data files against the model's folder.
@@ -354,7 +442,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
         try
         {
-            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, lastPosition, embedder)
+            return new OnnxDecoderModel(session, onnxPath, config, options, accuracy, lastPosition, embedder, batchRows, batchReason)
             {
                 AttentionRewritten = attention > 0,
                 AttentionNotRewrittenReason = attentionReason,
@@ -493,6 +581,13 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             if (Length + tokens.Length > _model.MaxContextLength)
             {
                 throw new InvalidOperationException($"The sequence would exceed the model's context of {_model.MaxContextLength} tokens.");
+            }
+
+            if (tokens.Length == 1 && _model.BatchesDecode)
+            {
+                // One position: the batched decode step, so that a sequence's numbers are the same alone and in a batch.
+                Decode(_model, [new DecodeSlot(this, tokens[0], _logits)]);
+                return _logits;
             }
 
             var chunk = _model.PrefillChunkTokens;
@@ -687,6 +782,213 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                 {
                     value.Dispose();
                 }
+            }
+        }
+
+        // One decode step of every slot's sequence in one forward: input ids [rows, 1], each row's own position, the
+        // attention mask right-padded per row (ones for the row's positions, then zeros) and the pasts right-padded to
+        // the longest; rows past the slots are dummies (an empty past) that only fill the batch to the fewest rows.
+        internal static void Decode(OnnxDecoderModel m, ReadOnlySpan<DecodeSlot> slots)
+        {
+            var n = slots.Length;
+            if (n == 0)
+            {
+                return;
+            }
+
+            var sequences = new Sequence[n];
+            var longest = 0;
+            for (var b = 0; b < n; b++)
+            {
+                if (slots[b].Sequence is not Sequence s || !ReferenceEquals(s._model, m))
+                {
+                    throw new ArgumentException("A slot's sequence was not created by this model.", nameof(slots));
+                }
+
+                ObjectDisposedException.ThrowIf(s._disposed, s);
+                if (s.Length + 1 > m.MaxContextLength)
+                {
+                    throw new InvalidOperationException($"The sequence would exceed the model's context of {m.MaxContextLength} tokens.");
+                }
+
+                if (slots[b].Logits is null || slots[b].Logits.Length < m.LogitsWidth)
+                {
+                    throw new ArgumentException($"A slot's logits buffer holds fewer than {m.LogitsWidth} values.", nameof(slots));
+                }
+
+                for (var other = 0; other < b; other++)
+                {
+                    if (ReferenceEquals(sequences[other], s))
+                    {
+                        throw new ArgumentException("A sequence appears in two slots.", nameof(slots));
+                    }
+                }
+
+                sequences[b] = s;
+                longest = Math.Max(longest, s.Length);
+            }
+
+            var rows = Math.Max(n, m._batchRows);
+            var total = longest + 1;
+            var rowBytes = m.HeadDim * m.KvElementSize;
+            var names = new List<string>(4 + m._pastNames.Length);
+            var values = new List<OrtValue>(4 + m._pastNames.Length);
+            IDisposableReadOnlyCollection<OrtValue>? outputs = null;
+            lock (m._compute)
+            {
+                try
+                {
+                    Grow(ref m._batchMask, rows * total);
+                    Grow(ref m._batchPositions, rows);
+                    var mask = m._batchMask.AsSpan(0, rows * total);
+                    mask.Clear();
+                    for (var b = 0; b < rows; b++)
+                    {
+                        var length = b < n ? sequences[b].Length : 0;
+                        mask.Slice(b * total, length + 1).Fill(1L);
+                        m._batchPositions[b] = length;
+                    }
+
+                    names.Add(InputIds);
+                    if (m._idType == TensorElementType.Int64)
+                    {
+                        Grow(ref m._batchIds, rows);
+                        for (var b = 0; b < rows; b++)
+                        {
+                            m._batchIds[b] = b < n ? slots[b].Token : 0;
+                        }
+
+                        values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, m._batchIds.AsMemory(0, rows), [rows, 1]));
+                    }
+                    else
+                    {
+                        Grow(ref m._batchIds32, rows);
+                        for (var b = 0; b < rows; b++)
+                        {
+                            m._batchIds32[b] = b < n ? slots[b].Token : 0;
+                        }
+
+                        values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, m._batchIds32.AsMemory(0, rows), [rows, 1]));
+                    }
+
+                    if (m._hasMask)
+                    {
+                        names.Add(AttentionMask);
+                        values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, m._batchMask.AsMemory(0, rows * total), [rows, total]));
+                    }
+
+                    if (m._hasPositions)
+                    {
+                        names.Add(PositionIds);
+                        values.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, m._batchPositions.AsMemory(0, rows), [rows, 1]));
+                    }
+
+                    if (m._logitsToKeepName is { } keepName)
+                    {
+                        names.Add(keepName);
+                        values.Add(OrtValue.CreateTensorValueFromMemory(new long[] { 1 }, []));
+                    }
+
+                    for (var t = 0; t < m._pastNames.Length; t++)
+                    {
+                        // [rows, kv_heads, longest, head_dim], each row's positions first; the padding is never read
+                        // (each row attends over its own mask sum) but is zeroed so that nothing depends on old memory.
+                        var past = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, m.KvElementType, [rows, m.KvHeads, longest, m.HeadDim]);
+                        values.Add(past);
+                        names.Add(m._pastNames[t]);
+                        var target = past.GetTensorMutableDataAsSpan<byte>();
+                        target.Clear();
+                        for (var b = 0; b < n; b++)
+                        {
+                            var length = sequences[b].Length;
+                            var source = sequences[b]._cache[t].GetTensorDataAsSpan<byte>();
+                            for (var h = 0; h < m.KvHeads; h++)
+                            {
+                                source.Slice(h * length * rowBytes, length * rowBytes)
+                                    .CopyTo(target.Slice(((b * m.KvHeads) + h) * longest * rowBytes));
+                            }
+                        }
+                    }
+
+                    outputs = m._session.Run(m._runOptions, names, values, m._outputNames);
+                }
+                finally
+                {
+                    foreach (var value in values)
+                    {
+                        value.Dispose();
+                    }
+                }
+            }
+
+            using (outputs)
+            {
+                var logits = outputs[0];
+                var shape = logits.GetTensorTypeAndShape().Shape;
+                var width = (int)shape[^1];
+                if (width != m.LogitsWidth || shape[0] != rows)
+                {
+                    throw new InvalidOperationException($"The graph returned logits of shape [{string.Join(", ", shape)}]; [{rows}, ·, {m.LogitsWidth}] expected.");
+                }
+
+                var perRow = (int)(shape.Aggregate(1L, (a, d) => a * d) / rows);
+                for (var b = 0; b < n; b++)
+                {
+                    // The last position of row b.
+                    var start = (b * perRow) + perRow - width;
+                    var into = slots[b].Logits.AsSpan(0, width);
+                    if (m.LogitsElementType == TensorElementType.Float16)
+                    {
+                        var all = MemoryMarshal.Cast<byte, Half>(logits.GetTensorDataAsSpan<byte>()).Slice(start, width);
+                        for (var i = 0; i < width; i++)
+                        {
+                            into[i] = (float)all[i];
+                        }
+                    }
+                    else
+                    {
+                        logits.GetTensorDataAsSpan<float>().Slice(start, width).CopyTo(into);
+                    }
+                }
+
+                for (var t = 0; t < m._pastNames.Length; t++)
+                {
+                    var present = outputs[t + 1];
+                    var stride = (int)present.GetTensorTypeAndShape().Shape[2];
+                    var source = present.GetTensorDataAsSpan<byte>();
+                    for (var b = 0; b < n; b++)
+                    {
+                        var s = sequences[b];
+                        var length = s.Length + 1;
+                        var next = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, m.KvElementType, [1, m.KvHeads, length, m.HeadDim]);
+                        var target = next.GetTensorMutableDataAsSpan<byte>();
+                        for (var h = 0; h < m.KvHeads; h++)
+                        {
+                            source.Slice(((b * m.KvHeads) + h) * stride * rowBytes, length * rowBytes).CopyTo(target.Slice(h * length * rowBytes));
+                        }
+
+                        s._cache[t].Dispose();
+                        s._cache[t] = next;
+                    }
+                }
+            }
+
+            for (var b = 0; b < n; b++)
+            {
+                var s = sequences[b];
+                s.Length++;
+                if (!ReferenceEquals(slots[b].Logits, s._logits))
+                {
+                    slots[b].Logits.AsSpan(0, m.LogitsWidth).CopyTo(s._logits);
+                }
+            }
+        }
+
+        private static void Grow<T>(ref T[] buffer, int length)
+        {
+            if (buffer.Length < length)
+            {
+                buffer = new T[Math.Max(length, buffer.Length * 2)];
             }
         }
 

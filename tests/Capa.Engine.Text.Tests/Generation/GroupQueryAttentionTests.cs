@@ -27,10 +27,13 @@ public sealed class GroupQueryAttentionTests(TinyModels models) : IClassFixture<
         }
     }
 
+    // q4 runs at accuracy_level 0 here: at level 4 activations are re-quantized to int8 in every layer, so the attention's
+    // different rounding can move a value across a quantization step (up to 1e-1 on these random weights) and a
+    // tolerance would prove nothing about the attention itself.
     private OnnxDecoderModel Load(TestModelArch arch, ModelVariant variant, bool gqa, int chunk = 16) =>
         OnnxDecoderModel.Load(
             ModelFolder.Load(models.Get(arch), variant),
-            new OnnxDecoderOptions { IntraOpThreads = 2, PrefillChunkTokens = chunk, GroupQueryAttention = gqa });
+            new OnnxDecoderOptions { IntraOpThreads = 2, PrefillChunkTokens = chunk, GroupQueryAttention = gqa, MatMulNBitsAccuracyLevel = 0 });
 
     [Theory]
     [MemberData(nameof(Cases))]
