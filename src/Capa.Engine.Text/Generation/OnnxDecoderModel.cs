@@ -376,7 +376,12 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
                 }
             }
 
-            if (options.GroupQueryAttention)
+            if (embedder is not null)
+            {
+                // The rewrite only serves batched decode, which graphs fed embeddings do not use: keep their numbers.
+                attentionReason = "the graph takes inputs_embeds";
+            }
+            else if (options.GroupQueryAttention)
             {
                 var gqa = GroupQueryAttentionRewriter.Rewrite(bytes);
                 if (gqa.Model is { } model)

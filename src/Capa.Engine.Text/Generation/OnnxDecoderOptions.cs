@@ -39,7 +39,8 @@ public sealed record OnnxDecoderOptions
     /// each batch row over its own positions (see <see cref="OnnxDecoderModel.AttentionRewritten"/>), so that sequences
     /// of different lengths can be decoded in one batch with each one's numbers independent of the others. It changes
     /// the last bits of the logits against the graph's own attention once, so it is a fingerprint input
-    /// (<c>attention</c>). Default true.
+    /// (<c>attention</c>). Graphs fed <c>inputs_embeds</c> (vision-language decoders, which decode one sequence per
+    /// forward) are left as they are. Default true.
     /// </summary>
     public bool GroupQueryAttention { get; init; } = true;
 

@@ -184,4 +184,20 @@ public sealed class DecodeBatchTests(TinyModels models) : IClassFixture<TinyMode
         int8.DecodeBatch([slot]);
         Assert.Equal(b.Forward([42]).ToArray(), slot.Logits);
     }
+
+    [Fact]
+    public void VisionDecoder_FedEmbeddings_KeepsItsAttention_AndSaysWhyItDoesNotBatch()
+    {
+        var dir = Path.Combine(models.Root, "qwen2vl");
+        Capa.TestModels.Vision.Qwen2VlTestModelWriter.Write(7, dir);
+        // The decoder's shapes are fixed in the graph; the config fills in only what the graph leaves open.
+        var config = new Capa.Models.Config.ModelConfig { ModelType = "qwen2", Family = Capa.Models.Config.ModelFamily.Qwen2, VocabSize = 0, MaxContextLength = 256 };
+        using var embedder = OnnxTokenEmbedder.Load(Path.Combine(dir, "onnx", "embed_tokens.onnx"), null, 2);
+        using var model = OnnxDecoderModel.Load(Path.Combine(dir, "onnx", "decoder_model_merged.onnx"), config, new OnnxDecoderOptions { IntraOpThreads = 2 }, embedder);
+        Assert.True(model.TakesEmbeddings);
+        Assert.False(model.AttentionRewritten);
+        Assert.Equal("graph", model.NumericsOptions["attention"]);
+        Assert.False(model.BatchesDecode);
+        Assert.Contains("inputs_embeds", model.BatchDecodeNotSupportedReason, StringComparison.Ordinal);
+    }
 }
