@@ -25,6 +25,8 @@ namespace Capa.Bench;
 /// </list>
 /// Prints markdown tables: "=" where every row is bitwise equal, else the largest absolute difference.
 /// <code>capa-bench --batch-probe [--models DIR] [--threads 1,2] [--archs qwen2,llama] [--half]</code>
+/// With <c>--decode-timing</c> it times instead one decode step of today's batch-1 path against
+/// <see cref="OnnxDecoderModel.DecodeBatch"/> with B = 1, 2, 4, 8 sequences (q4 qwen2; 0.5b shapes with <c>--half</c>).
 /// </summary>
 internal static class BatchInvarianceProbe
 {
@@ -38,6 +40,7 @@ internal static class BatchInvarianceProbe
         var threads = new[] { 1, Environment.ProcessorCount }.Distinct().ToArray();
         var archs = new[] { TestModelArch.Qwen2, TestModelArch.Llama };
         var half = false;
+        var timing = false;
         for (var i = 0; i < args.Count; i++)
         {
             string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -55,6 +58,9 @@ internal static class BatchInvarianceProbe
                 case "--half":
                     half = true;
                     break;
+                case "--decode-timing":
+                    timing = true;
+                    break;
                 default:
                     throw new ArgumentException($"Unknown option {args[i]}.");
             }
@@ -62,6 +68,12 @@ internal static class BatchInvarianceProbe
 
         Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}, {Environment.ProcessorCount} cores, {RuntimeInformation.ProcessArchitecture}");
         Console.WriteLine();
+        if (timing)
+        {
+            DecodeTiming(models, half ? TestModelSize.HalfB : TestModelSize.Tiny, threads.Max());
+            return 0;
+        }
+
         KernelTable(threads, half);
         GroupQueryAttentionTable(threads, half);
         foreach (var t in threads)
@@ -99,6 +111,67 @@ internal static class BatchInvarianceProbe
 
         // Bits that differ by less than a float can show (e.g. -0 and +0) still count as a difference.
         return anyBits && max == 0f ? float.Epsilon : max;
+    }
+
+    // ---- decode step time: today's batch-1 step against one batched step of B sequences ----
+
+    private static void DecodeTiming(string root, TestModelSize size, int threads)
+    {
+        var dir = Path.Combine(root, $"qwen2-{(size == TestModelSize.Tiny ? "tiny" : "0.5b")}");
+        if (!File.Exists(Path.Combine(dir, "config.json")))
+        {
+            TestModelWriter.Write(new TestModelSpec { Arch = TestModelArch.Qwen2, Size = size, Quants = [TestModelQuant.Q4], Seed = 7 }, dir);
+        }
+
+        var folder = ModelFolder.Load(dir, ModelVariant.Q4);
+        using var today = OnnxDecoderModel.Load(folder, new OnnxDecoderOptions { IntraOpThreads = threads, GroupQueryAttention = false });
+        using var batched = OnnxDecoderModel.Load(folder, new OnnxDecoderOptions { IntraOpThreads = threads });
+        Console.WriteLine($"q4 accuracy level {batched.MatMulNBitsAccuracyLevel}, {threads} threads, cpu {KernelRowInvariance.CpuKernelClass}; " +
+            $"batched: {batched.BatchesDecode} (min rows {batched.DecodeBatchMinRows}) {batched.BatchDecodeNotSupportedReason}");
+        int[] sizes = [1, 2, 4, 8];
+        const int Rounds = 12;
+        var sequences = new IDecoderSequence[sizes.Max()];
+        for (var i = 0; i < sequences.Length; i++)
+        {
+            sequences[i] = batched.CreateSequence();
+            sequences[i].Forward([.. Enumerable.Range(0, 40 + (i * 17)).Select(j => ((j * 31) + i + 3) % 2000)]);
+        }
+
+        using var single = today.CreateSequence();
+        single.Forward([.. Enumerable.Range(0, 100).Select(j => ((j * 31) + 3) % 2000)]);
+        var times = sizes.ToDictionary(b => b, _ => new List<double>());
+        var baseline = new List<double>();
+        var logits = sequences.Select(_ => new float[batched.LogitsWidth]).ToArray();
+        for (var round = 0; round < Rounds; round++)
+        {
+            // Interleaved, so that load changes hit every configuration alike.
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            single.Forward([round + 5]);
+            baseline.Add(watch.Elapsed.TotalMilliseconds);
+            foreach (var b in sizes)
+            {
+                var slots = Enumerable.Range(0, b).Select(i => new DecodeSlot(sequences[i], round + i + 5, logits[i])).ToArray();
+                watch.Restart();
+                batched.DecodeBatch(slots);
+                times[b].Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        var today1 = Median(baseline);
+        Console.WriteLine($"| step | median ms | tokens/s | vs today's batch-1 step |");
+        Console.WriteLine("|---|---|---|---|");
+        Console.WriteLine($"| today, batch 1 | {today1:0.0} | {1000 / today1:0.0} | 1.00 |");
+        foreach (var b in sizes)
+        {
+            var t = Median(times[b]);
+            Console.WriteLine($"| DecodeBatch B={b} | {t:0.0} | {b * 1000 / t:0.0} | {t / today1:0.00} |");
+        }
+
+        foreach (var sequence in sequences)
+        {
+            sequence.Dispose();
+        }
     }
 
     // ---- single kernels ----
