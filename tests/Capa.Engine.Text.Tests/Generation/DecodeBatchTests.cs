@@ -159,6 +159,34 @@ public sealed class DecodeBatchTests(TinyModels models) : IClassFixture<TinyMode
         }
     }
 
+    [Theory]
+    [InlineData(ModelVariant.Fp32, 4)]
+    [InlineData(ModelVariant.Q4, 0)]
+    public void OneTokenPrompt_GoesThroughTheBatchedStepFromAnEmptyCache_AndAgreesWithTheGraph(ModelVariant variant, int accuracy)
+    {
+        using var model = Load(TestModelArch.Llama, variant, accuracy);
+        using var graph = Load(TestModelArch.Llama, variant, accuracy, gqa: false);
+        Assert.True(model.BatchesDecode, model.BatchDecodeNotSupportedReason);
+        using var a = model.CreateSequence();
+        using var b = graph.CreateSequence();
+        using var c = model.CreateSequence();
+        using var longer = model.CreateSequence();
+        longer.Forward(Prompt(4));
+        foreach (var token in new[] { 5, 17, 200 })
+        {
+            var expected = b.Forward([token]).ToArray();
+            var actual = a.Forward([token]).ToArray();
+            Assert.True(expected.Zip(actual, (x, y) => MathF.Abs(x - y)).Max() <= 1e-4f);
+
+            // The same token fed in a batch beside a longer sequence gives bitwise the same logits.
+            var slots = new[] { new DecodeSlot(longer, 9, new float[model.LogitsWidth]), new DecodeSlot(c, token, new float[model.LogitsWidth]) };
+            model.DecodeBatch(slots);
+            Assert.Equal(actual, slots[1].Logits);
+        }
+
+        Assert.Equal(3, a.Length);
+    }
+
     [Fact]
     public void ModelsThatCannotBatch_SayWhy_AndDecodeOneSequenceAtATime()
     {
