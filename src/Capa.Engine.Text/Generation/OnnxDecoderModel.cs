@@ -292,6 +292,35 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         Sequence.Decode(this, slots);
     }
 
+    // The sliding window config.json declares in use (sliding_window, unless use_sliding_window is false), if any.
+    private static int? SlidingWindow(string configPath)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(configPath));
+            var root = doc.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var text = root.TryGetProperty("text_config", out var nested) && nested.ValueKind == System.Text.Json.JsonValueKind.Object ? nested : root;
+            if (text.TryGetProperty("use_sliding_window", out var use) && use.ValueKind == System.Text.Json.JsonValueKind.False)
+            {
+                return null;
+            }
+
+            return text.TryGetProperty("sliding_window", out var window) && window.ValueKind == System.Text.Json.JsonValueKind.Number
+                && window.TryGetInt32(out var positions) && positions > 0
+                ? positions
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     // How many rows a decode step needs for every linear kernel of the graph to give a row the same bits whatever the
     // other rows (1 or 2), or 0 and why not.
     private static (int Rows, string? Reason) DecodeRows(byte[] model, int threads)
@@ -323,6 +352,13 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     public static OnnxDecoderModel Load(ModelFolder folder, OnnxDecoderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
+        options ??= new OnnxDecoderOptions();
+        if (SlidingWindow(Path.Combine(folder.Directory, "config.json")) is { } window && window < folder.Config.MaxContextLength)
+        {
+            // The rewrite attends over each row's whole past; a window shorter than the context would be lost.
+            options = options with { GroupQueryAttentionRuledOut = $"the config has a sliding window of {window} positions" };
+        }
+
         return Load(folder.OnnxPath, folder.Config, options, embedder: null);
     }
 
@@ -380,6 +416,10 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             {
                 // The rewrite only serves batched decode, which graphs fed embeddings do not use: keep their numbers.
                 attentionReason = "the graph takes inputs_embeds";
+            }
+            else if (options.GroupQueryAttentionRuledOut is { } ruledOut)
+            {
+                attentionReason = ruledOut;
             }
             else if (options.GroupQueryAttention)
             {

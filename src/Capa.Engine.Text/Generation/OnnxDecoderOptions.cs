@@ -44,6 +44,9 @@ public sealed record OnnxDecoderOptions
     /// </summary>
     public bool GroupQueryAttention { get; init; } = true;
 
+    /// <summary>Set by the loader when the model's config rules the attention rewrite out (e.g. a sliding window): why.</summary>
+    internal string? GroupQueryAttentionRuledOut { get; init; }
+
     /// <summary>
     /// Replaces the row-invariance self-check (<see cref="KernelRowInvariance"/>) that decides whether the vocabulary
     /// projection may be rewritten to the last position; tests force the rewrite with it to show what the check guards.

@@ -62,6 +62,31 @@ public sealed class GroupQueryAttentionTests(TinyModels models) : IClassFixture<
     }
 
     [Fact]
+    public void ConfigWithASlidingWindowShorterThanTheContext_KeepsTheGraphsAttention()
+    {
+        // A copy of the qwen2 folder whose config turns a window of 8 positions on.
+        var source = models.Get(TestModelArch.Qwen2);
+        var dir = Path.Combine(models.Root, "qwen2-window");
+        foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(dir, Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
+
+        var configPath = Path.Combine(dir, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["sliding_window"] = 8;
+        config["use_sliding_window"] = true;
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        using var model = OnnxDecoderModel.Load(ModelFolder.Load(dir, ModelVariant.Fp32), new OnnxDecoderOptions { IntraOpThreads = 2 });
+        Assert.False(model.AttentionRewritten);
+        Assert.Contains("sliding window of 8", model.AttentionNotRewrittenReason, StringComparison.Ordinal);
+        Assert.False(model.BatchesDecode);
+    }
+
+    [Fact]
     public void GraphWithoutRecognisedAttention_IsLeftAsIs_AndSaysWhy()
     {
         var result = GroupQueryAttentionRewriter.Rewrite(File.ReadAllBytes(ModelFolder.Load(models.Get(TestModelArch.Qwen2), ModelVariant.Fp32).OnnxPath)
