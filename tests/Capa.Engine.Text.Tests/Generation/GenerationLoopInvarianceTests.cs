@@ -45,14 +45,14 @@ public sealed class GenerationLoopInvarianceTests(TinyModels models) : IClassFix
     };
 
     // Others: 5 to 47 prompt tokens (every other one starting with the target's first two chunks, so the prefix cache
-    // serves them and the target), 1 to 3 choices, 1 to 5 tokens.
+    // serves them and the target), 1 to 3 choices, 6 to 12 tokens.
     private static GenerationRequest Other(int i)
     {
         var own = Tokens(5 + (3 * i), 30 + i);
         return new GenerationRequest
         {
             PromptTokens = i % 2 == 0 ? [.. Tokens(21, 1)[..16], .. own] : own,
-            MaxTokens = 1 + (i % 5),
+            MaxTokens = 6 + (i % 7),
             N = 1 + (i % 3),
             Seed = 500 + i,
             Sampling = new SamplingOptions { Temperature = 1, Logprobs = i % 2 == 1, TopLogprobs = i % 2 == 1 ? 2 : 0 },
@@ -95,15 +95,21 @@ public sealed class GenerationLoopInvarianceTests(TinyModels models) : IClassFix
         using var plain = new TextGenerationEngine(model, new IdTokenizer(model.LogitsWidth - 5), [], scheduler, prefixCacheBytes: 0);
         using var cached = new TextGenerationEngine(model, new IdTokenizer(model.LogitsWidth - 5), [], scheduler, prefixCacheBytes: 64 << 20);
 
-        // The logits rows the target samples from, by choice and position; the target's position 1 lets the late others in.
+        // The logits rows the target samples from, by choice and position. Requests wait for others to reach a position:
+        // the early others' first token lets the target in, the target's second lets the late others in.
         var rows = new List<string>();
         var gate = new Lock();
         GenerationRequest? traced = null;
-        TaskCompletionSource? decoding = null;
+        var reached = new Dictionary<GenerationRequest, (int Position, TaskCompletionSource Done)>(ReferenceEqualityComparer.Instance);
         void Observe(GenerationRequest request, int choice, int position, ReadOnlySpan<float> logits)
         {
             lock (gate)
             {
+                if (reached.TryGetValue(request, out var wait) && position == wait.Position)
+                {
+                    wait.Done.TrySetResult();
+                }
+
                 if (!ReferenceEquals(request, traced))
                 {
                     return;
@@ -120,11 +126,17 @@ public sealed class GenerationLoopInvarianceTests(TinyModels models) : IClassFix
             {
                 rows.Add($"{choice}:{position}:{h:x8}");
             }
+        }
 
-            if (position == 1)
+        Task Reaching(GenerationRequest request, int position)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (gate)
             {
-                decoding?.TrySetResult();
+                reached[request] = (position, done);
             }
+
+            return done.Task.WaitAsync(TimeSpan.FromSeconds(120));
         }
 
         plain.Observer = Observe;
@@ -137,16 +149,21 @@ public sealed class GenerationLoopInvarianceTests(TinyModels models) : IClassFix
             {
                 traced = target;
                 rows.Clear();
+                reached.Clear();
             }
 
-            decoding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var early = others / 2;
-            var crowd = Enumerable.Range(0, early).Select(i => Task.Run(() => Consume(engine, Other(i), streamed: i % 2 == 0))).ToList();
+            // The early half decodes when the target arrives (its choices then sit behind theirs in each round's steps);
+            // the rest arrive while it decodes. Every other one is streamed.
+            var early = Enumerable.Range(0, others / 2).Select(Other).ToList();
+            var started = early.Select(r => Reaching(r, 0)).ToList();
+            var crowd = early.Select((r, i) => Task.Run(() => Consume(engine, r, streamed: i % 2 == 0))).ToList();
+            await Task.WhenAll(started);
+            var targetDecoding = Reaching(target, 1);
             var run = Task.Run(() => Consume(engine, target, streamed));
-            if (others > early)
+            if (others > early.Count)
             {
-                await decoding.Task.WaitAsync(TimeSpan.FromSeconds(60));
-                crowd.AddRange(Enumerable.Range(early, others - early).Select(i => Task.Run(() => Consume(engine, Other(i), streamed: i % 2 == 0))));
+                await targetDecoding;
+                crowd.AddRange(Enumerable.Range(early.Count, others - early.Count).Select(i => Task.Run(() => Consume(engine, Other(i), streamed: i % 2 == 0))));
             }
 
             var (output, cachedTokens) = await run;
