@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Capa.Engine.Text.Generation;
 
 namespace Capa.Engine.Text.Tests.Generation;
@@ -174,8 +176,28 @@ public sealed class GenerationLoopTests
     [InlineData(16, false)]
     public async Task EachRound_FeedsEveryUnfinishedSequence_InDecodeStepsOfAtMostTheWidth(int width, bool batches)
     {
+        // The batch-size histogram, as recorded on this engine's loop thread (other tests' engines record beside it).
+        var loopThread = -1;
+        var recorded = new ConcurrentQueue<(int Thread, int Sequences)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == GenerationMetrics.MeterName && instrument.Name == "decode_batch_sequences")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, _, _) => recorded.Enqueue((Environment.CurrentManagedThreadId, value)));
+        listener.Start();
+
         using var started = new ManualResetEventSlim(false);
-        var model = HeldAtFirstForward(started, batches, Forced);
+        var model = HeldAtFirstForward(started, batches, (history, logits) =>
+        {
+            Volatile.Write(ref loopThread, Environment.CurrentManagedThreadId);
+            Forced(history, logits);
+        });
         using var engine = Engine(model, new GenerationSchedulerOptions { MaxBatchSequences = width });
         var streams = new List<GenerationStream>();
         for (var r = 0; r < Mixed.Length; r++)
@@ -206,6 +228,7 @@ public sealed class GenerationLoopTests
         Assert.Equal(expected, actual);
         Assert.All(model.Calls.Where(c => c.Tokens == 1), c => Assert.NotEqual(-1, c.Batch));
         Assert.Equal(0, model.LiveSequences);
+        Assert.Equal(model.Batches.Select(step => step.Length), recorded.Where(r => r.Thread == Volatile.Read(ref loopThread)).Select(r => r.Sequences));
     }
 
     // Marker first tokens tell the requests apart inside the model; the end id is masked so every choice runs to max_tokens.
