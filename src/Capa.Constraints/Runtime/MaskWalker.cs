@@ -17,6 +17,8 @@ internal sealed class MaskWalker
     private readonly StepSink _sink = new();
     private readonly List<List<Frame>> _levels = [];
     private HashSet<(int, byte, bool)>? _deferrals;
+    private readonly List<Frame> _simulated = [];
+    private readonly List<Frame> _simulatedSpare = [];
 
     public MaskWalker(TokenVocabulary vocabulary)
     {
@@ -146,28 +148,48 @@ internal sealed class MaskWalker
         }
     }
 
-    /// <summary>Steps every configuration by the bytes; the result is empty when the bytes are rejected.</summary>
+    /// <summary>
+    /// Steps every configuration by the bytes; the result is empty when the bytes are rejected. The list returned is one
+    /// of two the walker reuses from call to call (a check or an advance costs no list per byte): it is valid until the
+    /// next call, and a caller that keeps the configurations copies them (<paramref name="configs"/> is never one of them).
+    /// </summary>
     public List<Frame> Simulate(IReadOnlyList<Frame> configs, ReadOnlySpan<byte> bytes)
     {
-        var current = new List<Frame>(configs);
+        IReadOnlyList<Frame> current = configs;
+        List<Frame> target = _simulated;
+        List<Frame> other = _simulatedSpare;
+        if (bytes.IsEmpty)
+        {
+            target.Clear();
+            for (int i = 0; i < configs.Count; i++)
+            {
+                target.Add(configs[i]);
+            }
+
+            return target;
+        }
+
         foreach (byte b in bytes)
         {
-            var next = new List<Frame>();
-            _sink.Output = next;
+            target.Clear();
+            _sink.Output = target;
             _sink.Deferrals.Clear();
-            foreach (Frame f in current)
+            for (int i = 0; i < current.Count; i++)
             {
+                Frame f = current[i];
                 f.Node.Step(f, b, _sink);
             }
 
-            Dedupe(next);
-            current = next;
-            if (current.Count == 0)
+            Dedupe(target);
+            current = target;
+            if (target.Count == 0)
             {
                 break;
             }
+
+            (target, other) = (other, target);
         }
 
-        return current;
+        return (List<Frame>)current;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Capa.Tokenizers.Text;
 
 namespace Capa.Engine.Text.Generation;
@@ -10,7 +9,11 @@ namespace Capa.Engine.Text.Generation;
 public sealed class StopSequenceMatcher
 {
     private readonly string[] _stops;
-    private readonly StringBuilder _pending = new();
+
+    // The held-back text, in a buffer reused from token to token: a piece that passes straight through is returned as
+    // it came, so the common step allocates nothing.
+    private char[] _pending = [];
+    private int _length;
 
     /// <summary>Creates a matcher for the given stop sequences (empty strings are ignored).</summary>
     public StopSequenceMatcher(IEnumerable<string> stops)
@@ -26,47 +29,83 @@ public sealed class StopSequenceMatcher
     public string Push(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (Stopped)
+        if (Stopped || text.Length == 0)
         {
             return string.Empty;
         }
 
-        _pending.Append(text);
         if (_stops.Length == 0)
         {
-            return Drain(_pending.Length);
+            return text;
         }
 
-        var pending = _pending.ToString();
-        var first = -1;
-        foreach (var stop in _stops)
+        if (_length == 0)
         {
-            var at = pending.IndexOf(stop, StringComparison.Ordinal);
+            // Nothing held: the piece alone decides, and when it neither holds a stop nor ends in the start of one it is
+            // returned as it is.
+            int stop = FirstStop(text);
+            if (stop >= 0)
+            {
+                Stopped = true;
+                return text[..stop];
+            }
+
+            int hold = PartialMatch.SuffixLength(text, _stops);
+            if (hold == 0)
+            {
+                return text;
+            }
+
+            Hold(text.AsSpan(text.Length - hold));
+            return text[..^hold];
+        }
+
+        if (_pending.Length < _length + text.Length)
+        {
+            Array.Resize(ref _pending, Math.Max(_length + text.Length, _pending.Length * 2));
+        }
+
+        text.AsSpan().CopyTo(_pending.AsSpan(_length));
+        _length += text.Length;
+        var pending = _pending.AsSpan(0, _length);
+        int first = FirstStop(pending);
+        if (first >= 0)
+        {
+            Stopped = true;
+            _length = 0;
+            return first == 0 ? string.Empty : new string(pending[..first]);
+        }
+
+        return Drain(_length - PartialMatch.SuffixLength(pending, _stops));
+    }
+
+    /// <summary>Ends the stream: returns the held-back text (it did not turn into a stop sequence).</summary>
+    public string Flush() => Stopped ? string.Empty : Drain(_length);
+
+    private int FirstStop(ReadOnlySpan<char> text)
+    {
+        int first = -1;
+        foreach (string stop in _stops)
+        {
+            int at = text.IndexOf(stop, StringComparison.Ordinal);
             if (at >= 0 && (first < 0 || at < first))
             {
                 first = at;
             }
         }
 
-        if (first >= 0)
-        {
-            Stopped = true;
-            _pending.Clear();
-            return pending[..first];
-        }
-
-        return Drain(pending.Length - PartialMatch.SuffixLength(pending, _stops));
+        return first;
     }
 
-    /// <summary>Ends the stream: returns the held-back text (it did not turn into a stop sequence).</summary>
-    public string Flush()
+    private void Hold(ReadOnlySpan<char> tail)
     {
-        if (Stopped)
+        if (_pending.Length < tail.Length)
         {
-            return string.Empty;
+            _pending = new char[Math.Max(tail.Length, 32)];
         }
 
-        return Drain(_pending.Length);
+        tail.CopyTo(_pending);
+        _length = tail.Length;
     }
 
     private string Drain(int count)
@@ -76,8 +115,9 @@ public sealed class StopSequenceMatcher
             return string.Empty;
         }
 
-        var text = _pending.ToString(0, count);
-        _pending.Remove(0, count);
+        var text = new string(_pending, 0, count);
+        _pending.AsSpan(count, _length - count).CopyTo(_pending);
+        _length -= count;
         return text;
     }
 }

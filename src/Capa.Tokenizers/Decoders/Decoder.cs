@@ -17,6 +17,17 @@ internal abstract class Decoder
     /// <summary>Transforms one token's piece for a token in the middle of a sequence.</summary>
     public abstract void MiddleBytes(ref TokenPiece piece, ref bool fused);
 
+    /// <summary>Transforms the piece of the first token of a sequence; only steps with a first-token rule differ from <see cref="MiddleBytes"/>.</summary>
+    public virtual void FirstBytes(ref TokenPiece piece, ref bool fused) => MiddleBytes(ref piece, ref fused);
+
+    /// <summary>
+    /// Records in <paramref name="shape"/> what this step does that per-token pieces do not show (a first-token rule,
+    /// byte runs, stripping the ends of the whole text), so a stream can decode token by token.
+    /// </summary>
+    public virtual void DescribeStream(ref StreamShape shape, ref bool fused)
+    {
+    }
+
     /// <summary>Builds the decoder a tokenizer.json "decoder" object declares (null when absent).</summary>
     public static Decoder? Create(JsonElement config)
     {
@@ -62,6 +73,31 @@ internal abstract class Decoder
 
         return list;
     }
+}
+
+/// <summary>
+/// What a decoder does to a sequence beyond the per-token pieces of <see cref="Decoder.MiddleBytes"/>: what a stream must
+/// know to decode token by token and still equal the decode of the whole sequence.
+/// </summary>
+internal struct StreamShape
+{
+    /// <summary>Byte-level tokens: their bytes form one UTF-8 stream (invalid sequences become U+FFFD), broken only by added tokens.</summary>
+    public bool ByteLevel;
+
+    /// <summary>"&lt;0xAB&gt;" tokens: a run of them is decoded strictly (an invalid run is one U+FFFD per byte).</summary>
+    public bool ByteFallback;
+
+    /// <summary>The first token's piece differs from its piece in the middle (<see cref="Decoder.FirstBytes"/>).</summary>
+    public bool FirstTokenRule;
+
+    /// <summary>The character stripped from the ends of the whole (fused) text.</summary>
+    public char StripContent;
+
+    /// <summary>How many <see cref="StripContent"/> characters are stripped from the start of the whole text.</summary>
+    public int StripStart;
+
+    /// <summary>How many <see cref="StripContent"/> characters are stripped from the end of the whole text.</summary>
+    public int StripStop;
 }
 
 /// <summary>A token on its way through the decoder steps: text, or raw bytes once a step has produced them.</summary>

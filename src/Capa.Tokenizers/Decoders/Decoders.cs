@@ -52,6 +52,8 @@ internal sealed class ByteLevelDecoder : Decoder
             piece = new TokenPiece { Bytes = [.. bytes] };
         }
     }
+
+    public override void DescribeStream(ref StreamShape shape, ref bool fused) => shape.ByteLevel = true;
 }
 
 /// <summary>Replace: a pattern in each token becomes the content ('▁' to ' ' for SentencePiece vocabularies).</summary>
@@ -130,6 +132,8 @@ internal sealed class ByteFallbackDecoder : Decoder
             piece = new TokenPiece { Bytes = [value] };
         }
     }
+
+    public override void DescribeStream(ref StreamShape shape, ref bool fused) => shape.ByteFallback = true;
 }
 
 /// <summary>Fuse: all tokens become one string.</summary>
@@ -138,6 +142,8 @@ internal sealed class FuseDecoder : Decoder
     public override List<string> DecodeChain(List<string> tokens, Func<string, bool> isAddedToken) => [string.Concat(tokens)];
 
     public override void MiddleBytes(ref TokenPiece piece, ref bool fused) => fused = true;
+
+    public override void DescribeStream(ref StreamShape shape, ref bool fused) => fused = true;
 }
 
 /// <summary>Strip: removes up to <c>start</c> leading and <c>stop</c> trailing <c>content</c> characters of each token.</summary>
@@ -170,6 +176,17 @@ internal sealed class StripDecoder(char content, int start, int stop) : Decoder
 
         return token[begin..end];
     }
+
+    public override void DescribeStream(ref StreamShape shape, ref bool fused)
+    {
+        // Unfused, Strip acts on each token, which the per-token pieces already show; fused, on the ends of the whole text.
+        if (fused)
+        {
+            shape.StripContent = content;
+            shape.StripStart = start;
+            shape.StripStop = stop;
+        }
+    }
 }
 
 /// <summary>Metaspace: '▁' becomes ' '; in the first token the marks are dropped, as the tokenizers library does, unless the scheme is "never".</summary>
@@ -195,6 +212,21 @@ internal sealed class MetaspaceDecoder(char replacement, PreTokenizers.PrependSc
             piece.Text = text.Replace(replacement, ' ');
         }
     }
+
+    public override void FirstBytes(ref TokenPiece piece, ref bool fused)
+    {
+        if (scheme == PreTokenizers.PrependScheme.Never)
+        {
+            MiddleBytes(ref piece, ref fused);
+        }
+        else if (piece.Text is { } text)
+        {
+            piece.Text = text.Replace(replacement.ToString(), string.Empty, StringComparison.Ordinal);
+        }
+    }
+
+    public override void DescribeStream(ref StreamShape shape, ref bool fused) =>
+        shape.FirstTokenRule |= scheme != PreTokenizers.PrependScheme.Never;
 }
 
 /// <summary>Sequence: steps in order.</summary>
@@ -215,6 +247,22 @@ internal sealed class SequenceDecoder(List<Decoder> steps) : Decoder
         foreach (var step in steps)
         {
             step.MiddleBytes(ref piece, ref fused);
+        }
+    }
+
+    public override void FirstBytes(ref TokenPiece piece, ref bool fused)
+    {
+        foreach (var step in steps)
+        {
+            step.FirstBytes(ref piece, ref fused);
+        }
+    }
+
+    public override void DescribeStream(ref StreamShape shape, ref bool fused)
+    {
+        foreach (var step in steps)
+        {
+            step.DescribeStream(ref shape, ref fused);
         }
     }
 }

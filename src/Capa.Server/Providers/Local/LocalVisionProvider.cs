@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Capa.Engine.Text.Constraints;
 using Capa.Engine.Text.Generation;
@@ -6,6 +7,7 @@ using Capa.Engine.Vision.Idefics3;
 using Capa.Engine.Vision.Qwen2VL;
 using Capa.Models;
 using Capa.Models.Config;
+using Capa.Models.Diagnostics;
 using Capa.Models.Store;
 using Capa.Protocol;
 using Capa.Server.Routing;
@@ -224,11 +226,25 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
     public async Task<ChatCompletionResult> CompleteAsync(ChatCall call, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
-        using (stream)
+
+        // The same GenAI span as a text model's: image processing and encoding, then the engine's phases, hang under it.
+        using var span = ChatSpan.Start(call);
+        try
         {
-            var result = await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
-            return ChatCompletionResult.FromResponse(ChatResponseMapper.Response(call, Output(model), result, plan, _time));
+            var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
+            using (stream)
+            {
+                var result = await stream.CollectAsync(cancellationToken).ConfigureAwait(false);
+                var response = ChatResponseMapper.Response(call, Output(model), result, plan, _time);
+                ChatSpan.Complete(span, response.Id, model.SystemFingerprint, result.PromptTokens, result.CompletionTokens, result.CachedPromptTokens,
+                    response.Choices.Select(c => c.FinishReason));
+                return ChatCompletionResult.FromResponse(response);
+            }
+        }
+        catch (Exception ex)
+        {
+            CapaActivities.SetError(span, ex);
+            throw;
         }
     }
 
@@ -236,27 +252,57 @@ public sealed partial class LocalVisionProvider : IChatProvider, IDisposable
     public async IAsyncEnumerable<ChatStreamEvent> StreamAsync(ChatCall call, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
-        using (stream)
-        {
-            var writer = new ChatChunkWriter(call, Output(model), stream, plan, _time);
-            foreach (var chunk in writer.Opening())
-            {
-                yield return ChatStreamEvent.FromChunk(chunk);
-            }
 
-            await foreach (var update in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        // An iterator cannot catch around its yields: a span left open when the stream ends is a failed or abandoned one.
+        var span = ChatSpan.Start(call);
+        var finished = false;
+        try
+        {
+            var (model, stream, plan) = await StartAsync(call, cancellationToken).ConfigureAwait(false);
+            using (stream)
             {
-                foreach (var chunk in writer.Update(update))
+                var writer = new ChatChunkWriter(call, Output(model), stream, plan, _time);
+                string? id = null;
+                var reasons = span is null ? null : new string?[stream.ChoiceCount];
+                foreach (var chunk in writer.Opening())
                 {
+                    id = chunk.Id;
                     yield return ChatStreamEvent.FromChunk(chunk);
                 }
+
+                await foreach (var update in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var chunk in writer.Update(update))
+                    {
+                        id = chunk.Id;
+                        if (reasons is not null)
+                        {
+                            foreach (var choice in chunk.Choices)
+                            {
+                                reasons[choice.Index] = choice.FinishReason ?? reasons[choice.Index];
+                            }
+                        }
+
+                        yield return ChatStreamEvent.FromChunk(chunk);
+                    }
+                }
+
+                finished = true;
+                ChatSpan.Complete(span, id ?? string.Empty, model.SystemFingerprint, stream.PromptTokens, stream.CompletionTokens, stream.CachedPromptTokens, reasons ?? []);
+                if (writer.Closing() is { } usage)
+                {
+                    yield return ChatStreamEvent.FromChunk(usage);
+                }
+            }
+        }
+        finally
+        {
+            if (!finished)
+            {
+                span?.SetStatus(ActivityStatusCode.Error, "The stream ended before its last token (an error or a disconnect).");
             }
 
-            if (writer.Closing() is { } usage)
-            {
-                yield return ChatStreamEvent.FromChunk(usage);
-            }
+            span?.Dispose();
         }
     }
 
