@@ -90,6 +90,14 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
             DigestCachePath = _options.Model.DigestCachePath ?? DigestCachePath(directory),
         });
         LogLoaded(_logger, id, model.Folder.Variant.Name(), model.Decoder.LayerCount, model.Decoder.MatMulNBitsAccuracyLevel ?? "n/a", model.SystemFingerprint, model.ChatTemplateSource);
+        if (model.Decoder.BatchesDecode)
+        {
+            LogBatched(_logger, id);
+        }
+        else
+        {
+            LogNotBatched(_logger, id, model.Decoder.BatchDecodeNotSupportedReason ?? "unknown");
+        }
         return model;
     }
 
@@ -262,6 +270,12 @@ public sealed partial class LocalChatProvider : IChatProvider, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded local model {Id}: variant {Variant}, {Layers} layers, MatMulNBits accuracy_level {AccuracyLevel}, fingerprint {Fingerprint}, chat template from {TemplateSource}")]
     private static partial void LogLoaded(ILogger logger, string id, string variant, int layers, string accuracyLevel, string fingerprint, string templateSource);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local model {Id} decodes concurrent requests in one batched step per token, each sequence bitwise as alone")]
+    private static partial void LogBatched(ILogger logger, string id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local model {Id} decodes one sequence per forward (not batched): {Reason}")]
+    private static partial void LogNotBatched(ILogger logger, string id, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Not serving {Directory}: {Reason}")]
     private static partial void LogIgnoredFolder(ILogger logger, string directory, string reason);
