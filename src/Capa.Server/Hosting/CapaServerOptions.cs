@@ -39,6 +39,13 @@ public sealed record CapaServerOptions
     /// </summary>
     public string? StatePostgresConnectionString { get; init; }
 
+    /// <summary>
+    /// The most memory vector stores' chunk vectors kept between searches may take, in bytes (least recently searched
+    /// stores dropped first; 0 reads them from the database per search). <see langword="null"/> for
+    /// <c>CAPA_VECTOR_CACHE_MB</c>, else <see cref="Capa.Storage.ResponseStoreOptions.DefaultVectorCacheBytes"/>.
+    /// </summary>
+    public long? VectorCacheBytes { get; init; }
+
     /// <summary>How long finished responses are kept; <see langword="null"/> keeps them until deleted.</summary>
     public TimeSpan? ResponseRetention { get; init; }
 

@@ -31,6 +31,12 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
 
     private string? PostgresConnectionString => _options.StatePostgresConnectionString ?? _options.GetEnvironmentVariable("CAPA_STATE_POSTGRES");
 
+    private long VectorCacheBytes =>
+        _options.VectorCacheBytes
+        ?? (long.TryParse(_options.GetEnvironmentVariable("CAPA_VECTOR_CACHE_MB"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var megabytes)
+            ? megabytes << 20
+            : ResponseStoreOptions.DefaultVectorCacheBytes);
+
     public async ValueTask<IResponseStore> GetAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _store) is { } ready)
@@ -46,7 +52,7 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
                 return _store;
             }
 
-            var store = ResponseStores.Create(ResolveDirectory(), PostgresConnectionString);
+            var store = ResponseStores.Create(ResolveDirectory(), PostgresConnectionString, new ResponseStoreOptions { VectorCacheBytes = VectorCacheBytes });
             try
             {
                 await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
