@@ -427,7 +427,7 @@ internal static class BatchInvarianceProbe
                 bytes = MatMulNBitsRewriter.Rewrite(bytes, level).Model;
             }
 
-            bytes = LastPositionLogitsRewriter.Rewrite(bytes) ?? bytes;
+            bytes = LastPositionLogitsRewriter.Rewrite(bytes, threads) ?? bytes;
             using var options = Options(threads);
             options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(onnxPath)!);
             _session = new InferenceSession(bytes, options);

@@ -92,12 +92,35 @@ public sealed class TestModelRuntimeTests(TestModelFolders folders)
     {
         float[] reference = LastLogits(folders.OnnxPath(arch, TestModelQuant.Fp32));
         float spread = Std(reference);
-        foreach (var (quant, tolerance) in new[] { (TestModelQuant.Int8, 0.15f), (TestModelQuant.Q4, 0.5f) })
+        foreach (var (quant, tolerance) in new[] { (TestModelQuant.Int8, Int8Tolerance), (TestModelQuant.Q4, 0.5f) })
         {
             float[] quantized = LastLogits(folders.OnnxPath(arch, quant));
             float meanError = reference.Zip(quantized, (a, b) => MathF.Abs(a - b)).Average();
             Assert.True(meanError < tolerance * spread, $"{arch} {quant}: mean |error| {meanError} vs logit std {spread}");
             Assert.True(meanError > 0f, $"{arch} {quant} gives exactly the fp32 logits: is it really quantized?");
+        }
+    }
+
+    // MatMulInteger with uint8 activations and int8 weights (the dynamic int8 exports' layout) runs on VPDPBUSD where
+    // the CPU has VNNI; without it ONNX Runtime pairs products with VPMADDUBSW, whose int16 sums saturate for
+    // full-range weights: the mean error measured 0.19-0.22 of the logit spread on an AVX2-only CPU (qwen2, llama,
+    // gemma), under 0.15 on AVX-512 VNNI.
+    private static float Int8Tolerance => HasVnni() ? 0.15f : 0.3f;
+
+    private static bool HasVnni()
+    {
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            return true;
+        }
+
+        try
+        {
+            return File.Exists("/proc/cpuinfo") && File.ReadAllText("/proc/cpuinfo").Contains("vnni", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

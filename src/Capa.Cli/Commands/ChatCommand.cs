@@ -29,6 +29,7 @@ internal static class ChatCommand
         var maxTokens = new Option<int?>("--max-tokens") { Description = "The longest answer, in tokens (max_tokens; default: as long as the model's context allows)." };
         var seed = new Option<long?>("--seed") { Description = "Sampling seed: the same seed, prompt and settings give the same answer (see capa repro)." };
         var temperature = new Option<float?>("--temperature", "-t") { Description = "Sampling temperature, 0 to 2 (default 1; 0 picks the likeliest token every time)." };
+        var topP = new Option<float?>("--top-p") { Description = "Nucleus sampling: keep the likeliest tokens holding this much of the probability, 0 to 1 (default 1; 0 keeps the likeliest token alone)." };
         var images = new Option<string[]>("--image", "-i")
         {
             Description = "An image sent with the prompt: a file (sent as a base64 data: URL) or an https URL; repeat for several.",
@@ -40,7 +41,7 @@ internal static class ChatCommand
 
         var command = new Command("chat", "Send one chat message and print the answer as it arrives.")
         {
-            prompt, model, system, noStream, maxTokens, seed, temperature, images, detail, baseUrl, apiKey,
+            prompt, model, system, noStream, maxTokens, seed, temperature, topP, images, detail, baseUrl, apiKey,
         };
         command.SetAction((parse, ct) =>
         {
@@ -49,7 +50,7 @@ internal static class ChatCommand
             return CliRunner.RunAsync(
                 async () =>
                 {
-                    var options = Options(parse.GetValue(maxTokens), parse.GetValue(seed), parse.GetValue(temperature));
+                    var options = Options(parse.GetValue(maxTokens), parse.GetValue(seed), parse.GetValue(temperature), parse.GetValue(topP));
                     var connection = ClientConnection.Resolve(parse.GetValue(baseUrl), parse.GetValue(apiKey));
                     var client = connection.CreateClient().GetChatClient(parse.GetValue(model)!);
                     var messages = new List<ChatMessage>();
@@ -92,7 +93,7 @@ internal static class ChatCommand
         await error.WriteLineAsync(TerminalText.For(error, isTerminal)(summary)).ConfigureAwait(false);
     }
 
-    internal static ChatCompletionOptions Options(int? maxTokens, long? seed, float? temperature)
+    internal static ChatCompletionOptions Options(int? maxTokens, long? seed, float? temperature, float? topP = null)
     {
         if (maxTokens is < 1)
         {
@@ -104,7 +105,12 @@ internal static class ChatCommand
             throw new CliException($"--temperature must be {Capa.Protocol.SamplingRanges.Temperature}; got {temperature}.");
         }
 
-        var options = new ChatCompletionOptions { MaxOutputTokenCount = maxTokens, Temperature = temperature };
+        if (topP is { } p && !Capa.Protocol.SamplingRanges.TopP.Contains(p))
+        {
+            throw new CliException($"--top-p must be {Capa.Protocol.SamplingRanges.TopP}; got {topP}.");
+        }
+
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = maxTokens, Temperature = temperature, TopP = topP };
 #pragma warning disable OPENAI001 // Seed is marked experimental in the SDK; OpenAI's API documents it.
         options.Seed = seed;
 #pragma warning restore OPENAI001

@@ -44,30 +44,12 @@ internal static class ServeCommand
             Description = "Keep responses and conversations in PostgreSQL instead (an Npgsql connection string; also $CAPA_STATE_POSTGRES).",
         };
         var retention = new Option<int?>("--response-retention-days") { Description = "Delete stored responses this many days after they were created." };
-        var q4Accuracy = new Option<string?>("--q4-accuracy")
-        {
-            Description = "accuracy_level of 4-bit (MatMulNBits) matmuls: 4 computes with int8 activations (the default, faster), "
-                + "'file' keeps the model file's levels (usually 0, fp32 compute: the numbers transformers.js computes). "
-                + "Overrides the config file's q4_accuracy; changes system_fingerprint.",
-        };
 
-        var kvCacheBytes = new Option<string?>("--kv-cache-bytes")
-        {
-            Description = "Key/value cache the running requests of one chat model may reserve together, in bytes or with a K, M or G "
-                + "suffix (binary: 4G = 4 GiB; default 4G). A request reserves choices × (prompt + max_tokens) positions; "
-                + "requests beyond the budget wait. Overrides the config file's limits.kv_cache_bytes.",
-        };
-        var prefixCacheBytes = new Option<string?>("--prefix-cache-bytes")
-        {
-            Description = "Prompt key/value cache one chat model keeps for reuse by prompts that start the same way (multi-turn chats, "
-                + "response chains, shared system prompts), in bytes or with a K, M or G suffix (default 1G; 0 turns it off). "
-                + "Output is the same with or without it. Overrides the config file's limits.prefix_cache_bytes.",
-        };
-        var generationQueue = new Option<int?>("--generation-queue")
-        {
-            Description = "Requests that may wait for admission to one chat model (default 64); one more is answered 429 with Retry-After. "
-                + "Overrides the config file's limits.generation_queue_length.",
-        };
+        // The server's declared settings that have a flag (--q4-accuracy, --kv-cache-bytes, ...): name, help and parsing
+        // come from their one declaration on CapaServerOptions.
+        var settingFlags = SettingCatalog.Server.Settings.Where(s => s.Flag is not null)
+            .Select(s => (Setting: s, Option: new Option<string?>(s.Flag!) { Description = s.FlagHelp }))
+            .ToArray();
 
         var otlpEndpoint = new Option<string?>("--otlp-endpoint")
         {
@@ -77,7 +59,16 @@ internal static class ServeCommand
                 + "and $OTEL_EXPORTER_OTLP_ENDPOINT. Without any of them nothing is traced.",
         };
 
-        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys, q4Accuracy, kvCacheBytes, prefixCacheBytes, generationQueue, otlpEndpoint, stateDir, statePostgres, retention };
+        var command = new Command("serve", "Run the OpenAI-compatible server.") { urls, modelsDir, config, apiKeys };
+        foreach (var (_, option) in settingFlags)
+        {
+            command.Options.Add(option);
+        }
+
+        command.Options.Add(otlpEndpoint);
+        command.Options.Add(stateDir);
+        command.Options.Add(statePostgres);
+        command.Options.Add(retention);
         command.SetAction((parse, ct) => CliRunner.RunAsync(
             async () =>
             {
@@ -87,12 +78,6 @@ internal static class ServeCommand
                     ModelsDirectory = ResolveModelsDirectory(parse.GetValue(modelsDir)),
                     ConfigFile = parse.GetValue(config) is { Length: > 0 } file ? Path.GetFullPath(file) : null,
                     ApiKeys = [.. parse.GetValue(apiKeys) ?? [], .. SplitKeys(Environment.GetEnvironmentVariable("CAPA_API_KEYS"))],
-                    Q4Accuracy = ParseQ4Accuracy(parse.GetValue(q4Accuracy)),
-                    KvCacheBudgetBytes = ParseByteSize("--kv-cache-bytes", parse.GetValue(kvCacheBytes)),
-                    PrefixCacheBytes = ParseByteSize("--prefix-cache-bytes", parse.GetValue(prefixCacheBytes), allowZero: true),
-                    GenerationQueueLength = parse.GetValue(generationQueue) is { } queue
-                        ? (queue >= 0 ? queue : throw new CliException($"--generation-queue must be 0 or more; got {queue}."))
-                        : null,
                     OtlpEndpoint = ParseOtlpEndpoint(parse.GetValue(otlpEndpoint)),
                     StateDirectory = parse.GetValue(stateDir) is { Length: > 0 } state ? Path.GetFullPath(state) : null,
                     StatePostgresConnectionString = parse.GetValue(statePostgres),
@@ -100,6 +85,14 @@ internal static class ServeCommand
                         ? (days >= 1 ? TimeSpan.FromDays(days) : throw new CliException($"--response-retention-days must be at least 1; got {days}."))
                         : null,
                 };
+                foreach (var (setting, option) in settingFlags)
+                {
+                    if (ParseFlag(setting.Flag!, parse.GetValue(option)) is { } value)
+                    {
+                        options = SettingCatalog.With(options, setting, value);
+                    }
+                }
+
                 await RunAsync(options, ct).ConfigureAwait(false);
             },
             parse.InvocationConfiguration.Error,
@@ -107,11 +100,22 @@ internal static class ServeCommand
         return command;
     }
 
-    /// <summary>The value of <c>--q4-accuracy</c>; null when not given (the config file's or the default applies).</summary>
-    internal static Q4Accuracy? ParseQ4Accuracy(string? value) =>
-        value is null ? null
-        : Q4Accuracy.TryParse(value, out var accuracy) ? accuracy
-        : throw new CliException($"--q4-accuracy must be {Q4Accuracy.Expected}; got '{value}'.");
+    /// <summary>
+    /// The value of a declared setting's flag (<c>--kv-cache-bytes 4G</c>), of its property's type; null when not given
+    /// (then the config file's value or the default applies).
+    /// </summary>
+    internal static object? ParseFlag(string flag, string? value)
+    {
+        var setting = SettingCatalog.Server.ByFlag(flag) ?? throw new ArgumentException($"{flag} is not a setting's flag.", nameof(flag));
+        try
+        {
+            return value is null ? null : setting.ParseText(flag, value);
+        }
+        catch (CapaConfigException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
 
     /// <summary>The value of <c>--otlp-endpoint</c>: an absolute http(s) URL without a query; null when not given.</summary>
     internal static string? ParseOtlpEndpoint(string? value) =>
@@ -120,36 +124,6 @@ internal static class ServeCommand
             && uri.Query.Length == 0 && uri.Fragment.Length == 0
             ? uri.AbsoluteUri
             : throw new CliException($"--otlp-endpoint must be an http(s) URL such as http://127.0.0.1:4318; got '{value}'.");
-
-    /// <summary>
-    /// A positive byte count (or 0 when <paramref name="allowZero"/>), optionally with a binary K, M or G suffix
-    /// (<c>512M</c>, <c>4G</c>); null when not given.
-    /// </summary>
-    internal static long? ParseByteSize(string flag, string? value, bool allowZero = false)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        var text = value.Trim();
-        var shift = text.Length == 0 ? 0 : char.ToUpperInvariant(text[^1]) switch
-        {
-            'K' => 10,
-            'M' => 20,
-            'G' => 30,
-            _ => 0,
-        };
-        if (shift > 0)
-        {
-            text = text[..^1];
-        }
-
-        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
-            && (number > 0 || allowZero) && number <= long.MaxValue >> shift
-            ? number << shift
-            : throw new CliException($"{flag} must be a {(allowZero ? "non-negative" : "positive")} number of bytes, optionally with a K, M or G suffix (e.g. 4G); got '{value}'.");
-    }
 
     private static async Task RunAsync(CapaServerOptions options, CancellationToken ct)
     {

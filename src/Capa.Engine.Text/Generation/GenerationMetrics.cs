@@ -28,8 +28,11 @@ public static class GenerationMetrics
     /// <summary>Between two tokens of a choice.</summary>
     internal static readonly Histogram<double> InterTokenLatency = Meter.CreateHistogram<double>("inter_token_latency", "s", "Seconds between two tokens of a stream.");
 
-    /// <summary>Sequences decoded per round of a generation loop (each forward at batch 1).</summary>
-    internal static readonly Histogram<int> RoundSequences = Meter.CreateHistogram<int>("round_sequences", "{sequence}", "Sequences decoded per round of the generation loop.");
+    /// <summary>
+    /// Sequences per decode step: the batch size a model that batches decode runs in one forward (1 for a model that
+    /// feeds one sequence at a time).
+    /// </summary>
+    internal static readonly Histogram<int> DecodeBatchSequences = Meter.CreateHistogram<int>("decode_batch_sequences", "{sequence}", "Sequences per decode step (the batch size of one forward).");
 
     /// <summary>Requests waiting for admission.</summary>
     internal static readonly LiveValue QueuedRequests = new(Meter, "queued_requests", "{request}", "Requests waiting for admission.");

@@ -21,6 +21,14 @@ public sealed record GenerationSchedulerOptions
     /// </summary>
     public int MaxConcurrentSequences { get; init; } = 64;
 
+    /// <summary>
+    /// Most sequences fed to the model in one decode step. Each round of the generation loop samples the next token of
+    /// every running sequence, then feeds them in steps of at most this many; only a model that batches decode
+    /// (<see cref="IDecoderModel.BatchesDecode"/>) runs such a step as one forward, others feed one sequence at a time.
+    /// Default 16.
+    /// </summary>
+    public int MaxBatchSequences { get; init; } = 16;
+
     /// <summary>An optional cap on requests generating at once; null (the default): only memory and <see cref="MaxConcurrentSequences"/> bound them.</summary>
     public int? MaxConcurrentRequests { get; init; }
 
@@ -51,6 +59,7 @@ public sealed class GenerationScheduler : IDisposable
         _options = options ?? new GenerationSchedulerOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrentRequests ?? 1, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxConcurrentSequences, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBatchSequences, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.KvCacheBudgetBytes, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(_options.MaxQueuedRequests);
     }

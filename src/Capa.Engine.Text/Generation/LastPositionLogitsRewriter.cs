@@ -18,10 +18,12 @@ namespace Capa.Engine.Text.Generation;
 /// two <c>Reshape</c>s, whose last <c>Reshape</c> then gets the shape [batch, 1, −1]. Any other graph is left unchanged
 /// (the engine then bounds its prefill chunks by the size of their logits instead).
 /// <para>
-/// Measured with ONNX Runtime 1.2x on AVX-512 (tests/Capa.Engine.Text.Tests, <c>LastPositionLogitsTests</c>): a <c>MatMul</c>
-/// or <c>Gemm</c> row and a <c>MatMulNBits</c> row at <c>accuracy_level</c> 4 come out bitwise the same whether the
-/// product has one row or many; at <c>accuracy_level</c> 0 (fp32 compute) a one-row product takes another kernel and
-/// differs in the last bits. A head at level 0 is therefore left as it is, so that outputs never change.
+/// The rewrite is bitwise only where the head's kernel gives a row the same bits alone as among other rows. That depends
+/// on the CPU (measured with ONNX Runtime 1.31, <c>capa-bench --batch-probe</c>): <c>MatMul</c> and <c>MatMulNBits</c> at
+/// <c>accuracy_level</c> 4 are row-invariant on AVX-512 VNNI, while on AVX2 a one-row <c>MatMulNBits</c> at level 4 takes
+/// another path and differs in the last bits; at level 0 (fp32 compute) a one-row product differs everywhere. So the
+/// head is rewritten only when <see cref="KernelRowInvariance"/> finds its kernel invariant from one row on the running
+/// CPU, and never at level 0; otherwise the graph is left as it is, so that outputs never change.
 /// </para>
 /// </remarks>
 internal static class LastPositionLogitsRewriter
@@ -54,11 +56,20 @@ internal static class LastPositionLogitsRewriter
 
     /// <summary>
     /// Returns the rewritten model, or null when the graph's head has none of the recognised shapes (or no
-    /// <c>logits</c> output); the input is never changed.
+    /// <c>logits</c> output), or when its kernel, run with <paramref name="threads"/> intra-op threads, does not give a
+    /// row alone the bits it gets among other rows on this CPU; the input is never changed.
     /// </summary>
-    public static byte[]? Rewrite(byte[] model)
+    public static byte[]? Rewrite(byte[] model, int threads) =>
+        Rewrite(model, kernel => KernelRowInvariance.Check(kernel, threads) == RowInvariance.FromOneRow);
+
+    /// <summary>
+    /// As <see cref="Rewrite(byte[], int)"/>, with the row-invariance verdict given by <paramref name="headIsRowInvariant"/>
+    /// (called with the head's kernel when the graph has a recognised head).
+    /// </summary>
+    public static byte[]? Rewrite(byte[] model, Func<LinearKernel, bool> headIsRowInvariant)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(headIsRowInvariant);
         var output = new ArrayBufferWriter<byte>(model.Length + 512);
         var reader = new OnnxProtoReader(model);
         var done = false;
@@ -69,7 +80,7 @@ internal static class LastPositionLogitsRewriter
             if (field == ModelGraphField && wire == 2 && !done)
             {
                 var graph = reader.Bytes();
-                var newGraph = RewriteGraph(graph);
+                var newGraph = RewriteGraph(graph, headIsRowInvariant);
                 if (newGraph is null)
                 {
                     return null;
@@ -90,10 +101,11 @@ internal static class LastPositionLogitsRewriter
         return done ? output.WrittenSpan.ToArray() : null;
     }
 
-    private static byte[]? RewriteGraph(ReadOnlySpan<byte> graph)
+    private static byte[]? RewriteGraph(ReadOnlySpan<byte> graph, Func<LinearKernel, bool> headIsRowInvariant)
     {
         var nodes = new List<Node>();
         var constants = new HashSet<string>(StringComparer.Ordinal);
+        var initializers = new Dictionary<string, (int DataType, long[] Dims)>(StringComparer.Ordinal);
         var outputs = new HashSet<string>(StringComparer.Ordinal);
         var reader = new OnnxProtoReader(graph);
         while (!reader.End)
@@ -105,7 +117,10 @@ internal static class LastPositionLogitsRewriter
             }
             else if (field == GraphInitializerField && wire == 2)
             {
-                constants.Add(FirstString(reader.Bytes(), TensorNameField) ?? string.Empty);
+                var initializer = reader.Bytes();
+                var name = FirstString(initializer, TensorNameField) ?? string.Empty;
+                constants.Add(name);
+                initializers[name] = TensorInfo(initializer);
             }
             else if (field == GraphOutputField && wire == 2)
             {
@@ -149,7 +164,9 @@ internal static class LastPositionLogitsRewriter
             var node = nodes[index];
             if (node.IsHead)
             {
-                return Splice(graph, nodes, producers, index, lastReshape);
+                return Kernel(node, initializers) is { } kernel && headIsRowInvariant(kernel)
+                    ? Splice(graph, nodes, producers, index, lastReshape)
+                    : null;
             }
 
             if (node.OpType == "Reshape" && lastReshape is null && node.Inputs.Count == 2
@@ -175,6 +192,78 @@ internal static class LastPositionLogitsRewriter
         }
 
         return null;
+    }
+
+    // The head's kernel as ONNX Runtime picks it; null when it cannot be told from the node and its initializers.
+    private static LinearKernel? Kernel(Node head, Dictionary<string, (int DataType, long[] Dims)> initializers)
+    {
+        if (head.Inputs.Count < 2)
+        {
+            return null;
+        }
+
+        if (head.OpType == "MatMulNBits")
+        {
+            // The activations have the scales' element type (T1).
+            if (head.Inputs.Count < 3 || !initializers.TryGetValue(head.Inputs[2], out var scales)
+                || !head.Ints.TryGetValue("K", out var k) || !head.Ints.TryGetValue("N", out var n)
+                || !head.Ints.TryGetValue("block_size", out var block))
+            {
+                return null;
+            }
+
+            return new LinearKernel("MatMulNBits", (int)k, (int)n, scales.DataType, (int)head.Ints.GetValueOrDefault("bits", 4), (int)block,
+                (int)head.AccuracyLevel, head.Inputs.Count > 3 && head.Inputs[3].Length > 0);
+        }
+
+        if (!initializers.TryGetValue(head.Inputs[1], out var weight) || weight.Dims.Length != 2)
+        {
+            return null;
+        }
+
+        if (head.OpType == "Gemm")
+        {
+            // Tied heads read the [vocabulary, hidden] embedding with transB; any other Gemm is not a recognised head.
+            return head.Ints.GetValueOrDefault("transB", 0) == 1 && head.Ints.GetValueOrDefault("transA", 0) == 0
+                ? new LinearKernel("Gemm", (int)weight.Dims[1], (int)weight.Dims[0], weight.DataType)
+                : null;
+        }
+
+        return new LinearKernel("MatMul", (int)weight.Dims[0], (int)weight.Dims[1], weight.DataType);
+    }
+
+    private static (int DataType, long[] Dims) TensorInfo(ReadOnlySpan<byte> tensor)
+    {
+        var dims = new List<long>();
+        var type = 0;
+        var reader = new OnnxProtoReader(tensor);
+        while (!reader.End)
+        {
+            var (field, wire) = reader.Tag();
+            if (field == TensorDimsField && wire == 0)
+            {
+                dims.Add((long)reader.Varint());
+            }
+            else if (field == TensorDimsField && wire == 2)
+            {
+                // Packed repeated int64.
+                var packed = new OnnxProtoReader(reader.Bytes());
+                while (!packed.End)
+                {
+                    dims.Add((long)packed.Varint());
+                }
+            }
+            else if (field == TensorDataTypeField && wire == 0)
+            {
+                type = (int)reader.Varint();
+            }
+            else
+            {
+                reader.Skip(wire);
+            }
+        }
+
+        return (type, [.. dims]);
     }
 
     private static byte[]? Splice(ReadOnlySpan<byte> graph, List<Node> nodes, Dictionary<string, int> producers, int head, int? lastReshape)
@@ -341,8 +430,10 @@ internal static class LastPositionLogitsRewriter
         return null;
     }
 
-    private sealed record Node(List<string> Inputs, List<string> Outputs, string OpType, string Domain, long AccuracyLevel)
+    private sealed record Node(List<string> Inputs, List<string> Outputs, string OpType, string Domain, Dictionary<string, long> Ints)
     {
+        public long AccuracyLevel => Ints.GetValueOrDefault("accuracy_level", 0);
+
         public bool IsHead => (OpType is "MatMul" or "Gemm" && Domain.Length == 0)
             || (OpType == "MatMulNBits" && Domain == "com.microsoft");
 
@@ -351,7 +442,7 @@ internal static class LastPositionLogitsRewriter
             var inputs = new List<string>();
             var outputs = new List<string>();
             string op = string.Empty, domain = string.Empty;
-            long accuracy = 0;
+            var ints = new Dictionary<string, long>(StringComparer.Ordinal);
             var reader = new OnnxProtoReader(bytes);
             while (!reader.End)
             {
@@ -365,8 +456,8 @@ internal static class LastPositionLogitsRewriter
                 var value = reader.Bytes();
                 switch (field)
                 {
-                    case NodeAttributeField when FirstString(value, AttributeNameField) == "accuracy_level":
-                        accuracy = AttributeInt(value);
+                    case NodeAttributeField when AttributeInt(value) is { } number && FirstString(value, AttributeNameField) is { } attributeName:
+                        ints[attributeName] = number;
                         break;
                     case NodeInputField:
                         inputs.Add(Encoding.UTF8.GetString(value));
@@ -383,10 +474,10 @@ internal static class LastPositionLogitsRewriter
                 }
             }
 
-            return new Node(inputs, outputs, op, domain, accuracy);
+            return new Node(inputs, outputs, op, domain, ints);
         }
 
-        private static long AttributeInt(ReadOnlySpan<byte> attribute)
+        private static long? AttributeInt(ReadOnlySpan<byte> attribute)
         {
             var reader = new OnnxProtoReader(attribute);
             while (!reader.End)
@@ -400,7 +491,7 @@ internal static class LastPositionLogitsRewriter
                 reader.Skip(wire);
             }
 
-            return 0;
+            return null;
         }
     }
 }

@@ -230,6 +230,9 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         ["ep.graph_optimization_level"] = "all",
         ["ep.prefill_chunk_tokens"] = PrefillChunkTokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["ep.matmulnbits_accuracy_level"] = MatMulNBitsAccuracyLevel ?? "none",
+        // ONNX Runtime picks its kernels by instruction set, and they round differently (e.g. a one-row 4-bit product
+        // on AVX2 against AVX-512 VNNI), so the same weights and options give other bits on another class of CPU.
+        ["cpu.kernels"] = KernelRowInvariance.CpuKernelClass,
     };
 
     /// <summary>Creates the session for a loaded folder.</summary>
@@ -288,7 +291,9 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
 
             // A graph that takes num_logits_to_keep already computes the last position only.
             if (options.ComputeLastLogitsOnly && bytes.AsSpan().IndexOf("logits_to_keep"u8) < 0
-                && LastPositionLogitsRewriter.Rewrite(bytes) is { } gathered)
+                && (options.HeadRowInvariance is { } invariant
+                    ? LastPositionLogitsRewriter.Rewrite(bytes, invariant)
+                    : LastPositionLogitsRewriter.Rewrite(bytes, options.IntraOpThreads)) is { } gathered)
             {
                 bytes = gathered;
                 rewritten = true;

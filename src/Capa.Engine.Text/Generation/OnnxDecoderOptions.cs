@@ -34,6 +34,12 @@ public sealed record OnnxDecoderOptions
     /// </summary>
     public int? MatMulNBitsAccuracyLevel { get; init; } = 4;
 
+    /// <summary>
+    /// Replaces the row-invariance self-check (<see cref="KernelRowInvariance"/>) that decides whether the vocabulary
+    /// projection may be rewritten to the last position; tests force the rewrite with it to show what the check guards.
+    /// </summary>
+    internal Func<LinearKernel, bool>? HeadRowInvariance { get; init; }
+
     /// <summary>ONNX Runtime's memory pattern optimisation (pre-planned allocations per input shape). Default on.</summary>
     public bool EnableMemoryPattern { get; init; } = true;
 }

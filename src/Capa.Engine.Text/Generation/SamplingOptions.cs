@@ -6,7 +6,10 @@ public sealed record SamplingOptions
     /// <summary>0 means greedy (argmax); otherwise logits are divided by it. OpenAI allows 0..2.</summary>
     public float Temperature { get; init; } = 1f;
 
-    /// <summary>Nucleus mass kept (0 &lt; top_p ≤ 1).</summary>
+    /// <summary>
+    /// Nucleus mass kept, 0 to 1 as OpenAI's <c>top_p</c> (the wire's <c>SamplingRanges.TopP</c>). 0 keeps the smallest
+    /// prefix holding no mass at all, i.e. the most likely token alone (lowest id on ties): the token temperature 0 picks.
+    /// </summary>
     public float TopP { get; init; } = 1f;
 
     /// <summary>Keep only the k most likely tokens (0 = off). Comes from generation_config.json.</summary>
@@ -35,9 +38,9 @@ public sealed record SamplingOptions
             throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "temperature must be between 0 and 2.");
         }
 
-        if (!float.IsFinite(TopP) || TopP <= 0 || TopP > 1)
+        if (!float.IsFinite(TopP) || TopP < 0 || TopP > 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(TopP), TopP, "top_p must be greater than 0 and at most 1.");
+            throw new ArgumentOutOfRangeException(nameof(TopP), TopP, "top_p must be between 0 and 1.");
         }
 
         if (TopK < 0)

@@ -12,8 +12,10 @@ internal delegate void LogitsObserver(GenerationRequest request, int choiceIndex
 /// Runs generation requests on one decoder: admission through a <see cref="GenerationScheduler"/> (by key/value cache
 /// memory), then a <see cref="GenerationLoop"/> that interleaves prompt chunks with rounds of decode steps. Each request
 /// is prefilled once (choices fork the prompt's cache), then each choice decodes with its own <see cref="SeededSampler"/>,
-/// streaming detokenizer and <see cref="StopSequenceMatcher"/>. Each sequence runs at batch 1 with the model's own chunk
-/// boundaries, so a request's logits are bitwise the same alone or amid others. When a tracer listens to
+/// streaming detokenizer and <see cref="StopSequenceMatcher"/>; the loop feeds the tokens of all running choices in
+/// decode steps of several sequences when the model batches decode. Prompts are fed one sequence at a time with the
+/// model's own chunk boundaries, and a batched step gives each sequence the logits it would get alone, so a request's
+/// logits are bitwise the same alone or amid others. When a tracer listens to
 /// <see cref="CapaActivities.SourceName"/>, each request adds three spans under the activity current at
 /// <see cref="StartAsync"/>: <see cref="QueueSpan"/>, <see cref="PrefillSpan"/> and <see cref="DecodeSpan"/>.
 /// </summary>
@@ -34,7 +36,7 @@ public sealed class TextGenerationEngine : IDisposable
     private readonly IDecoderModel _model;
     private readonly IGenerationTokenizer _tokenizer;
     private readonly HashSet<int> _eos;
-    private readonly GenerationLoop _loop = new();
+    private readonly GenerationLoop _loop;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="model">The decoder.</param>
@@ -57,6 +59,7 @@ public sealed class TextGenerationEngine : IDisposable
         _tokenizer = tokenizer;
         _eos = [.. eosTokenIds];
         Scheduler = new GenerationScheduler(scheduler);
+        _loop = new GenerationLoop(model, Scheduler.Options.MaxBatchSequences);
 
         // Reuse needs chunk boundaries inside prompts: a prompt fed in one forward has no prefix that a forward computed alone.
         if (prefixCacheBytes > 0 && model.SupportsKvBlocks && model.PrefillChunkTokens < model.MaxContextLength)
@@ -268,8 +271,6 @@ public sealed class TextGenerationEngine : IDisposable
 
         public bool IsCancelled => _ct.IsCancellationRequested;
 
-        public int UnfinishedSequences => _active;
-
         public bool PrefillChunk()
         {
             _ct.ThrowIfCancellationRequested();
@@ -355,7 +356,7 @@ public sealed class TextGenerationEngine : IDisposable
             return sequence;
         }
 
-        public bool DecodeRound()
+        public bool SampleRound(List<DecodeSlot> slots)
         {
             var now = System.Diagnostics.Stopwatch.GetTimestamp();
             if (_lastRound == 0)
@@ -381,7 +382,7 @@ public sealed class TextGenerationEngine : IDisposable
                 }
 
                 _ct.ThrowIfCancellationRequested();
-                var update = choice.Step(_maxTokens);
+                var update = choice.Sample(_maxTokens);
                 sampled++;
                 if (update is not null)
                 {
@@ -392,7 +393,17 @@ public sealed class TextGenerationEngine : IDisposable
                 {
                     _active--;
                     choice.Sequence.Dispose();
+                    continue;
                 }
+
+                // Checked here so that a sequence with no room fails its own request, not the decode step it would join.
+                if (choice.Sequence.Length >= _engine._model.MaxContextLength)
+                {
+                    throw new InvalidOperationException(
+                        $"Choice {choice.Index} holds {choice.Sequence.Length} positions: its next token would pass the model's context of {_engine._model.MaxContextLength}.");
+                }
+
+                slots.Add(new DecodeSlot(choice.Sequence, choice.NextToken, choice.Logits));
             }
 
             GenerationMetrics.DecodeTokens.Add(sampled);
@@ -509,7 +520,12 @@ public sealed class TextGenerationEngine : IDisposable
 
         public bool Finished { get; private set; }
 
-        public GenerationUpdate? Step(int maxTokens)
+        /// <summary>The token sampled last, which the next decode step feeds while the choice has not finished.</summary>
+        public int NextToken { get; private set; }
+
+        // Samples from Logits (the last decode step's output) and says what the token adds to the stream; the loop's
+        // decode step then feeds NextToken and writes the next logits, unless the choice has finished.
+        public GenerationUpdate? Sample(int maxTokens)
         {
             var position = _generated.Count;
             _engine.Observer?.Invoke(_request, Index, position, Logits);
@@ -546,7 +562,7 @@ public sealed class TextGenerationEngine : IDisposable
 
             if (finish is null)
             {
-                Sequence.Forward([token]).CopyTo(Logits);
+                NextToken = token;
             }
             else
             {

@@ -20,6 +20,9 @@ public enum OnnxDataType
 
     /// <summary>Boolean (one byte per element).</summary>
     Bool = 9,
+
+    /// <summary>16-bit IEEE float.</summary>
+    Float16 = 10,
 }
 
 /// <summary>One dimension of a value's shape: a fixed size or a symbolic name such as <c>batch_size</c>.</summary>
@@ -180,6 +183,7 @@ public sealed class OnnxInitializer
     {
         OnnxDataType.Float or OnnxDataType.Int32 => 4,
         OnnxDataType.Int64 => 8,
+        OnnxDataType.Float16 => 2,
         OnnxDataType.UInt8 or OnnxDataType.Int8 or OnnxDataType.Bool => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unsupported ONNX element type."),
     };

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.Assistants;
 
@@ -14,12 +15,12 @@ internal static class AssistantsServiceCollectionExtensions
     public static IServiceCollection AddAssistants(this IServiceCollection services)
     {
         services.AddApiArea("assistants", static app => app.MapAssistants());
-        services.AddSingleton<RunPlanner>();
-        services.AddSingleton<MessageAttachments>();
-        services.AddSingleton<RunExecutor>();
+        services.TryAddSingleton<RunPlanner>();
+        services.TryAddSingleton<MessageAttachments>();
+        services.TryAddSingleton<RunExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<RunExecutor>());
-        services.AddSingleton<AssistantsEndpoint>();
-        services.AddSingleton<RunsEndpoint>();
+        services.TryAddSingleton<AssistantsEndpoint>();
+        services.TryAddSingleton<RunsEndpoint>();
         return services;
     }
 

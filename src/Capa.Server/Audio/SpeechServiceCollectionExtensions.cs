@@ -20,10 +20,10 @@ public static class SpeechServiceCollectionExtensions
         services.TryAddSingleton(sp => SpeechOptions.From(
             sp.GetRequiredService<Configuration.ServerSettings>().Speech,
             sp.GetService<Hosting.CapaServerOptions>()?.ModelsDirectory));
-        services.AddSingleton<SpeechService>();
+        services.TryAddSingleton<SpeechService>();
         services.AddSingleton<Routing.IModelProvider>(sp => sp.GetRequiredService<SpeechService>());
         services.AddHostedService(sp => sp.GetRequiredService<SpeechService>());
-        services.AddSingleton<SpeechEndpoint>();
+        services.TryAddSingleton<SpeechEndpoint>();
         return services;
     }
 

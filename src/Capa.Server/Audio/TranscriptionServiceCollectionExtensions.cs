@@ -16,8 +16,8 @@ public static class TranscriptionServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
-        services.AddSingleton(sp => new LocalTranscriptionProvider(options, sp.GetRequiredService<ILogger<LocalTranscriptionProvider>>()));
-        services.AddSingleton<ITranscriptionProvider>(sp => sp.GetRequiredService<LocalTranscriptionProvider>());
+        services.TryAddSingleton(sp => new LocalTranscriptionProvider(options, sp.GetRequiredService<ILogger<LocalTranscriptionProvider>>()));
+        services.TryAddSingleton<ITranscriptionProvider>(sp => sp.GetRequiredService<LocalTranscriptionProvider>());
         services.AddSingleton<Routing.IModelProvider>(sp => sp.GetRequiredService<LocalTranscriptionProvider>());
         services.TryAddSingleton(decodeOptions ?? new AudioDecodeOptions());
         services.TryAddSingleton<TranscriptionsEndpoint>();

@@ -1,12 +1,15 @@
 using System.Text.Json;
-using Capa.Engine.Text.Generation;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Capa.Server.Hosting;
 
 namespace Capa.Server.Configuration;
 
 /// <summary>
 /// The JSON configuration file given with <c>--config</c>. Unknown properties are rejected so a typo never
-/// silently disables a setting.
+/// silently disables a setting. The scalar settings (<c>limits</c>, <c>q4_accuracy</c>, <c>model_management</c>) are
+/// those <see cref="CapaServerOptions"/> declares with <see cref="SettingAttribute"/>, read by
+/// <see cref="SettingCatalog"/> into <see cref="Settings"/>; the structured objects are the typed properties below.
 /// </summary>
 /// <example>
 /// <code>
@@ -28,6 +31,9 @@ public sealed record CapaConfigFile
 {
     // The serializer sets every init-only property, absent ones to null, so the getters supply the defaults.
     private static readonly IReadOnlyDictionary<string, string> EmptyAliases = new Dictionary<string, string>();
+    private static readonly IReadOnlyDictionary<string, object> EmptySettings = new Dictionary<string, object>();
+    private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+    private static readonly JsonTypeInfo<CapaConfigFile> TypeInfo = CreateTypeInfo();
 
     /// <summary>Upstream OpenAI-compatible endpoints.</summary>
     [JsonPropertyName("upstreams")]
@@ -41,23 +47,12 @@ public sealed record CapaConfigFile
     [JsonPropertyName("api_keys")]
     public IReadOnlyList<string> ApiKeys { get => field ?? []; init; }
 
-    /// <summary>Server limits; each one given overrides the default.</summary>
-    [JsonPropertyName("limits")]
-    public LimitsConfig? Limits { get; init; }
-
     /// <summary>
-    /// The <c>accuracy_level</c> of 4-bit matmuls in local models: <c>"file"</c> or a level from 0 to 4 (default 4);
-    /// <c>capa serve --q4-accuracy</c> overrides it.
+    /// The declared settings the file gives (<see cref="SettingCatalog.Server"/>), by key (<c>limits.kv_cache_bytes</c>),
+    /// each already checked and of its property's type; keys the file leaves out (or sets to null) are absent.
     /// </summary>
-    [JsonPropertyName("q4_accuracy")]
-    [JsonConverter(typeof(Q4AccuracyJsonConverter))]
-    public Q4Accuracy? Q4Accuracy { get; init; }
-    /// <summary>
-    /// Whether clients may pull and remove models through <c>/capa/v1/models</c> (default true); false keeps the store as
-    /// the server's operator left it.
-    /// </summary>
-    [JsonPropertyName("model_management")]
-    public bool? ModelManagement { get; init; }
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, object> Settings { get => field ?? EmptySettings; init; }
 
     /// <summary>Text to speech: the voice table, the default language, the tools' paths.</summary>
     [JsonPropertyName("speech")]
@@ -101,9 +96,16 @@ public sealed record CapaConfigFile
     public static CapaConfigFile Parse(ReadOnlySpan<byte> json, string source)
     {
         CapaConfigFile? config;
+        Dictionary<string, object> settings = [];
         try
         {
-            config = JsonSerializer.Deserialize(json, CapaConfigJsonContext.Default.CapaConfigFile);
+            // The typed reader passes over the settings' keys (and refuses any other it does not know); the catalog reads them.
+            config = JsonSerializer.Deserialize(json, TypeInfo);
+            if (config is not null)
+            {
+                using var document = JsonDocument.Parse(json.ToArray(), DocumentOptions);
+                settings = SettingCatalog.Server.Read(document.RootElement, source);
+            }
         }
         catch (JsonException e)
         {
@@ -116,8 +118,39 @@ public sealed record CapaConfigFile
             throw new CapaConfigException($"The config file '{source}' is empty (null).");
         }
 
+        config = config with { Settings = settings };
         config.Validate(source);
         return config;
+    }
+
+    // The source-generated contract plus one write-only property per top-level key of the declared settings, which
+    // accepts any JSON there: the typed reader then refuses exactly the keys that are neither typed nor settings, with
+    // the serializer's own message and position in the file.
+    private static JsonTypeInfo<CapaConfigFile> CreateTypeInfo()
+    {
+        var options = new JsonSerializerOptions(CapaConfigJsonContext.Default.Options)
+        {
+            TypeInfoResolver = CapaConfigJsonContext.Default.WithAddedModifier(static info =>
+            {
+                if (info.Type != typeof(CapaConfigFile))
+                {
+                    return;
+                }
+
+                foreach (var key in SettingCatalog.Server.TopLevelKeys)
+                {
+                    if (info.Properties.Any(p => string.Equals(p.Name, key, StringComparison.Ordinal)))
+                    {
+                        throw new InvalidOperationException($"The config file's '{key}' is both a typed object and a setting's key.");
+                    }
+
+                    var property = info.CreateJsonPropertyInfo(typeof(JsonElement), key);
+                    property.Set = static (_, _) => { };
+                    info.Properties.Add(property);
+                }
+            }),
+        };
+        return (JsonTypeInfo<CapaConfigFile>)options.GetTypeInfo(typeof(CapaConfigFile));
     }
 
     private void Validate(string source)
@@ -171,7 +204,6 @@ public sealed record CapaConfigFile
             throw new CapaConfigException($"'{source}': api_keys must not contain empty keys.");
         }
 
-        Limits?.Validate(source);
         Speech?.Validate(source);
         Vision?.Validate(source);
         Images?.Validate(source);
@@ -258,96 +290,6 @@ public sealed record UpstreamConfig
     public double? Timeout { get; init; }
 }
 
-/// <summary>The <c>limits</c> object of the config file.</summary>
-public sealed record LimitsConfig
-{
-    [JsonPropertyName("max_body_bytes")]
-    public long? MaxBodyBytes { get; init; }
-
-    [JsonPropertyName("max_json_depth")]
-    public int? MaxJsonDepth { get; init; }
-
-    /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes.</summary>
-    [JsonPropertyName("max_file_bytes")]
-    public long? MaxFileBytes { get; init; }
-
-    [JsonPropertyName("max_concurrent_requests")]
-    public int? MaxConcurrentRequests { get; init; }
-
-    [JsonPropertyName("queue_length")]
-    public int? QueueLength { get; init; }
-
-    /// <summary>Bytes of key/value cache the running requests of one local chat model may reserve together.</summary>
-    [JsonPropertyName("kv_cache_bytes")]
-    public long? KvCacheBytes { get; init; }
-
-    /// <summary>Requests that may wait for admission to one local chat model; beyond it, 429.</summary>
-    [JsonPropertyName("generation_queue_length")]
-    public int? GenerationQueueLength { get; init; }
-
-    /// <summary>Bytes of prompt key/value cache each local chat model keeps for reuse by prompts sharing a prefix; 0 turns reuse off.</summary>
-    [JsonPropertyName("prefix_cache_bytes")]
-    public long? PrefixCacheBytes { get; init; }
-
-    /// <summary>Seconds.</summary>
-    [JsonPropertyName("upstream_timeout")]
-    public double? UpstreamTimeout { get; init; }
-
-    /// <summary>Seconds.</summary>
-    [JsonPropertyName("upstream_connect_timeout")]
-    public double? UpstreamConnectTimeout { get; init; }
-
-    internal void Validate(string source)
-    {
-        if (MaxBodyBytes is <= 0 || MaxFileBytes is <= 0 || MaxJsonDepth is <= 0 or > 1024 || MaxConcurrentRequests is <= 0 || QueueLength is < 0
-            || UpstreamTimeout is <= 0 || UpstreamConnectTimeout is <= 0 || KvCacheBytes is <= 0 || GenerationQueueLength is < 0
-            || PrefixCacheBytes is < 0)
-        {
-            throw new CapaConfigException(
-                $"'{source}': limits must be positive (queue_length, generation_queue_length and prefix_cache_bytes may be 0, max_json_depth at most 1024).");
-        }
-    }
-}
-
-/// <summary>Reads <c>q4_accuracy</c>: <c>"file"</c>, or a level from 0 to 4 as a number or a string.</summary>
-internal sealed class Q4AccuracyJsonConverter : JsonConverter<Q4Accuracy?>
-{
-    public override bool HandleNull => true;
-
-    public override Q4Accuracy? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-    {
-        var text = reader.TokenType switch
-        {
-            JsonTokenType.Null => null,
-            JsonTokenType.String => reader.GetString(),
-            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.ValueSpan),
-            _ => throw new JsonException($"q4_accuracy must be {Q4Accuracy.Expected}."),
-        };
-        if (text is null)
-        {
-            return null;
-        }
-
-        return Q4Accuracy.TryParse(text, out var accuracy) ? accuracy : throw new JsonException($"q4_accuracy must be {Q4Accuracy.Expected}; got '{text}'.");
-    }
-
-    public override void Write(Utf8JsonWriter writer, Q4Accuracy? value, JsonSerializerOptions options)
-    {
-        if (value is not { } accuracy)
-        {
-            writer.WriteNullValue();
-        }
-        else if (accuracy.Level is { } level)
-        {
-            writer.WriteNumberValue(level);
-        }
-        else
-        {
-            writer.WriteStringValue("file");
-        }
-    }
-}
-
 /// <summary>The configuration cannot be used; the message says what to fix.</summary>
 public sealed class CapaConfigException : Exception
 {
@@ -371,4 +313,5 @@ public sealed class CapaConfigException : Exception
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true)]
 [JsonSerializable(typeof(CapaConfigFile))]
+[JsonSerializable(typeof(JsonElement))]
 internal sealed partial class CapaConfigJsonContext : JsonSerializerContext;

@@ -1,56 +1,22 @@
-using Capa.Engine.Text.Generation;
 using Capa.Server.Hosting;
 
 namespace Capa.Server.Configuration;
 
 /// <summary>
-/// The effective settings: <see cref="CapaServerOptions"/> merged with its config file and the environment.
-/// Config file limits override the options' values; upstreams, aliases and API keys are combined.
+/// The effective settings: <see cref="CapaServerOptions"/> merged with its config file and the environment. The
+/// declared settings (<see cref="SettingAttribute"/>) are resolved by <see cref="SettingCatalog"/>, each by its own
+/// precedence; upstreams, aliases and API keys are combined; the areas' objects of the file are carried as read.
 /// </summary>
-internal sealed record ServerSettings
+internal sealed record ServerSettings : CapaServerOptions
 {
     /// <summary>Bodies are buffered whole before validation, so the limit stays well inside one array.</summary>
     public const long MaxBodyLimit = 1L << 30;
 
-    public required IReadOnlyList<UpstreamOptions> Upstreams { get; init; }
+    private ServerSettings(CapaServerOptions options)
+        : base(options)
+    {
+    }
 
-    public required IReadOnlyDictionary<string, string> Aliases { get; init; }
-
-    public required IReadOnlyList<string> ApiKeys { get; init; }
-
-    public required long MaxBodyBytes { get; init; }
-
-    public required int MaxJsonDepth { get; init; }
-
-    /// <summary>The largest uploaded file, in bytes (streamed to disk, never buffered whole).</summary>
-    public long MaxFileBytes { get; init; } = CapaServerOptions.DefaultMaxFileBytes;
-
-    public required int MaxConcurrentRequests { get; init; }
-
-    public required int RequestQueueLength { get; init; }
-
-    public required int RetryAfterSeconds { get; init; }
-
-    /// <summary>The key/value cache budget of each local chat model (option, else config file); null: the engine's default.</summary>
-    public long? KvCacheBudgetBytes { get; init; }
-
-    /// <summary>The admission queue of each local chat model (option, else config file); null: the engine's default.</summary>
-    public int? GenerationQueueLength { get; init; }
-
-    /// <summary>The prefix cache of each local chat model in bytes, 0 for none (option, else config file); null: the engine's default.</summary>
-    public long? PrefixCacheBytes { get; init; }
-
-    public required TimeSpan UpstreamTimeout { get; init; }
-
-    public required TimeSpan UpstreamConnectTimeout { get; init; }
-
-    /// <summary>The accuracy level of 4-bit matmuls in local models: the option, else the config file's, else the default.</summary>
-    public required Q4Accuracy Q4Accuracy { get; init; }
-
-    /// <summary>Whether <c>/capa/v1/models</c> may pull and remove models: both the option and the config file's <c>model_management</c> must allow it.</summary>
-    public bool ModelManagement { get; init; } = true;
-
-    /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
     /// <summary>The config file's <c>speech</c> object, or null.</summary>
     public SpeechConfig? Speech { get; init; }
 
@@ -66,11 +32,11 @@ internal sealed record ServerSettings
     /// <summary>The bucket that holds uploaded files' bytes (the config file's <c>files.s3</c>, credentials from the environment); null for the data directory.</summary>
     public Capa.Storage.Files.S3.S3Options? FilesBucket { get; init; }
 
+    /// <exception cref="CapaConfigException">The options, file or environment are inconsistent.</exception>
     public static ServerSettings Resolve(CapaServerOptions options)
     {
         var file = options.ConfigFile is null ? new CapaConfigFile() : CapaConfigFile.Load(options.ConfigFile);
         var env = options.GetEnvironmentVariable;
-        var limits = file.Limits ?? new LimitsConfig();
 
         var upstreams = new List<UpstreamOptions>(options.Upstreams);
         foreach (var entry in file.Upstreams)
@@ -131,50 +97,29 @@ internal sealed record ServerSettings
             aliases[alias] = target;
         }
 
-        var settings = new ServerSettings
+        var settings = new ServerSettings(options)
         {
             Upstreams = upstreams,
             Aliases = aliases,
             ApiKeys = options.ApiKeys.Concat(file.ApiKeys).Where(k => k.Length > 0).Distinct(StringComparer.Ordinal).ToArray(),
-            MaxBodyBytes = limits.MaxBodyBytes ?? options.MaxBodyBytes,
-            MaxJsonDepth = limits.MaxJsonDepth ?? options.MaxJsonDepth,
-            MaxFileBytes = limits.MaxFileBytes ?? options.MaxFileBytes,
-            MaxConcurrentRequests = limits.MaxConcurrentRequests ?? options.MaxConcurrentRequests,
-            RequestQueueLength = limits.QueueLength ?? options.RequestQueueLength,
-            RetryAfterSeconds = options.RetryAfterSeconds,
-
-            // Like q4_accuracy, the generation limits given as options (command-line flags) win over the file's.
-            KvCacheBudgetBytes = options.KvCacheBudgetBytes ?? limits.KvCacheBytes,
-            GenerationQueueLength = options.GenerationQueueLength ?? limits.GenerationQueueLength,
-            PrefixCacheBytes = options.PrefixCacheBytes ?? limits.PrefixCacheBytes,
-            UpstreamTimeout = limits.UpstreamTimeout is { } t ? TimeSpan.FromSeconds(t) : options.UpstreamTimeout,
-            UpstreamConnectTimeout = limits.UpstreamConnectTimeout is { } c ? TimeSpan.FromSeconds(c) : options.UpstreamConnectTimeout,
-
-            // Unlike the limits, an explicit option wins over the file: it is the command line's, given for this run.
-            Q4Accuracy = options.Q4Accuracy ?? file.Q4Accuracy ?? Q4Accuracy.Default,
             Speech = file.Speech,
             Vision = file.Vision,
             Images = file.Images,
             FilesBucket = file.Files?.S3?.Resolve(env),
-            ModelManagement = options.ModelManagement && file.ModelManagement != false,
             Tracing = TracingSettings.Resolve(options.OtlpEndpoint, file.Telemetry, env),
         };
+
+        // Every declared setting (limits, q4_accuracy, model_management), each by its own precedence and range.
+        SettingCatalog.Server.Resolve(options, settings, file.Settings, env);
         settings.Validate();
         return settings;
     }
 
     private void Validate()
     {
-        if (MaxBodyBytes <= 0 || MaxJsonDepth <= 0 || MaxConcurrentRequests <= 0 || RequestQueueLength < 0
-            || RetryAfterSeconds <= 0 || UpstreamTimeout <= TimeSpan.Zero || UpstreamConnectTimeout <= TimeSpan.Zero
-            || KvCacheBudgetBytes is <= 0 || GenerationQueueLength is < 0 || PrefixCacheBytes is < 0)
+        if (RetryAfterSeconds <= 0)
         {
-            throw new CapaConfigException("Server limits must be positive (the queue lengths and the prefix cache may be 0).");
-        }
-
-        if (MaxBodyBytes > MaxBodyLimit)
-        {
-            throw new CapaConfigException($"The body size limit may be at most {MaxBodyLimit} bytes.");
+            throw new CapaConfigException("Retry-After must be a positive number of seconds.");
         }
 
         if (Upstreams.Any(u => u.Models.Count == 0))

@@ -20,11 +20,11 @@ public static class EmbeddingsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(sp => new EmbeddingOptions { ModelsDirectory = sp.GetRequiredService<CapaServerOptions>().ModelsDirectory });
-        services.AddSingleton(sp => new EmbeddingService(
+        services.TryAddSingleton(sp => new EmbeddingService(
             sp.GetRequiredService<EmbeddingOptions>(), sp.GetRequiredService<ServerSettings>(), sp.GetRequiredService<ILogger<EmbeddingService>>()));
-        services.AddSingleton<EmbeddingModelsProvider>();
+        services.TryAddSingleton<EmbeddingModelsProvider>();
         services.AddSingleton<Routing.IModelProvider>(sp => sp.GetRequiredService<EmbeddingModelsProvider>());
-        services.AddSingleton<EmbeddingsEndpoint>();
+        services.TryAddSingleton<EmbeddingsEndpoint>();
         services.AddApiArea("embeddings", static app => app.MapEmbeddings());
         return services;
     }

@@ -55,7 +55,7 @@ internal sealed class FileService : IHostedService, IAsyncDisposable
             {
                 // Uploads are staged in the data directory either way; a bucket then keeps the bytes for every server.
                 string root = Path.Combine(_stores.DataDirectory, "files");
-                var content = _bucket is null ? new FileContentStore(root) : new FileContentStore(root, new S3ContentBackend(_bucket, time: _time), shared: true);
+                var content = _bucket is null ? new FileContentStore(root, _time) : new FileContentStore(root, new S3ContentBackend(_bucket, time: _time), shared: true);
                 FilesLog.ContentAt(_logger, content.Location);
                 Volatile.Write(ref _content, content);
                 _sweep = _time.CreateTimer(_ => _ = SweepAsync(), null, TimeSpan.Zero, TimeSpan.FromHours(1));

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.Files;
 
@@ -12,9 +13,9 @@ internal static class FilesServiceCollectionExtensions
     /// <summary>Registers the file service (state opened on first use) and the endpoint.</summary>
     public static IServiceCollection AddFiles(this IServiceCollection services)
     {
-        services.AddSingleton<FileService>();
+        services.TryAddSingleton<FileService>();
         services.AddHostedService(sp => sp.GetRequiredService<FileService>());
-        services.AddSingleton<FilesEndpoint>();
+        services.TryAddSingleton<FilesEndpoint>();
         services.AddApiArea("files", static app => app.MapFiles());
         return services;
     }

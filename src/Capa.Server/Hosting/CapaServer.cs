@@ -62,23 +62,25 @@ public static class CapaServer
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
         var services = builder.Services;
-        services.AddSingleton(options);
-        services.AddSingleton(settings);
-        services.AddSingleton(new ApiKeyValidator(settings.ApiKeys));
-        services.AddSingleton(_ => new RequestGate(settings.MaxConcurrentRequests, settings.RequestQueueLength));
-        services.AddSingleton(_ => new BodyBudget(settings.MaxBodyBytes));
-        services.AddSingleton(_ => CreateUpstreamClient(settings));
-        services.AddSingleton<IReadOnlyList<UpstreamChatProvider>>(sp =>
+        // TryAdd, as each area's Add… does: a service registered before these keeps its place, and one a test registers
+        // in configure (after these) is the one resolved.
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(settings);
+        services.TryAddSingleton(new ApiKeyValidator(settings.ApiKeys));
+        services.TryAddSingleton(_ => new RequestGate(settings.MaxConcurrentRequests, settings.RequestQueueLength));
+        services.TryAddSingleton(_ => new BodyBudget(settings.MaxBodyBytes));
+        services.TryAddSingleton(_ => CreateUpstreamClient(settings));
+        services.TryAddSingleton<IReadOnlyList<UpstreamChatProvider>>(sp =>
         {
             var client = sp.GetRequiredService<UpstreamHttpClient>().Client;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<UpstreamChatProvider>();
             return settings.Upstreams.Select(u => new UpstreamChatProvider(u, client, settings.UpstreamTimeout, logger)).ToArray();
         });
-        services.AddSingleton(sp => new ModelRouter(
+        services.TryAddSingleton(sp => new ModelRouter(
             sp.GetServices<IChatProvider>().Concat(sp.GetServices<IModelProvider>()),
             sp.GetRequiredService<IReadOnlyList<UpstreamChatProvider>>(),
             settings.Aliases));
-        services.AddSingleton<ChatCompletionsEndpoint>();
+        services.TryAddSingleton<ChatCompletionsEndpoint>();
 
         // The one clock every area reads (dates, expiry, caches, leases); a test replaces it in configure.
         services.TryAddSingleton(TimeProvider.System);

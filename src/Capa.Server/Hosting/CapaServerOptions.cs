@@ -1,9 +1,14 @@
 using Capa.Engine.Text.Generation;
+using Capa.Server.Configuration;
 
 namespace Capa.Server.Hosting;
 
-/// <summary>Everything the Capa server needs to start. The CLI maps its own options into this one class.</summary>
-public sealed record CapaServerOptions
+/// <summary>
+/// Everything the Capa server needs to start. The CLI maps its own options into this one class. A property marked
+/// <see cref="SettingAttribute"/> is a setting declared in one place: its config-file key, <c>capa serve</c> flag, range,
+/// precedence and help are on the attribute, its default is the initializer (see <see cref="SettingCatalog"/>).
+/// </summary>
+public record CapaServerOptions
 {
     /// <summary>The default listening address: loopback only, so a fresh start exposes nothing.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
@@ -19,6 +24,8 @@ public sealed record CapaServerOptions
     /// server has one). Off: <c>model_management: false</c> in the config file, or this set to false; the routes are then
     /// not mapped and the playground shows the store read-only.
     /// </summary>
+    [Setting("model_management", SettingKind.Boolean, Precedence = SettingPrecedence.AllMustAllow,
+        Help = "Whether clients may pull and remove models through /capa/v1/models; false keeps the store as the operator left it.")]
     public bool ModelManagement { get; init; } = true;
 
     /// <summary>
@@ -62,21 +69,28 @@ public sealed record CapaServerOptions
     public IReadOnlyDictionary<string, string> Aliases { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Largest accepted request body, in bytes; larger bodies get 413, with or without Content-Length.</summary>
+    [Setting("limits.max_body_bytes", SettingKind.Bytes, Min = 1, Max = ServerSettings.MaxBodyLimit,
+        Help = "Largest accepted request body, in bytes; larger bodies get 413, with or without Content-Length.")]
     public long MaxBodyBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>The default of <see cref="MaxFileBytes"/>: 512 MB, OpenAI's limit for one file.</summary>
     public const long DefaultMaxFileBytes = 512L * 1024 * 1024;
 
     /// <summary>The largest file <c>POST /v1/files</c> accepts, in bytes; larger uploads get 413 while streaming.</summary>
+    [Setting("limits.max_file_bytes", SettingKind.Bytes, Min = 1,
+        Help = "The largest file POST /v1/files accepts, in bytes; larger uploads get 413 while streaming.")]
     public long MaxFileBytes { get; init; } = DefaultMaxFileBytes;
 
     /// <summary>Deepest accepted JSON nesting in a request body.</summary>
+    [Setting("limits.max_json_depth", SettingKind.Count, Min = 1, Max = 1024, Help = "Deepest accepted JSON nesting in a request body.")]
     public int MaxJsonDepth { get; init; } = 64;
 
     /// <summary>Requests served at once; more wait in the queue.</summary>
+    [Setting("limits.max_concurrent_requests", SettingKind.Count, Min = 1, Help = "Requests served at once; more wait in the queue.")]
     public int MaxConcurrentRequests { get; init; } = 64;
 
     /// <summary>Requests that may wait for a slot; beyond that the server answers 429.</summary>
+    [Setting("limits.queue_length", SettingKind.Count, Min = 0, Help = "Requests that may wait for a slot; beyond that the server answers 429.")]
     public int RequestQueueLength { get; init; } = 256;
 
     /// <summary>
@@ -84,12 +98,18 @@ public sealed record CapaServerOptions
     /// requests beyond it wait for admission. Null: the config file's <c>limits.kv_cache_bytes</c>, else the engine's
     /// default (<see cref="Capa.Engine.Text.Generation.GenerationSchedulerOptions.DefaultKvCacheBudgetBytes"/>).
     /// </summary>
+    [Setting("limits.kv_cache_bytes", SettingKind.Bytes, Min = 1, Flag = "--kv-cache-bytes", Precedence = SettingPrecedence.OptionsOverFile,
+        Help = "Key/value cache the running requests of one chat model may reserve together, in bytes or with a K, M or G "
+            + "suffix (binary: 4G = 4 GiB; default 4G). A request reserves choices × (prompt + max_tokens) positions; "
+            + "requests beyond the budget wait.")]
     public long? KvCacheBudgetBytes { get; init; }
 
     /// <summary>
     /// Requests that may wait for admission to one local chat model (<c>--generation-queue</c>); one more is answered 429
     /// with <c>Retry-After</c>. Null: the config file's <c>limits.generation_queue_length</c>, else the engine's default (64).
     /// </summary>
+    [Setting("limits.generation_queue_length", SettingKind.Count, Min = 0, Flag = "--generation-queue", Precedence = SettingPrecedence.OptionsOverFile,
+        Help = "Requests that may wait for admission to one chat model (default 64); one more is answered 429 with Retry-After.")]
     public int? GenerationQueueLength { get; init; }
 
     /// <summary>
@@ -97,21 +117,32 @@ public sealed record CapaServerOptions
     /// (<c>--prefix-cache-bytes</c>); 0 turns reuse off. Null: the config file's <c>limits.prefix_cache_bytes</c>, else the
     /// engine's default (<see cref="Capa.Engine.Text.Generation.PrefixCache.DefaultCapacityBytes"/>).
     /// </summary>
+    [Setting("limits.prefix_cache_bytes", SettingKind.Bytes, Min = 0, Flag = "--prefix-cache-bytes", Precedence = SettingPrecedence.OptionsOverFile,
+        Help = "Prompt key/value cache one chat model keeps for reuse by prompts that start the same way (multi-turn chats, "
+            + "response chains, shared system prompts), in bytes or with a K, M or G suffix (default 1G; 0 turns it off). "
+            + "Output is the same with or without it.")]
     public long? PrefixCacheBytes { get; init; }
 
     /// <summary>Seconds sent in <c>Retry-After</c> with a 429.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 
     /// <summary>Default time an upstream may take to send its response headers, and the longest silence allowed between two reads of its body.</summary>
+    [Setting("limits.upstream_timeout", SettingKind.Seconds,
+        Help = "Seconds an upstream may take to send its response headers, and the longest silence between two reads of its body.")]
     public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Time allowed to open a connection to an upstream.</summary>
+    [Setting("limits.upstream_connect_timeout", SettingKind.Seconds, Help = "Seconds allowed to open a connection to an upstream.")]
     public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// The <c>accuracy_level</c> of 4-bit matmuls in local models (<c>--q4-accuracy</c>); null: the config file's
     /// <c>q4_accuracy</c>, else <see cref="Q4Accuracy.Default"/> (4, int8 compute). Part of the fingerprint.
     /// </summary>
+    [Setting("q4_accuracy", SettingKind.Q4Accuracy, Flag = "--q4-accuracy", Precedence = SettingPrecedence.OptionsOverFile, Default = "4",
+        Help = "accuracy_level of 4-bit (MatMulNBits) matmuls: 4 computes with int8 activations (the default, faster), "
+            + "'file' keeps the model file's levels (usually 0, fp32 compute: the numbers transformers.js computes). "
+            + "Changes system_fingerprint.")]
     public Q4Accuracy? Q4Accuracy { get; init; }
 
     /// <summary>

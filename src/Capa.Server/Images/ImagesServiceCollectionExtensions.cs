@@ -19,9 +19,9 @@ public static class ImagesServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
         // The config file's images object, when the server has one, refines what the host passed.
-        services.AddSingleton(sp => sp.GetService<Configuration.ServerSettings>()?.Images?.ApplyTo(options) ?? options);
-        services.AddSingleton(sp => new LocalImageProvider(sp.GetRequiredService<ImageOptions>(), sp.GetRequiredService<ILogger<LocalImageProvider>>()));
-        services.AddSingleton<IImageProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
+        services.TryAddSingleton(sp => sp.GetService<Configuration.ServerSettings>()?.Images?.ApplyTo(options) ?? options);
+        services.TryAddSingleton(sp => new LocalImageProvider(sp.GetRequiredService<ImageOptions>(), sp.GetRequiredService<ILogger<LocalImageProvider>>()));
+        services.TryAddSingleton<IImageProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
         services.AddSingleton<IModelProvider>(sp => sp.GetRequiredService<LocalImageProvider>());
         services.TryAddSingleton<ImageFileStore>();
         services.AddSingleton<IHostedService, ImageFileCleanup>();

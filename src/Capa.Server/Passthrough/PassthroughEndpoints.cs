@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.Passthrough;
 
@@ -36,7 +37,7 @@ public static class PassthroughEndpoints
     public static IServiceCollection AddPassthrough(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddSingleton<UpstreamForwarder>();
+        services.TryAddSingleton<UpstreamForwarder>();
         return services;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Net.Http.Headers;
 
 namespace Capa.Server.Playground;
@@ -23,7 +24,7 @@ public static class PlaygroundEndpoints
     public static IServiceCollection AddPlayground(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddSingleton<PlaygroundAssets>();
+        services.TryAddSingleton<PlaygroundAssets>();
         return services;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.Responses;
 
@@ -11,11 +12,11 @@ internal static class ResponsesServiceCollectionExtensions
     /// <summary>Registers the store (created on first use) and the endpoints.</summary>
     public static IServiceCollection AddResponses(this IServiceCollection services)
     {
-        services.AddSingleton<ResponseStoreAccessor>();
-        services.AddSingleton<BackgroundResponses>();
+        services.TryAddSingleton<ResponseStoreAccessor>();
+        services.TryAddSingleton<BackgroundResponses>();
         services.AddHostedService(sp => sp.GetRequiredService<BackgroundResponses>());
-        services.AddSingleton<ResponsesEndpoint>();
-        services.AddSingleton<ConversationsEndpoint>();
+        services.TryAddSingleton<ResponsesEndpoint>();
+        services.TryAddSingleton<ConversationsEndpoint>();
         return services;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Capa.Server.VectorStores;
 
@@ -12,10 +13,10 @@ internal static class VectorStoresServiceCollectionExtensions
     /// <summary>Registers the service (with its ingestion worker) and the endpoint; needs AddFiles and AddEmbeddings.</summary>
     public static IServiceCollection AddVectorStores(this IServiceCollection services)
     {
-        services.AddSingleton<VectorStoreService>();
+        services.TryAddSingleton<VectorStoreService>();
         services.AddHostedService(sp => sp.GetRequiredService<VectorStoreService>());
-        services.AddSingleton<VectorStoresEndpoint>();
-        services.AddSingleton<FileSearchRunner>();
+        services.TryAddSingleton<VectorStoresEndpoint>();
+        services.TryAddSingleton<FileSearchRunner>();
         services.AddApiArea("vector_stores", static app => app.MapVectorStores());
         return services;
     }

@@ -28,9 +28,12 @@ public sealed class FileContentStore
     private readonly IContentBackend _backend;
     private readonly bool _shared;
 
-    /// <summary>A store whose bytes are in the folder <paramref name="root"/> (created when missing).</summary>
-    public FileContentStore(string root)
-        : this(root, new LocalContentBackend(Path.Combine(Path.GetFullPath(root), "sha256")), shared: false)
+    /// <summary>
+    /// A store whose bytes are in the folder <paramref name="root"/> (created when missing), dated by
+    /// <paramref name="time"/> (default the system clock).
+    /// </summary>
+    public FileContentStore(string root, TimeProvider? time = null)
+        : this(root, new LocalContentBackend(Path.Combine(Path.GetFullPath(root), "sha256"), time), shared: false)
     {
     }
 

@@ -7,12 +7,17 @@ public sealed class LocalContentBackend : IContentBackend
 {
     private const int BufferSize = 81920;
     private readonly string _root;
+    private readonly TimeProvider _time;
 
-    /// <summary>A backend over <paramref name="root"/>, created on first write.</summary>
-    public LocalContentBackend(string root)
+    /// <summary>
+    /// A backend over <paramref name="root"/>, created on first write. <paramref name="time"/> dates what is written (default
+    /// the system clock), so that a sweep comparing ages against the same clock sees what it wrote.
+    /// </summary>
+    public LocalContentBackend(string root, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         _root = Path.GetFullPath(root);
+        _time = time ?? TimeProvider.System;
     }
 
     /// <inheritdoc/>
@@ -34,8 +39,10 @@ public sealed class LocalContentBackend : IContentBackend
         {
             // The same content is there already (identical by its address); written again, as the contract says.
             File.Delete(stagedPath);
-            File.SetLastWriteTimeUtc(target, DateTime.UtcNow);
         }
+
+        // A move keeps the staged file's time; the write time is when the content was put, on the backend's clock.
+        File.SetLastWriteTimeUtc(target, _time.GetUtcNow().UtcDateTime);
 
         return Task.CompletedTask;
     }

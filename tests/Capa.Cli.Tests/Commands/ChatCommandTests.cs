@@ -61,6 +61,19 @@ public sealed class ChatCommandTests : IAsyncLifetime
         Assert.Equal(0.25, root.GetProperty("temperature").GetDouble(), 6);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0.9")]
+    [InlineData("1")]
+    public async Task TopP_IsSent_FromZeroToOne(string value)
+    {
+        var (exit, _) = await RunAsync(terminal: false, ["Hi", "--top-p", value]);
+
+        Assert.Equal(0, exit);
+        using var request = JsonDocument.Parse(_server.LastRequestBody!);
+        Assert.Equal(double.Parse(value, System.Globalization.CultureInfo.InvariantCulture), request.RootElement.GetProperty("top_p").GetDouble(), 6);
+    }
+
     [Fact]
     public async Task ServerErrorMessages_AreEscapedOnATerminal()
     {
@@ -88,6 +101,8 @@ public sealed class ChatCommandTests : IAsyncLifetime
     [InlineData("--max-tokens", "0", "--max-tokens must be at least 1")]
     [InlineData("--temperature", "2.5", "--temperature must be between 0 and 2")]
     [InlineData("--temperature", "-1", "--temperature must be between 0 and 2")]
+    [InlineData("--top-p", "1.5", "--top-p must be between 0 and 1")]
+    [InlineData("--top-p", "-0.1", "--top-p must be between 0 and 1")]
     public async Task OutOfRangeOptions_AreRefusedBeforeAnyRequest(string option, string value, string message)
     {
         var (exit, output) = await RunAsync(terminal: false, ["Hi", option, value]);

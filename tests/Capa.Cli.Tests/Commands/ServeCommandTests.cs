@@ -1,6 +1,7 @@
 using Capa.Cli.Commands;
 using Capa.Cli.Tests.Fakes;
 using Capa.Engine.Text.Generation;
+using Capa.Server.Configuration;
 
 namespace Capa.Cli.Tests.Commands;
 
@@ -11,10 +12,10 @@ public sealed class ServeCommandTests
     [InlineData("4", 4)]
     [InlineData(" 0 ", 0)]
     public void Q4Accuracy_IsFileOrALevel(string value, int? level) =>
-        Assert.Equal(new Q4Accuracy(level), ServeCommand.ParseQ4Accuracy(value));
+        Assert.Equal(new Q4Accuracy(level), ServeCommand.ParseFlag("--q4-accuracy", value));
 
     [Fact]
-    public void Q4Accuracy_NotGiven_LeavesItToTheConfigFile() => Assert.Null(ServeCommand.ParseQ4Accuracy(null));
+    public void Q4Accuracy_NotGiven_LeavesItToTheConfigFile() => Assert.Null(ServeCommand.ParseFlag("--q4-accuracy", null));
 
     [Theory]
     [InlineData("fast")]
@@ -34,10 +35,10 @@ public sealed class ServeCommandTests
     [InlineData("512m", 512L << 20)]
     [InlineData(" 4G ", 4L << 30)]
     public void KvCacheBytes_IsBytesOrABinarySuffix(string value, long expected) =>
-        Assert.Equal(expected, ServeCommand.ParseByteSize("--kv-cache-bytes", value));
+        Assert.Equal(expected, ServeCommand.ParseFlag("--kv-cache-bytes", value));
 
     [Fact]
-    public void KvCacheBytes_NotGiven_LeavesItToTheConfigFile() => Assert.Null(ServeCommand.ParseByteSize("--kv-cache-bytes", null));
+    public void KvCacheBytes_NotGiven_LeavesItToTheConfigFile() => Assert.Null(ServeCommand.ParseFlag("--kv-cache-bytes", null));
 
     [Theory]
     [InlineData("0")]
@@ -57,7 +58,7 @@ public sealed class ServeCommandTests
     [InlineData("0", 0L)]
     [InlineData("256M", 256L << 20)]
     public void PrefixCacheBytes_IsZeroBytesOrABinarySuffix(string value, long expected) =>
-        Assert.Equal(expected, ServeCommand.ParseByteSize("--prefix-cache-bytes", value, allowZero: true));
+        Assert.Equal(expected, ServeCommand.ParseFlag("--prefix-cache-bytes", value));
 
     [Theory]
     [InlineData("-1")]
@@ -88,6 +89,17 @@ public sealed class ServeCommandTests
 
         Assert.Equal(1, exit);
         Assert.Contains("--otlp-endpoint must be an http(s) URL", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheSettingFlags_AreThoseTheServerDeclares_WithTheirHelp()
+    {
+        var options = ServeCommand.Create().Options.ToDictionary(o => o.Name, StringComparer.Ordinal);
+
+        var declared = SettingCatalog.Server.Settings.Where(s => s.Flag is not null).ToArray();
+        Assert.NotEmpty(declared);
+        Assert.All(declared, setting => Assert.Equal(setting.FlagHelp, options[setting.Flag!].Description));
+        Assert.Contains("Overrides the config file's q4_accuracy.", options["--q4-accuracy"].Description, StringComparison.Ordinal);
     }
 
     [Fact]

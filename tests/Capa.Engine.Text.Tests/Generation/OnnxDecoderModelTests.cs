@@ -115,6 +115,7 @@ public sealed class OnnxDecoderModelTests(TinyModels models) : IClassFixture<Tin
         Assert.Equal("4 (file: 0)", level4.MatMulNBitsAccuracyLevel);
         Assert.Equal("4 (file: 0)", level4.NumericsOptions["ep.matmulnbits_accuracy_level"]);
         Assert.NotEqual(asFile.NumericsOptions["ep.matmulnbits_accuracy_level"], level4.NumericsOptions["ep.matmulnbits_accuracy_level"]);
+        Assert.Equal(KernelRowInvariance.CpuKernelClass, level4.NumericsOptions["cpu.kernels"]);
         Assert.Equal(before, File.ReadAllBytes(folder.OnnxPath));
 
         using var a = asFile.CreateSequence();

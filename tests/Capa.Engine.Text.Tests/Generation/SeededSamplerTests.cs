@@ -114,6 +114,26 @@ public sealed class SeededSamplerTests
     }
 
     [Fact]
+    public void TopP0_KeepsTheMostLikelyTokenAlone_AsTemperature0PicksIt()
+    {
+        for (var p = 0; p < 30; p++)
+        {
+            var l = RandomLogits(300, p);
+            var greedy = new SeededSampler(new SamplingOptions { Temperature = 0 }, 5, 0, 300).Sample((float[])l.Clone(), p, NoCounts, out _);
+            for (ulong seed = 1; seed <= 3; seed++)
+            {
+                Assert.Equal(greedy, new SeededSampler(new SamplingOptions { Temperature = 1.7f, TopP = 0 }, seed, 0, 300).Sample((float[])l.Clone(), p, NoCounts, out _));
+            }
+        }
+
+        // Ties go to the lowest id, as with temperature 0; the kept token is the whole distribution sampled from.
+        var tied = new SeededSampler(new SamplingOptions { Temperature = 1, TopP = 0, Logprobs = true, TopLogprobs = 3 }, 9, 0, 3);
+        Assert.Equal(1, tied.Sample(Logits(0, 2, 2), 0, NoCounts, out var logprob));
+        Assert.Equal(0f, logprob!.Logprob);
+        Assert.Equal(1, Assert.Single(logprob.TopAlternatives).TokenId);
+    }
+
+    [Fact]
     public void TopK_LimitsToTheKBest()
     {
         var l = RandomLogits(1000, 11);
@@ -209,7 +229,7 @@ public sealed class SeededSamplerTests
     [Theory]
     [InlineData(-0.1f, 1f, 0f)]
     [InlineData(2.1f, 1f, 0f)]
-    [InlineData(1f, 0f, 0f)]
+    [InlineData(1f, -0.1f, 0f)]
     [InlineData(1f, 1.1f, 0f)]
     [InlineData(1f, 1f, 2.5f)]
     public void OutOfRangeOptions_AreRefused(float temperature, float topP, float presence)

@@ -4,18 +4,35 @@ namespace Capa.Engine.Text.Tests.Generation;
 
 /// <summary>
 /// A decoder whose logits are a pure function of the token history (a hash), optionally steered by a script, so the
-/// generation loop can be tested without ONNX.
+/// generation loop can be tested without ONNX. Its decode steps (<see cref="DecodeBatch"/>) feed their sequences one by
+/// one and are recorded; with <see cref="BatchesDecode"/> it presents itself as a decoder that batches them.
 /// </summary>
 internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOnlyList<int>, float[]>? steer = null) : IDecoderModel
 {
     private readonly System.Collections.Concurrent.ConcurrentQueue<ForwardCall> _calls = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<ForwardCall[]> _batches = new();
     private int _live;
     private int _nextId;
     private long _liveTokens;
     private long _maxLiveTokens;
 
-    /// <summary>One forward: which sequence (numbered in creation order), how many positions it fed, and its length before.</summary>
-    public readonly record struct ForwardCall(int Sequence, int Tokens, int LengthBefore);
+    /// <summary>
+    /// One forward: which sequence (numbered in creation order), how many positions it fed, its length before, and the
+    /// decode step it belonged to (an index into <see cref="Batches"/>; -1 for a forward of its own, e.g. a prompt chunk).
+    /// </summary>
+    public readonly record struct ForwardCall(int Sequence, int Tokens, int LengthBefore, int Batch = -1);
+
+    /// <inheritdoc/>
+    public bool BatchesDecode { get; init; }
+
+    /// <summary>Runs before each decode step's forwards with the step's slots (sequence, token, length before); it may throw to fail the step.</summary>
+    public Action<IReadOnlyList<ForwardCall>>? BeforeBatch { get; init; }
+
+    /// <summary>Positions a sequence reports beyond the tokens it was fed, from its history (a decoder whose inputs take extra positions).</summary>
+    public Func<IReadOnlyList<int>, int>? ExtraPositions { get; init; }
+
+    /// <summary>Every decode step so far, in the order they ran, each with its slots in order.</summary>
+    public IReadOnlyList<ForwardCall[]> Batches => [.. _batches];
 
     /// <inheritdoc/>
     public int PrefillChunkTokens { get; init; } = int.MaxValue;
@@ -66,6 +83,30 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
         return new Sequence(this, [], Interlocked.Increment(ref _nextId) - 1);
     }
 
+    /// <summary>Records the step, checks the contract (distinct live sequences of this model), then feeds each slot alone.</summary>
+    public void DecodeBatch(ReadOnlySpan<DecodeSlot> slots)
+    {
+        var step = new ForwardCall[slots.Length];
+        var index = _batches.Count;
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var sequence = slots[i].Sequence as Sequence ?? throw new ArgumentException("A sequence of another decoder.", nameof(slots));
+            step[i] = new ForwardCall(sequence.Id, 1, sequence.Fed, index);
+        }
+
+        if (step.Select(c => c.Sequence).Distinct().Count() != step.Length)
+        {
+            throw new ArgumentException("A sequence appears twice in one decode step.", nameof(slots));
+        }
+
+        _batches.Enqueue(step);
+        BeforeBatch?.Invoke(step);
+        foreach (var slot in slots)
+        {
+            ((Sequence)slot.Sequence).Forward([slot.Token], index).CopyTo(slot.Logits);
+        }
+    }
+
     private static ulong Mix(ulong x)
     {
         x += 0x9E3779B97F4A7C15UL;
@@ -79,13 +120,19 @@ internal sealed class SyntheticDecoder(int width, int maxContext, Action<IReadOn
         private readonly float[] _logits = new float[owner.LogitsWidth];
         private bool _disposed;
 
-        public int Length => history.Count;
+        public int Id => id;
 
-        public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens)
+        public int Fed => history.Count;
+
+        public int Length => history.Count + (owner.ExtraPositions?.Invoke(history) ?? 0);
+
+        public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens) => Forward(tokens, -1);
+
+        public ReadOnlySpan<float> Forward(ReadOnlySpan<int> tokens, int batch)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             Interlocked.Increment(ref owner.ForwardCalls);
-            owner._calls.Enqueue(new ForwardCall(id, tokens.Length, history.Count));
+            owner._calls.Enqueue(new ForwardCall(id, tokens.Length, history.Count, batch));
             owner.AddTokens(tokens.Length);
             foreach (var t in tokens)
             {

@@ -32,7 +32,7 @@ public sealed class CapaConfigFileTests
         Assert.Equal(["llama-3"], config.Upstreams[1].Models);
         Assert.Equal("llama-3", config.Aliases["gpt-4o"]);
         Assert.Equal(["sk-1", "sk-2"], config.ApiKeys);
-        Assert.Equal(0, config.Limits!.QueueLength);
+        Assert.Equal(0, config.Settings["limits.queue_length"]);
     }
 
     [Fact]
@@ -58,8 +58,8 @@ public sealed class CapaConfigFileTests
     [Fact]
     public void Model_management_is_on_unless_the_file_or_the_options_turn_it_off()
     {
-        Assert.Null(Parse("{}").ModelManagement);
-        Assert.False(Parse("""{"model_management": false}""").ModelManagement);
+        Assert.Null(Parse("{}").Settings.GetValueOrDefault("model_management"));
+        Assert.False((bool)Parse("""{"model_management": false}""").Settings["model_management"]);
         Assert.Throws<CapaConfigException>(() => Parse("""{"model_management": "no"}"""));
 
         var path = Path.Combine(Path.GetTempPath(), $"capa-config-{Guid.NewGuid():N}.json");
@@ -161,7 +161,7 @@ public sealed class CapaConfigFileTests
     {
         var config = Parse(json);
 
-        Assert.Equal(new Q4Accuracy(level), config.Q4Accuracy);
+        Assert.Equal(new Q4Accuracy(level), config.Settings["q4_accuracy"]);
     }
 
     [Theory]

@@ -30,7 +30,7 @@ public static class LocalProviderServiceCollectionExtensions
     {
         Model = options.Model with
         {
-            Decoder = options.Model.Decoder with { MatMulNBitsAccuracyLevel = settings.Q4Accuracy.Level },
+            Decoder = options.Model.Decoder with { MatMulNBitsAccuracyLevel = settings.Q4Accuracy!.Value.Level }, // resolved: never null (its declared default is 4)
             Scheduler = options.Model.Scheduler with
             {
                 KvCacheBudgetBytes = settings.KvCacheBudgetBytes ?? options.Model.Scheduler.KvCacheBudgetBytes,
