@@ -46,13 +46,6 @@ public record CapaServerOptions
     /// </summary>
     public string? StatePostgresConnectionString { get; init; }
 
-    /// <summary>
-    /// The most memory vector stores' chunk vectors kept between searches may take, in bytes (least recently searched
-    /// stores dropped first; 0 reads them from the database per search). <see langword="null"/> for
-    /// <c>CAPA_VECTOR_CACHE_MB</c>, else <see cref="Capa.Storage.ResponseStoreOptions.DefaultVectorCacheBytes"/>.
-    /// </summary>
-    public long? VectorCacheBytes { get; init; }
-
     /// <summary>How long finished responses are kept; <see langword="null"/> keeps them until deleted.</summary>
     public TimeSpan? ResponseRetention { get; init; }
 
@@ -122,6 +115,16 @@ public record CapaServerOptions
             + "response chains, shared system prompts), in bytes or with a K, M or G suffix (default 1G; 0 turns it off). "
             + "Output is the same with or without it.")]
     public long? PrefixCacheBytes { get; init; }
+
+    /// <summary>
+    /// The most memory vector stores' chunk vectors kept between searches may take, in bytes (least recently searched
+    /// stores dropped first; 0 reads them from the database per search): the config file's
+    /// <c>limits.vector_cache_bytes</c> or <c>CAPA_VECTOR_CACHE_BYTES</c> over this, whose default is
+    /// <see cref="Capa.Storage.ResponseStoreOptions.DefaultVectorCacheBytes"/>.
+    /// </summary>
+    [Setting("limits.vector_cache_bytes", SettingKind.Bytes, Min = 0, EnvironmentVariable = "CAPA_VECTOR_CACHE_BYTES",
+        Help = "Memory for vector stores' chunk vectors kept between searches, in bytes (default 512 MiB; 0 reads them from the database per search).")]
+    public long VectorCacheBytes { get; init; } = Capa.Storage.ResponseStoreOptions.DefaultVectorCacheBytes;
 
     /// <summary>Seconds sent in <c>Retry-After</c> with a 429.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
