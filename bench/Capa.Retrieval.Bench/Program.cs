@@ -17,6 +17,7 @@ using Capa.TestModels.Embeddings;
 //      PostgreSQL with --postgres CONNECTION_STRING (an empty database).
 // Usage: dotnet run -c Release --project bench/Capa.Retrieval.Bench -- [--rounds 3] [--texts 64] [--chunks 10000]
 //        [--embed-chunks 1000] [--queries 50] [--model DIR (written there when empty)] [--postgres CS] [--skip-throughput]
+//        [--skip-search]
 // Chunks past --embed-chunks reuse the embedded chunks' vectors (stored, not embedded), so a large store fills quickly.
 var rounds = IntArg("--rounds", 3);
 var textCount = IntArg("--texts", 64);
@@ -41,35 +42,64 @@ try
     var textsPath = Path.Combine(work, "texts.json");
     File.WriteAllText(textsPath, JsonSerializer.Serialize(texts));
 
+    // The realistic mix: document chunks of varied length (20 to 120 words, within the 512-token limit both keep) with short queries (8 words) among them, in
+    // arrival order. Capa sorts a request's texts by length before batching; transformers.js pads each batch to its longest.
+    var mixedRandom = new Random(4);
+    var mixed = Enumerable.Range(0, textCount)
+        .Select(i => Passages(words, 1, i % 4 == 3 ? 8 : mixedRandom.Next(20, 121), seed: 100 + i)[0]).ToList();
+    var mixedPath = Path.Combine(work, "mixed.json");
+    File.WriteAllText(mixedPath, JsonSerializer.Serialize(mixed));
+
     using var encoder = SentenceEncoder.Load(model);
     var tokens = texts.Sum(t => encoder.Tokenize(t).Length);
+    var mixedTokens = mixed.Select(t => encoder.Tokenize(t).Length).ToList();
     encoder.Encode(texts.Take(2).ToList());
     var capa = new List<double>();
     var node = new List<double>();
+    var capaMixed = new List<double>();
+    var nodeMixed = new List<double>();
     if (args.Contains("--skip-throughput"))
     {
         rounds = 0;
     }
 
+    // Interleaved: Capa and transformers.js on the equal-length texts, then both on the mix, each round.
     for (var r = 0; r < rounds; r++)
     {
         var clock = Stopwatch.StartNew();
         encoder.Encode(texts);
         capa.Add(texts.Count / clock.Elapsed.TotalSeconds);
         node.Add(RunNode(root, model, textsPath));
-        Console.Error.WriteLine($"round {r + 1}: Capa {capa[^1]:F1} texts/s, transformers.js {node[^1]:F1} texts/s");
+        clock.Restart();
+        encoder.Encode(mixed);
+        capaMixed.Add(mixed.Count / clock.Elapsed.TotalSeconds);
+        nodeMixed.Add(RunNode(root, model, mixedPath));
+        Console.Error.WriteLine($"round {r + 1}: equal Capa {capa[^1]:F2} / transformers.js {node[^1]:F2} texts/s; mixed Capa {capaMixed[^1]:F2} / transformers.js {nodeMixed[^1]:F2} texts/s");
     }
 
     if (rounds > 0)
     {
-        Console.WriteLine($"Embedding throughput, {texts.Count} texts ({tokens / (double)texts.Count:F0} tokens each on average), batches of 16, {rounds} interleaved rounds:");
+        var padded = PaddedTokens(mixedTokens, 16);
+        Console.WriteLine($"Embedding throughput, batches of 16, {rounds} interleaved rounds (Capa, transformers.js, Capa, transformers.js per round):");
+        Console.WriteLine($"- equal: {texts.Count} texts of 90 words ({tokens / (double)texts.Count:F0} tokens each on average)");
+        Console.WriteLine($"- mixed: {mixed.Count} texts, every fourth a query of 8 words, the others chunks of 20–120 words ({mixedTokens.Min()}–{mixedTokens.Max()} tokens, {mixedTokens.Average():F0} on average); "
+            + $"tokens run including padding: {padded.InOrder} batched in arrival order, {padded.Sorted} sorted by length ({padded.InOrder / (double)padded.Sorted:F2}×)");
         Console.WriteLine();
-        Console.WriteLine("| runtime | texts/s median | range | ratio (Capa / transformers.js), median of rounds |");
-        Console.WriteLine("|---|---|---|---|");
-        var ratios = capa.Zip(node, (a, b) => a / b).ToList();
-        Console.WriteLine($"| Capa (SentenceEncoder) | {Median(capa):F1} | {capa.Min():F1}–{capa.Max():F1} | {Median(ratios):F2}× |");
-        Console.WriteLine($"| transformers.js 4.3.1 feature-extraction | {Median(node):F1} | {node.Min():F1}–{node.Max():F1} | |");
+        Console.WriteLine("| workload | runtime | texts/s median | range | ratio (Capa / transformers.js), median of rounds |");
+        Console.WriteLine("|---|---|---|---|---|");
+        foreach (var (name, c, n) in new[] { ("equal", capa, node), ("mixed", capaMixed, nodeMixed) })
+        {
+            var ratios = c.Zip(n, (x, y) => x / y).ToList();
+            Console.WriteLine($"| {name} | Capa (SentenceEncoder) | {Median(c):F2} | {c.Min():F2}–{c.Max():F2} | {Median(ratios):F2}× ({ratios.Min():F2}–{ratios.Max():F2}) |");
+            Console.WriteLine($"| {name} | transformers.js 4.3.1 feature-extraction | {Median(n):F2} | {n.Min():F2}–{n.Max():F2} | |");
+        }
+
         Console.WriteLine();
+    }
+
+    if (args.Contains("--skip-search"))
+    {
+        return;
     }
 
     // Ingestion and search on SQLite or PostgreSQL.
@@ -127,33 +157,46 @@ try
         var texts2 = new List<double>();
         var total = new List<double>();
         var previous = new List<double>();
+        var previousRead = new List<double>();
+
+        // The first search loads the store's vectors into memory; later ones read one version row instead.
+        var cold = Stopwatch.StartNew();
+        var loaded = await store.GetVectorBlocksAsync([StoreId], CancellationToken.None);
+        var coldMs = cold.Elapsed.TotalMilliseconds;
         for (var q = 0; q < queries.Count; q++)
         {
-            // Interleaved, the path before the keyword index: every chunk read with its text and tokenized per query.
+            // Interleaved, the path before the vectors were kept in memory: every vector read from the database per search.
             var before = Stopwatch.StartNew();
-            var all = await store.GetSearchableChunksAsync([StoreId], CancellationToken.None);
-            var old = HybridSearch.Search(all, encoder.Encode([queries[q]]), [queries[q]], null, new RankingOptions(), 10);
+            var oldVector = encoder.Encode([queries[q]]);
+            var r0 = before.Elapsed.TotalMilliseconds;
+            var fromDatabase = await store.GetChunkVectorsAsync([StoreId], CancellationToken.None);
+            previousRead.Add(before.Elapsed.TotalMilliseconds - r0);
+            var oldKeywords = await store.GetKeywordStatisticsAsync([StoreId], [.. KeywordTerms.Split(queries[q]).Distinct(StringComparer.Ordinal)], CancellationToken.None);
+            var oldRanked = HybridSearch.Rank([ChunkVectorBlock.From(fromDatabase)], null, oldKeywords, oldVector, [queries[q]], new RankingOptions(), 10);
+            var oldHits = await store.GetChunksAsync([.. oldRanked.Select(r => r.Key)], CancellationToken.None);
             previous.Add(before.Elapsed.TotalMilliseconds);
-            if (old.Count == 0)
-            {
-                throw new InvalidOperationException($"search {q} found nothing on the previous path");
-            }
 
             // The steps VectorStoreService.SearchAsync takes.
             var clock = Stopwatch.StartNew();
             var queryVector = encoder.Encode([queries[q]]);
             var t1 = clock.Elapsed.TotalMilliseconds;
-            var chunks = await store.GetChunkVectorsAsync([StoreId], CancellationToken.None);
+            var blocks = await store.GetVectorBlocksAsync([StoreId], CancellationToken.None);
             var t2 = clock.Elapsed.TotalMilliseconds;
             var keywords = await store.GetKeywordStatisticsAsync([StoreId], [.. KeywordTerms.Split(queries[q]).Distinct(StringComparer.Ordinal)], CancellationToken.None);
             var t3 = clock.Elapsed.TotalMilliseconds;
-            var ranked = HybridSearch.Rank(chunks, null, keywords, queryVector, [queries[q]], new RankingOptions(), 10);
+            var ranked = HybridSearch.Rank(blocks, null, keywords, queryVector, [queries[q]], new RankingOptions(), 10);
             var t4 = clock.Elapsed.TotalMilliseconds;
-            var hits = await store.GetChunksAsync([.. ranked.Select(r => chunks[r.Index].Key)], CancellationToken.None);
+            var hits = await store.GetChunksAsync([.. ranked.Select(r => r.Key)], CancellationToken.None);
             var t5 = clock.Elapsed.TotalMilliseconds;
-            if (hits.Count == 0 || chunks.Count != chunkCount || keywords.ChunkCount != chunkCount)
+            if (hits.Count == 0 || blocks.Sum(b => b.Count) != chunkCount || keywords.ChunkCount != chunkCount || !ReferenceEquals(blocks[0], loaded[0]))
             {
-                throw new InvalidOperationException($"search {q} found {hits.Count} hits among {chunks.Count} chunks ({keywords.ChunkCount} indexed)");
+                throw new InvalidOperationException($"search {q} found {hits.Count} hits among {blocks.Sum(b => b.Count)} chunks ({keywords.ChunkCount} indexed), cached: {ReferenceEquals(blocks[0], loaded[0])}");
+            }
+
+            // The same ranking from memory as from the database: ids and scores.
+            if (!ranked.Select(r => (r.Key, r.Score)).SequenceEqual(oldRanked.Select(r => (r.Key, r.Score))) || oldHits.Count != hits.Count)
+            {
+                throw new InvalidOperationException($"search {q} ranked differently from memory than from the database");
             }
 
             embed.Add(t1);
@@ -170,10 +213,12 @@ try
         Console.WriteLine("|---|---|");
         Console.WriteLine($"| ingestion, embed + store (first {embedded} chunks) | {ingestRate:F1} chunks/s |");
         Console.WriteLine($"| store only (the other {chunkCount - embedded} chunks, vectors reused) | {storeRate:F0} chunks/s |");
+        Console.WriteLine($"| first search's load of the vectors into memory | {coldMs:F1} ms |");
         Console.WriteLine($"| search end to end, {queries.Count} queries: p50 / p99 | {P(total, 0.5):F1} / {P(total, 0.99):F1} ms |");
-        Console.WriteLine($"| the previous path, interleaved (every chunk's text read and tokenized per query): p50 / p99 | {P(previous, 0.5):F1} / {P(previous, 0.99):F1} ms |");
+        Console.WriteLine($"| the previous path, interleaved (every vector read from the database per search): p50 / p99 | {P(previous, 0.5):F1} / {P(previous, 0.99):F1} ms |");
         Console.WriteLine($"| of which query embedding p50 / p99 | {P(embed, 0.5):F1} / {P(embed, 0.99):F1} ms |");
-        Console.WriteLine($"| of which reading the vectors p50 / p99 | {P(read, 0.5):F1} / {P(read, 0.99):F1} ms |");
+        Console.WriteLine($"| of which the vectors (version check, from memory) p50 / p99 | {P(read, 0.5):F2} / {P(read, 0.99):F2} ms |");
+        Console.WriteLine($"| (the previous path's read of the vectors from the database p50 / p99) | {P(previousRead, 0.5):F1} / {P(previousRead, 0.99):F1} ms |");
         Console.WriteLine($"| of which reading the query terms' postings and statistics p50 / p99 | {P(keywordRead, 0.5):F1} / {P(keywordRead, 0.99):F1} ms |");
         Console.WriteLine($"| of which hybrid ranking (cosine + BM25 + fusion) p50 / p99 | {P(rank, 0.5):F1} / {P(rank, 0.99):F1} ms |");
         Console.WriteLine($"| of which reading the 10 winners' texts p50 / p99 | {P(texts2, 0.5):F1} / {P(texts2, 0.99):F1} ms |");
@@ -202,6 +247,13 @@ static List<string> Passages(string[] words, int count, int length, int seed)
     }
 
     return passages;
+}
+
+// Tokens the encoder runs, padding included, for batches of the texts in arrival order and sorted by length.
+static (long InOrder, long Sorted) PaddedTokens(List<int> lengths, int batch)
+{
+    static long Padded(IEnumerable<int> ordered, int batch) => ordered.Chunk(batch).Sum(b => (long)b.Max() * b.Length);
+    return (Padded(lengths, batch), Padded(lengths.Order(), batch));
 }
 
 static double RunNode(string root, string model, string textsPath)

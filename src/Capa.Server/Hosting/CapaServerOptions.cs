@@ -116,6 +116,16 @@ public record CapaServerOptions
             + "Output is the same with or without it.")]
     public long? PrefixCacheBytes { get; init; }
 
+    /// <summary>
+    /// The most memory vector stores' chunk vectors kept between searches may take, in bytes (least recently searched
+    /// stores dropped first; 0 reads them from the database per search): the config file's
+    /// <c>limits.vector_cache_bytes</c> or <c>CAPA_VECTOR_CACHE_BYTES</c> over this, whose default is
+    /// <see cref="Capa.Storage.ResponseStoreOptions.DefaultVectorCacheBytes"/>.
+    /// </summary>
+    [Setting("limits.vector_cache_bytes", SettingKind.Bytes, Min = 0, EnvironmentVariable = "CAPA_VECTOR_CACHE_BYTES",
+        Help = "Memory for vector stores' chunk vectors kept between searches, in bytes (default 512 MiB; 0 reads them from the database per search).")]
+    public long VectorCacheBytes { get; init; } = Capa.Storage.ResponseStoreOptions.DefaultVectorCacheBytes;
+
     /// <summary>Seconds sent in <c>Retry-After</c> with a 429.</summary>
     public int RetryAfterSeconds { get; init; } = 1;
 

@@ -17,7 +17,9 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
     private IResponseStore? _store;
     private ITimer? _cleanup;
 
-    public ResponseStoreAccessor(CapaServerOptions options, TimeProvider time)
+    /// <param name="options">The resolved settings (the config file's and the environment's values applied), which hold the vector cache's size.</param>
+    /// <param name="time">The clock of the retention timer.</param>
+    public ResponseStoreAccessor(Configuration.ServerSettings options, TimeProvider time)
     {
         _options = options;
         _time = time;
@@ -46,7 +48,7 @@ internal sealed class ResponseStoreAccessor : IAsyncDisposable
                 return _store;
             }
 
-            var store = ResponseStores.Create(ResolveDirectory(), PostgresConnectionString);
+            var store = ResponseStores.Create(ResolveDirectory(), PostgresConnectionString, new ResponseStoreOptions { VectorCacheBytes = _options.VectorCacheBytes });
             try
             {
                 await store.InitializeAsync(cancellationToken).ConfigureAwait(false);

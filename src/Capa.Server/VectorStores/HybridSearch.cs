@@ -9,18 +9,18 @@ namespace Capa.Server.VectorStores;
 /// <summary>A ranked chunk.</summary>
 internal sealed record SearchHit(SearchableChunk Chunk, double Score);
 
-/// <summary>A ranked chunk before its text is read: the index of its vector among the candidates, and its score.</summary>
-internal readonly record struct RankedChunk(int Index, double Score);
+/// <summary>A ranked chunk before its text is read: its index among the searched rows (blocks one after the other), its key and its score.</summary>
+internal readonly record struct RankedChunk(int Index, ChunkKey Key, double Score);
 
 /// <summary>
 /// Exact search over a vector store's chunks: cosine similarity of unit vectors, BM25 over the chunks' words, and the
 /// two rankings fused by weighted reciprocal rank (k = 60) — the same arithmetic on SQLite and PostgreSQL, since the
 /// scoring runs here. BM25's corpus statistics (chunk count, total length, each term's document frequency) and the
 /// term frequencies come from the keyword index the store keeps on insert and delete, so a search reads the vectors
-/// and the query terms' postings and tokenizes nothing but the query. Filters choose the candidates; the statistics
-/// stay those of the whole store, as a search engine's do. Scores are in [0, 1]: fused scores are divided by the best
-/// score possible (first in both rankings); with the <c>none</c> ranker the score is the cosine similarity mapped from
-/// [-1, 1].
+/// (from memory while the store's chunks are unchanged) and the query terms' postings and tokenizes nothing but the
+/// query. Filters choose the candidates; the statistics stay those of the whole store, as a search engine's do. Scores
+/// are in [0, 1]: fused scores are divided by the best score possible (first in both rankings); with the <c>none</c>
+/// ranker the score is the cosine similarity mapped from [-1, 1].
 /// </summary>
 internal static class HybridSearch
 {
@@ -31,30 +31,55 @@ internal static class HybridSearch
         VectorStoreFilter? filter, RankingOptions ranking, int maxResults)
     {
         ArgumentNullException.ThrowIfNull(chunks);
-        var vectors = chunks.Select(c => new ChunkVector(Key(c), c.Embedding)).ToList();
+        var block = ChunkVectorBlock.From([.. chunks.Select(c => new ChunkVector(Key(c), c.Embedding))]);
         var keywords = Index(chunks, queries);
         var accepted = filter is null
             ? null
             : chunks.Select(c => { using var a = JsonDocument.Parse(c.AttributesJson); return filter.Matches(a.RootElement); }).ToArray();
-        return [.. Rank(vectors, accepted, keywords, queryVectors, queries, ranking, maxResults).Select(r => new SearchHit(chunks[r.Index], r.Score))];
+        return [.. Rank([block], accepted, keywords, queryVectors, queries, ranking, maxResults).Select(r => new SearchHit(chunks[r.Index], r.Score))];
     }
 
     /// <summary>
-    /// Ranks <paramref name="vectors"/> (those <paramref name="accepted"/> allows, all when null) for the queries; returns
-    /// at most <paramref name="maxResults"/> at or above the score threshold, best first, ties by file and position.
+    /// Ranks the rows of <paramref name="blocks"/> (those <paramref name="accepted"/> allows, indexed over the blocks one
+    /// after the other; all when null) for the queries; returns at most <paramref name="maxResults"/> at or above the
+    /// score threshold, best first, ties by file and position.
     /// </summary>
-    public static List<RankedChunk> Rank(IReadOnlyList<ChunkVector> vectors, bool[]? accepted, KeywordStatistics keywords, IReadOnlyList<float[]> queryVectors,
+    public static List<RankedChunk> Rank(IReadOnlyList<ChunkVectorBlock> blocks, bool[]? accepted, KeywordStatistics keywords, IReadOnlyList<float[]> queryVectors,
         IReadOnlyList<string> queries, RankingOptions ranking, int maxResults)
     {
-        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(blocks);
         ArgumentNullException.ThrowIfNull(keywords);
         ArgumentNullException.ThrowIfNull(ranking);
-        var candidates = new List<int>(vectors.Count);
-        for (var i = 0; i < vectors.Count; i++)
+        ArgumentNullException.ThrowIfNull(queryVectors);
+        var rows = blocks.Sum(b => b.Count);
+        var candidates = new List<int>(rows);
+        var keys = new List<ChunkKey>(rows);
+        var cosines = new List<double>(rows);
+
+        // Cosine: the best over the queries, row by row through each block's contiguous vectors.
+        var index = 0;
+        foreach (var block in blocks)
         {
-            if (accepted is null || accepted[i])
+            for (var r = 0; r < block.Count; r++, index++)
             {
-                candidates.Add(i);
+                if (accepted is not null && !accepted[index])
+                {
+                    continue;
+                }
+
+                var embedding = block.Vector(r);
+                var best = double.MinValue;
+                foreach (var q in queryVectors)
+                {
+                    if (q.Length == embedding.Length)
+                    {
+                        best = Math.Max(best, TensorPrimitives.Dot(q, embedding));
+                    }
+                }
+
+                candidates.Add(index);
+                keys.Add(block.Key(r));
+                cosines.Add(best == double.MinValue ? -1 : Math.Clamp(best, -1, 1));
             }
         }
 
@@ -63,23 +88,7 @@ internal static class HybridSearch
             return [];
         }
 
-        // Cosine: the best over the queries.
-        var cosine = new double[candidates.Count];
-        for (var c = 0; c < candidates.Count; c++)
-        {
-            var embedding = vectors[candidates[c]].Embedding;
-            var best = double.MinValue;
-            foreach (var q in queryVectors)
-            {
-                if (q.Length == embedding.Length)
-                {
-                    best = Math.Max(best, TensorPrimitives.Dot(q, embedding));
-                }
-            }
-
-            cosine[c] = best == double.MinValue ? -1 : Math.Clamp(best, -1, 1);
-        }
-
+        var cosine = cosines.ToArray();
         double[] scores;
         if (ranking.Ranker == "none")
         {
@@ -90,7 +99,7 @@ internal static class HybridSearch
             var position = new Dictionary<ChunkKey, int>(candidates.Count);
             for (var c = 0; c < candidates.Count; c++)
             {
-                position[vectors[candidates[c]].Key] = c;
+                position[keys[c]] = c;
             }
 
             var bm25 = Bm25(keywords, queries, position, candidates.Count);
@@ -112,9 +121,9 @@ internal static class HybridSearch
 
         return [.. Enumerable.Range(0, candidates.Count)
             .Where(c => scores[c] >= ranking.ScoreThreshold)
-            .OrderByDescending(c => scores[c]).ThenBy(c => vectors[candidates[c]].Key.FileId, StringComparer.Ordinal).ThenBy(c => vectors[candidates[c]].Key.Position)
+            .OrderByDescending(c => scores[c]).ThenBy(c => keys[c].FileId, StringComparer.Ordinal).ThenBy(c => keys[c].Position)
             .Take(maxResults)
-            .Select(c => new RankedChunk(candidates[c], Math.Round(scores[c], 6)))];
+            .Select(c => new RankedChunk(candidates[c], keys[c], Math.Round(scores[c], 6)))];
     }
 
     /// <summary>1-based ranks by descending score for the entries <paramref name="include"/> accepts, 0 for the rest.</summary>

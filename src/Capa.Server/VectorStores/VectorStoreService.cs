@@ -314,11 +314,11 @@ internal sealed class VectorStoreService : BackgroundService
     {
         var store = await GetStoreAsync(cancellationToken).ConfigureAwait(false);
         string[] ids = [.. vectorStores.Select(v => v.Id)];
-        var chunks = await store.GetChunkVectorsAsync(ids, cancellationToken).ConfigureAwait(false);
+        var blocks = await store.GetVectorBlocksAsync(ids, cancellationToken).ConfigureAwait(false);
         var keywords = request.RankingOptions.Ranker == "none"
             ? new KeywordStatistics(0, 0, [])
             : await store.GetKeywordStatisticsAsync(ids, [.. request.Queries.SelectMany(KeywordTerms.Split).Distinct(StringComparer.Ordinal)], cancellationToken).ConfigureAwait(false);
-        var accepted = request.Filters is null ? null : await FilterAsync(store, ids, chunks, request.Filters, cancellationToken).ConfigureAwait(false);
+        var accepted = request.Filters is null ? null : await FilterAsync(store, ids, blocks, request.Filters, cancellationToken).ConfigureAwait(false);
         var vectors = new List<float[]>();
         foreach (var modelId in vectorStores.Select(v => v.EmbeddingModel).Distinct(StringComparer.Ordinal))
         {
@@ -328,12 +328,12 @@ internal sealed class VectorStoreService : BackgroundService
             }
         }
 
-        var ranked = HybridSearch.Rank(chunks, accepted, keywords, vectors, request.Queries, request.RankingOptions, request.MaxNumResults);
+        var ranked = HybridSearch.Rank(blocks, accepted, keywords, vectors, request.Queries, request.RankingOptions, request.MaxNumResults);
 
         // Only the winners' texts are read.
-        var texts = await store.GetChunksAsync([.. ranked.Select(r => chunks[r.Index].Key)], cancellationToken).ConfigureAwait(false);
+        var texts = await store.GetChunksAsync([.. ranked.Select(r => r.Key)], cancellationToken).ConfigureAwait(false);
         var byKey = texts.ToDictionary(c => new ChunkKey(c.VectorStoreId, c.FileId, c.Position));
-        var hits = ranked.Where(r => byKey.ContainsKey(chunks[r.Index].Key)).Select(r => new SearchHit(byKey[chunks[r.Index].Key], r.Score)).ToList();
+        var hits = ranked.Where(r => byKey.ContainsKey(r.Key)).Select(r => new SearchHit(byKey[r.Key], r.Score)).ToList();
         var results = new List<(SearchHit, StoredFile?)>(hits.Count);
         var names = new Dictionary<string, StoredFile?>(StringComparer.Ordinal);
         foreach (var hit in hits)
@@ -356,7 +356,7 @@ internal sealed class VectorStoreService : BackgroundService
     }
 
     /// <summary>Which chunks a filter keeps: evaluated once per file, on the file's attributes.</summary>
-    private static async Task<bool[]> FilterAsync(IVectorStoreStore store, string[] ids, IReadOnlyList<ChunkVector> chunks, VectorStoreFilter filter, CancellationToken cancellationToken)
+    private static async Task<bool[]> FilterAsync(IVectorStoreStore store, string[] ids, IReadOnlyList<ChunkVectorBlock> blocks, VectorStoreFilter filter, CancellationToken cancellationToken)
     {
         var files = await store.GetFileAttributesAsync(ids, cancellationToken).ConfigureAwait(false);
         var matches = new Dictionary<(string, string), bool>();
@@ -366,7 +366,7 @@ internal sealed class VectorStoreService : BackgroundService
             matches[(file.VectorStoreId, file.FileId)] = filter.Matches(attributes.RootElement);
         }
 
-        return [.. chunks.Select(c => matches.GetValueOrDefault((c.Key.VectorStoreId, c.Key.FileId)))];
+        return [.. blocks.SelectMany(b => Enumerable.Range(0, b.Count).Select(r => matches.GetValueOrDefault((b.Key(r).VectorStoreId, b.Key(r).FileId))))];
     }
 
     public override void Dispose()

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Capa.Storage.Sql;
 
@@ -14,7 +15,8 @@ internal sealed class PostgresResponseStore : SqlResponseStore
 
     private readonly NpgsqlDataSource _dataSource;
 
-    public PostgresResponseStore(string connectionString)
+    public PostgresResponseStore(string connectionString, ResponseStoreOptions options)
+        : base(options)
     {
         ArgumentException.ThrowIfNullOrEmpty(connectionString);
         _dataSource = NpgsqlDataSource.Create(connectionString);
@@ -27,6 +29,51 @@ internal sealed class PostgresResponseStore : SqlResponseStore
     {
         await using var command = Command(connection, transaction, "SELECT pg_advisory_xact_lock(@key)", ("key", MigrationLockKey));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The chunk rows by binary COPY: one stream instead of a round trip per row.</summary>
+    protected override async Task InsertChunkRowsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<ChunkRow> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        await using var import = await ((NpgsqlConnection)connection).BeginBinaryImportAsync(
+            "COPY vector_store_chunks (vector_store_id, file_id, position, text, embedding, term_count) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        foreach (var row in rows)
+        {
+            await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(vectorStoreId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(fileId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(row.Position, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(row.Text, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(row.Embedding, NpgsqlDbType.Bytea, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(row.TermCount, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        }
+
+        await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The postings by binary COPY (a file of 50 chunks has thousands).</summary>
+    protected override async Task InsertPostingsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<PostingRow> postings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(postings);
+        if (postings.Count == 0)
+        {
+            return;
+        }
+
+        await using var import = await ((NpgsqlConnection)connection).BeginBinaryImportAsync(
+            "COPY vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        foreach (var posting in postings)
+        {
+            await import.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(vectorStoreId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(posting.Term, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(fileId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(posting.Position, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(posting.Frequency, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+            await import.WriteAsync(posting.ChunkTerms, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+        }
+
+        await import.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override string BlobType => "BYTEA";

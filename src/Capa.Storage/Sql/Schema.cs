@@ -173,5 +173,11 @@ internal static class Schema
             "ALTER TABLE vector_stores ADD COLUMN indexed_chunks BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE vector_stores ADD COLUMN indexed_terms BIGINT NOT NULL DEFAULT 0",
         ],
+        [
+            // A counter per vector store, raised in every transaction that adds or removes its chunks: a server keeping
+            // the store's vectors in memory reads it per search (one row) and reloads when it moved, whichever server
+            // sharing the database made the change.
+            "ALTER TABLE vector_stores ADD COLUMN chunks_version BIGINT NOT NULL DEFAULT 0",
+        ],
     ];
 }

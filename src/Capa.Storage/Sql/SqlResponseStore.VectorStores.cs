@@ -12,6 +12,8 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
     private const string StoreColumns = "id, sort_key, created_at, name, metadata, expires_after_days, last_active_at, embedding_model";
     private const string VsFileColumns = "vector_store_id, file_id, sort_key, created_at, status, last_error, attributes, chunking, usage_bytes, batch_id";
 
+    private readonly VectorBlockCache _vectorBlocks;
+
     public async Task CreateVectorStoreAsync(StoredVectorStore store, IReadOnlyList<StoredVectorStoreFile> files, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -84,6 +86,7 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         await using var store = Command(connection, transaction, "DELETE FROM vector_stores WHERE id = @id", ("id", id));
         var deleted = await store.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        _vectorBlocks.Remove(id);
         return deleted;
     }
 
@@ -224,67 +227,83 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
     }
 
     /// <summary>Inserts a file's chunks with their keyword postings and adds them to the store's keyword statistics.</summary>
-    private static async Task InsertChunksAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<StoredChunk> chunks, CancellationToken cancellationToken)
+    private async Task InsertChunksAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<StoredChunk> chunks, CancellationToken cancellationToken)
     {
         if (chunks.Count == 0)
         {
             return;
         }
 
-        // The chunk command is reused with its parameters rebound per row; postings go in multi-row statements (a file
-        // has thousands, and a round trip each is what ingestion would wait on, PostgreSQL's most of all).
-        await using var insertChunk = Command(connection, transaction,
-            "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding, term_count) VALUES (@vs, @f, @p, @text, @e, @n)",
-            ("vs", vectorStoreId), ("f", fileId), ("p", 0L), ("text", ""), ("e", Array.Empty<byte>()), ("n", 0L));
-        var postings = new List<(string Term, long Position, long Frequency, long Length)>();
+        // Terms are counted here, in memory; the rows then go to the database in the dialect's fastest bulk way.
+        var rows = new List<ChunkRow>(chunks.Count);
+        var postings = new List<PostingRow>();
         long totalTerms = 0;
         foreach (var chunk in chunks)
         {
             var (frequencies, length) = KeywordTerms.Count(chunk.Text);
             totalTerms += length;
-            insertChunk.Parameters[2].Value = (long)chunk.Position;
-            insertChunk.Parameters[3].Value = chunk.Text;
-            insertChunk.Parameters[4].Value = MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray();
-            insertChunk.Parameters[5].Value = (long)length;
-            await insertChunk.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            postings.AddRange(frequencies.Select(f => (f.Key, (long)chunk.Position, (long)f.Value, (long)length)));
+            rows.Add(new ChunkRow(chunk.Position, chunk.Text, MemoryMarshal.AsBytes(chunk.Embedding.AsSpan()).ToArray(), length));
+            foreach (var (term, frequency) in frequencies)
+            {
+                postings.Add(new PostingRow(term, chunk.Position, frequency, length));
+            }
         }
 
+        // In the index's order: consecutive inserts land on neighbouring pages of the (store, term, file, position) key.
+        postings.Sort(static (x, y) => string.CompareOrdinal(x.Term, y.Term) is var c and not 0 ? c : x.Position.CompareTo(y.Position));
+        await InsertChunkRowsAsync(connection, transaction, vectorStoreId, fileId, rows, cancellationToken).ConfigureAwait(false);
         await InsertPostingsAsync(connection, transaction, vectorStoreId, fileId, postings, cancellationToken).ConfigureAwait(false);
         await AddToStatisticsAsync(connection, transaction, vectorStoreId, chunks.Count, totalTerms, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Inserts one file's postings, <see cref="PostingsPerStatement"/> rows per statement.</summary>
-    private static async Task InsertPostingsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId,
-        List<(string Term, long Position, long Frequency, long Length)> postings, CancellationToken cancellationToken)
-    {
-        for (var start = 0; start < postings.Count; start += PostingsPerStatement)
-        {
-            var count = Math.Min(PostingsPerStatement, postings.Count - start);
-            var sql = new StringBuilder("INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES ");
-            var parameters = new List<(string, object?)>((count * 4) + 2) { ("vs", vectorStoreId), ("f", fileId) };
-            for (var i = 0; i < count; i++)
-            {
-                var (term, position, frequency, length) = postings[start + i];
-                sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@vs, @t{i}, @f, @p{i}, @tf{i}, @n{i})");
-                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"t{i}"), term));
-                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"p{i}"), position));
-                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"tf{i}"), frequency));
-                parameters.Add((string.Create(CultureInfo.InvariantCulture, $"n{i}"), length));
-            }
+    /// <summary>A chunk row as stored: its vector as little-endian float32 bytes, its length in terms.</summary>
+    protected readonly record struct ChunkRow(long Position, string Text, byte[] Embedding, long TermCount);
 
-            await using var insert = Command(connection, transaction, sql.ToString(), [.. parameters]);
+    /// <summary>A keyword posting row: a term of a chunk, its count there and the chunk's length in terms.</summary>
+    protected readonly record struct PostingRow(string Term, long Position, long Frequency, long ChunkTerms);
+
+    /// <summary>Inserts one file's chunk rows in the open transaction: one prepared statement, parameters rebound per row.</summary>
+    protected virtual async Task InsertChunkRowsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<ChunkRow> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        await using var insert = Command(connection, transaction,
+            "INSERT INTO vector_store_chunks (vector_store_id, file_id, position, text, embedding, term_count) VALUES (@vs, @f, @p, @text, @e, @n)",
+            ("vs", vectorStoreId), ("f", fileId), ("p", 0L), ("text", ""), ("e", Array.Empty<byte>()), ("n", 0L));
+        foreach (var row in rows)
+        {
+            insert.Parameters[2].Value = row.Position;
+            insert.Parameters[3].Value = row.Text;
+            insert.Parameters[4].Value = row.Embedding;
+            insert.Parameters[5].Value = row.TermCount;
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Rows per posting insert: 4 parameters each, far below SQLite's and PostgreSQL's parameter limits.</summary>
-    private const int PostingsPerStatement = 250;
+    /// <summary>
+    /// Inserts one file's postings in the open transaction: one prepared single-row statement, parameters rebound per
+    /// row (on SQLite a statement is a library call, not a round trip, so this is its bulk path).
+    /// </summary>
+    protected virtual async Task InsertPostingsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, string fileId, IReadOnlyList<PostingRow> postings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(postings);
+        await using var insert = Command(connection, transaction,
+            "INSERT INTO vector_store_terms (vector_store_id, term, file_id, position, frequency, chunk_terms) VALUES (@vs, @t, @f, @p, @tf, @n)",
+            ("vs", vectorStoreId), ("t", ""), ("f", fileId), ("p", 0L), ("tf", 0L), ("n", 0L));
+        await insert.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var posting in postings)
+        {
+            insert.Parameters[1].Value = posting.Term;
+            insert.Parameters[3].Value = posting.Position;
+            insert.Parameters[4].Value = posting.Frequency;
+            insert.Parameters[5].Value = posting.ChunkTerms;
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private static async Task AddToStatisticsAsync(DbConnection connection, DbTransaction transaction, string vectorStoreId, long chunks, long terms, CancellationToken cancellationToken)
     {
         await using var update = Command(connection, transaction,
-            "UPDATE vector_stores SET indexed_chunks = indexed_chunks + @chunks, indexed_terms = indexed_terms + @terms WHERE id = @vs",
+            "UPDATE vector_stores SET indexed_chunks = indexed_chunks + @chunks, indexed_terms = indexed_terms + @terms, chunks_version = chunks_version + 1 WHERE id = @vs",
             ("chunks", chunks), ("terms", terms), ("vs", vectorStoreId));
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -329,7 +348,7 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
                 }
 
                 await InsertPostingsAsync(connection, transaction, chunk.VectorStoreId, chunk.FileId,
-                    [.. frequencies.Select(f => (f.Key, chunk.Position, (long)f.Value, (long)length))], cancellationToken).ConfigureAwait(false);
+                    [.. frequencies.Select(f => new PostingRow(f.Key, chunk.Position, f.Value, length))], cancellationToken).ConfigureAwait(false);
                 await AddToStatisticsAsync(connection, transaction, chunk.VectorStoreId, 1, length, cancellationToken).ConfigureAwait(false);
             }
 
@@ -446,6 +465,74 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         }
 
         return vectors;
+    }
+
+    public async Task<IReadOnlyList<ChunkVectorBlock>> GetVectorBlocksAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vectorStoreIds);
+        var blocks = new List<ChunkVectorBlock>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in vectorStoreIds.Distinct(StringComparer.Ordinal))
+        {
+            if (await ReadChunksVersionAsync(connection, id, cancellationToken).ConfigureAwait(false) is not { } version)
+            {
+                _vectorBlocks.Remove(id);
+                continue;
+            }
+
+            if (_vectorBlocks.Get(id, version) is { } cached)
+            {
+                blocks.Add(cached);
+                continue;
+            }
+
+            // The version is read again after the rows: a single statement sees one committed state, and when the
+            // version did not move in between, that state is the version's, so the block may be kept. When it moved,
+            // the rows are still a committed state (newer than the search began) and serve this search only.
+            var block = await ReadVectorBlockAsync(connection, id, version, cancellationToken).ConfigureAwait(false);
+            if (await ReadChunksVersionAsync(connection, id, cancellationToken).ConfigureAwait(false) == version)
+            {
+                _vectorBlocks.Put(id, block);
+            }
+
+            blocks.Add(block);
+        }
+
+        return blocks;
+    }
+
+    private static async Task<long?> ReadChunksVersionAsync(DbConnection connection, string vectorStoreId, CancellationToken cancellationToken)
+    {
+        await using var select = Command(connection, null, "SELECT chunks_version FROM vector_stores WHERE id = @vs", ("vs", vectorStoreId));
+        var value = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A store's vectors straight into one array, in the order of <see cref="GetChunkVectorsAsync"/>.</summary>
+    private static async Task<ChunkVectorBlock> ReadVectorBlockAsync(DbConnection connection, string vectorStoreId, long version, CancellationToken cancellationToken)
+    {
+        var keys = new List<ChunkKey>();
+        var offsets = new List<int> { 0 };
+        var values = new List<float>();
+        string? lastFile = null;
+        await using var select = Command(connection, null,
+            "SELECT file_id, position, embedding FROM vector_store_chunks WHERE vector_store_id = @vs ORDER BY file_id, position", ("vs", vectorStoreId));
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // A file's rows share one id string.
+            var fileId = reader.GetString(0);
+            if (fileId != lastFile)
+            {
+                lastFile = fileId;
+            }
+
+            keys.Add(new ChunkKey(vectorStoreId, lastFile, (int)reader.GetInt64(1)));
+            values.AddRange(MemoryMarshal.Cast<byte, float>(((byte[])reader.GetValue(2)).AsSpan()));
+            offsets.Add(values.Count);
+        }
+
+        return new ChunkVectorBlock([.. keys], [.. offsets], [.. values], version);
     }
 
     public async Task<IReadOnlyList<VectorStoreFileAttributes>> GetFileAttributesAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken)
@@ -566,7 +653,7 @@ internal abstract partial class SqlResponseStore : IVectorStoreStore
         // it reads anything (a read first would fail to upgrade when another writer committed meanwhile).
         const string Indexed = "FROM vector_store_chunks WHERE vector_store_id = @vs AND file_id = @f AND term_count >= 0";
         await using (var update = Command(connection, transaction,
-            $"UPDATE vector_stores SET indexed_chunks = indexed_chunks - (SELECT COUNT(*) {Indexed}), indexed_terms = indexed_terms - (SELECT COALESCE(SUM(term_count), 0) {Indexed}) WHERE id = @vs",
+            $"UPDATE vector_stores SET indexed_chunks = indexed_chunks - (SELECT COUNT(*) {Indexed}), indexed_terms = indexed_terms - (SELECT COALESCE(SUM(term_count), 0) {Indexed}), chunks_version = chunks_version + 1 WHERE id = @vs",
             ("vs", vectorStoreId), ("f", fileId)))
         {
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

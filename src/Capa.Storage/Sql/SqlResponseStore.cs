@@ -12,6 +12,12 @@ internal abstract partial class SqlResponseStore : IResponseStore, IAssistantSto
 {
     private const string UnfinishedStatuses = "('queued', 'in_progress')";
 
+    protected SqlResponseStore(ResponseStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _vectorBlocks = new VectorStores.VectorBlockCache(Math.Max(0, options.VectorCacheBytes));
+    }
+
     /// <summary>Opens a connection ready for use (per-connection settings applied).</summary>
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 

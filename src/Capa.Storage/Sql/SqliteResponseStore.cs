@@ -13,7 +13,8 @@ internal sealed class SqliteResponseStore : SqlResponseStore
     private readonly string _path;
     private readonly string _connectionString;
 
-    public SqliteResponseStore(string path)
+    public SqliteResponseStore(string path, ResponseStoreOptions options)
+        : base(options)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = System.IO.Path.GetFullPath(path);

@@ -76,6 +76,15 @@ public interface IVectorStoreStore
     /// <summary>The vector of every chunk of the given vector stores, without texts (the cosine scan's input).</summary>
     Task<IReadOnlyList<ChunkVector>> GetChunkVectorsAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The vectors of every chunk of the given vector stores, one block per store (missing stores left out), rows in
+    /// the order of <see cref="GetChunkVectorsAsync"/> with the same values. A store's block is kept in memory between
+    /// searches (within the store's configured bytes, least recently searched dropped first) and served as long as the
+    /// store's chunk version, a counter raised in every transaction that adds or removes its chunks, has not moved:
+    /// each call reads that one value, so changes made through any server sharing the database are seen at once.
+    /// </summary>
+    Task<IReadOnlyList<ChunkVectorBlock>> GetVectorBlocksAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken);
+
     /// <summary>The attributes of the completed files of the given vector stores.</summary>
     Task<IReadOnlyList<VectorStoreFileAttributes>> GetFileAttributesAsync(IReadOnlyList<string> vectorStoreIds, CancellationToken cancellationToken);
 

@@ -22,7 +22,7 @@ public sealed class SettingCatalogTests
         Assert.Equal(
             ["model_management", "limits.max_body_bytes", "limits.max_file_bytes", "limits.max_json_depth", "limits.max_concurrent_requests",
              "limits.queue_length", "limits.kv_cache_bytes", "limits.generation_queue_length", "limits.prefix_cache_bytes",
-             "limits.upstream_timeout", "limits.upstream_connect_timeout", "q4_accuracy"],
+             "limits.vector_cache_bytes", "limits.upstream_timeout", "limits.upstream_connect_timeout", "q4_accuracy"],
             SettingCatalog.Server.Settings.Select(s => s.Key));
         Assert.All(SettingCatalog.Server.Settings, s => Assert.False(string.IsNullOrWhiteSpace(s.Help), s.Key));
         Assert.Equal(["--kv-cache-bytes", "--generation-queue", "--prefix-cache-bytes", "--q4-accuracy"], SettingCatalog.Server.Settings.Where(s => s.Flag is not null).Select(s => s.Flag));

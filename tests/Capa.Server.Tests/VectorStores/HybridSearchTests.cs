@@ -61,4 +61,26 @@ public sealed class HybridSearchTests
         Assert.Equal(["b"], hits.Select(h => h.Chunk.FileId));
         Assert.Empty(HybridSearch.Search(chunks, [[0f, 1f]], ["zzz"], null, new RankingOptions { Ranker = "none", ScoreThreshold = 0.9 }, 10));
     }
+
+    [Fact]
+    public void Ranking_over_several_blocks_equals_ranking_over_one_with_the_same_rows()
+    {
+        var random = new Random(2);
+        var vectors = Enumerable.Range(0, 40).Select(i => new ChunkVector(new ChunkKey(i < 25 ? "vs_a" : "vs_b", "file-" + (i % 7), i), [.. Enumerable.Range(0, 8).Select(_ => (float)(random.NextDouble() - 0.5))])).ToList();
+        var postings = vectors.Where((_, i) => i % 3 == 0).Select(v => new KeywordPosting(v.Key, "alpha", 1 + (v.Key.Position % 4), 10)).ToList();
+        var keywords = new KeywordStatistics(vectors.Count, 400, postings);
+        float[] query = [.. Enumerable.Range(0, 8).Select(_ => (float)(random.NextDouble() - 0.5))];
+        var accepted = vectors.Select((_, i) => i % 5 != 1).ToArray();
+        var split = new[] { ChunkVectorBlock.From(vectors[..25]), ChunkVectorBlock.From(vectors[25..]) };
+        var whole = new[] { ChunkVectorBlock.From(vectors) };
+        foreach (var ranking in new[] { new RankingOptions(), new RankingOptions { Ranker = "none" } })
+        {
+            var expected = HybridSearch.Rank(whole, accepted, keywords, [query], ["alpha"], ranking, 50);
+            var actual = HybridSearch.Rank(split, accepted, keywords, [query], ["alpha"], ranking, 50);
+            Assert.Equal(32, expected.Count);
+            Assert.Equal(expected, actual);
+            Assert.All(actual, r => Assert.Equal(vectors[r.Index].Key, r.Key));
+            Assert.DoesNotContain(actual, r => !accepted[r.Index]);
+        }
+    }
 }

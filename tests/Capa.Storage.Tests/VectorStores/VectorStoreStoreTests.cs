@@ -16,6 +16,9 @@ public abstract class VectorStoreStoreTests : IAsyncLifetime
     /// <summary>Runs SQL on the store's database directly (to stage what an older server left behind).</summary>
     protected abstract Task ExecuteAsync(string sql);
 
+    /// <summary>A second store instance on the database of the last <see cref="CreateStoreAsync"/> (another server sharing it).</summary>
+    protected abstract IResponseStore OpenAgain(ResponseStoreOptions? options = null);
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public virtual async Task DisposeAsync()
@@ -216,6 +219,194 @@ public abstract class VectorStoreStoreTests : IAsyncLifetime
         Assert.Equal(indexed, await IndexAsync(store, [vs.Id], names, Ct));
     }
 
+    /// <summary>Keys and vector bits of the blocks, row by row, as text: equal strings mean bitwise equal vectors.</summary>
+    private static string Rows(IEnumerable<ChunkVectorBlock> blocks) => string.Join("\n", blocks.SelectMany(b => Enumerable.Range(0, b.Count)
+        .Select(r => $"{b.Key(r)} {string.Join(",", b.Vector(r).ToArray().Select(BitConverter.SingleToInt32Bits))}")));
+
+    /// <summary>Each row's cosine with the query (the vectors are unit length), by key: the score the search ranks by.</summary>
+    private static List<(ChunkKey Key, double Score)> Scores(IEnumerable<ChunkVectorBlock> blocks, float[] query) =>
+        [.. blocks.SelectMany(b => Enumerable.Range(0, b.Count).Select(r => (b.Key(r), Dot(query, b.Vector(r))))).OrderByDescending(x => x.Item2).ThenBy(x => x.Item1.FileId, StringComparer.Ordinal).ThenBy(x => x.Item1.Position)];
+
+    private static double Dot(float[] query, ReadOnlySpan<float> row)
+    {
+        float sum = 0;
+        for (var i = 0; i < query.Length; i++)
+        {
+            sum += query[i] * row[i];
+        }
+
+        return sum;
+    }
+
+    private static float[] UnitVector(Random random, int dimensions)
+    {
+        var v = new float[dimensions];
+        for (var i = 0; i < v.Length; i++)
+        {
+            v[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        var norm = MathF.Sqrt(v.Sum(x => x * x));
+        return [.. v.Select(x => x / norm)];
+    }
+
+    private static List<StoredChunk> RandomChunks(Random random, int count, string word) =>
+        [.. Enumerable.Range(0, count).Select(i => new StoredChunk(i, $"{word} chunk {i} 第{i}块", UnitVector(random, 16)))];
+
+    private async Task AssertSameAsDatabaseAsync(IVectorStoreStore store, string[] ids, float[] query)
+    {
+        var fromMemory = await store.GetVectorBlocksAsync(ids, Ct);
+        var fromDatabase = ChunkVectorBlock.From(await store.GetChunkVectorsAsync(ids, Ct));
+        Assert.Equal(Rows([fromDatabase]), Rows(fromMemory));
+        var expected = Scores([fromDatabase], query);
+        var actual = Scores(fromMemory, query);
+        Assert.Equal(expected.Select(e => e.Key), actual.Select(a => a.Key));
+        Assert.Equal(expected.Select(e => BitConverter.DoubleToInt64Bits(e.Score)), actual.Select(a => BitConverter.DoubleToInt64Bits(a.Score)));
+    }
+
+    [SkippableFact]
+    public async Task Vectors_kept_in_memory_equal_the_database_and_follow_changes_made_through_another_server()
+    {
+        var store = await StartAsync();
+        var random = new Random(7);
+        var query = UnitVector(random, 16);
+        var vs = Store(1000);
+        var a = File(vs.Id, order: 1);
+        var b = File(vs.Id, order: 2);
+        await store.CreateVectorStoreAsync(vs, [a, b], Ct);
+        Assert.Equal(0, (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single().Count);
+        await store.CompleteFileAsync(vs.Id, a.FileId, RandomChunks(random, 20, "alpha"), 1, Ct);
+
+        // Loaded once, then served from memory while nothing changes.
+        await AssertSameAsDatabaseAsync(store, [vs.Id], query);
+        var first = (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single();
+        Assert.Same(first, (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single());
+        Assert.Equal(20, first.Count);
+
+        // Another server sharing the database adds, removes and re-attaches files: the next search sees each change.
+        var other = OpenAgain();
+        try
+        {
+            var otherStore = (IVectorStoreStore)other;
+            Assert.True(await otherStore.CompleteFileAsync(vs.Id, b.FileId, RandomChunks(random, 15, "beta"), 1, Ct));
+            var afterAdd = (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single();
+            Assert.NotSame(first, afterAdd);
+            Assert.Equal(35, afterAdd.Count);
+            await AssertSameAsDatabaseAsync(store, [vs.Id], query);
+
+            Assert.True(await otherStore.RemoveFileAsync(vs.Id, a.FileId, Ct));
+            Assert.Equal(15, (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single().Count);
+            await AssertSameAsDatabaseAsync(store, [vs.Id], query);
+
+            await otherStore.AddFilesAsync(vs.Id, null, [File(vs.Id, b.FileId, order: 3)], Ct);
+            Assert.Equal(0, (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single().Count);
+
+            // Several stores at once, each its own block; a deleted store is left out.
+            var second = Store(2000);
+            var c = File(second.Id, order: 4);
+            await otherStore.CreateVectorStoreAsync(second, [c], Ct);
+            await otherStore.CompleteFileAsync(second.Id, c.FileId, RandomChunks(random, 5, "gamma"), 1, Ct);
+            Assert.True(await store.CompleteFileAsync(vs.Id, b.FileId, RandomChunks(random, 3, "delta"), 1, Ct));
+            await AssertSameAsDatabaseAsync(store, [vs.Id, second.Id], query);
+            Assert.Equal([3, 5], (await store.GetVectorBlocksAsync([vs.Id, second.Id, "vs_none"], Ct)).Select(x => x.Count));
+            Assert.True(await otherStore.DeleteVectorStoreAsync(second.Id, Ct));
+            Assert.Equal([3], (await store.GetVectorBlocksAsync([vs.Id, second.Id], Ct)).Select(x => x.Count));
+        }
+        finally
+        {
+            await other.DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Without_memory_for_vectors_every_search_reads_them_and_gets_the_same_rows()
+    {
+        await StartAsync();
+        var store = (IVectorStoreStore)OpenAgain(new ResponseStoreOptions { VectorCacheBytes = 0 });
+        try
+        {
+            var random = new Random(3);
+            var vs = Store(1000);
+            var a = File(vs.Id, order: 1);
+            await store.CreateVectorStoreAsync(vs, [a], Ct);
+            await store.CompleteFileAsync(vs.Id, a.FileId, RandomChunks(random, 10, "alpha"), 1, Ct);
+            var first = (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single();
+            var second = (await store.GetVectorBlocksAsync([vs.Id], Ct)).Single();
+            Assert.NotSame(first, second);
+            Assert.Equal(Rows([first]), Rows([second]));
+            await AssertSameAsDatabaseAsync(store, [vs.Id], UnitVector(random, 16));
+        }
+        finally
+        {
+            await ((IResponseStore)store).DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_database_from_before_the_chunk_version_is_migrated_and_its_vectors_kept_in_memory()
+    {
+        var store = await StartAsync();
+        var random = new Random(5);
+        var vs = Store(1000);
+        var a = File(vs.Id, order: 1);
+        var b = File(vs.Id, order: 2);
+        await store.CreateVectorStoreAsync(vs, [a, b], Ct);
+        await store.CompleteFileAsync(vs.Id, a.FileId, RandomChunks(random, 4, "alpha"), 1, Ct);
+
+        // As a server of schema version 5 left it: no chunk version column.
+        await ExecuteAsync("ALTER TABLE vector_stores DROP COLUMN chunks_version");
+        await ExecuteAsync("UPDATE capa_schema_version SET version = 5");
+        var upgraded = OpenAgain();
+        try
+        {
+            await upgraded.InitializeAsync(Ct);
+            var upgradedStore = (IVectorStoreStore)upgraded;
+            var query = UnitVector(random, 16);
+            await AssertSameAsDatabaseAsync(upgradedStore, [vs.Id], query);
+            var block = (await upgradedStore.GetVectorBlocksAsync([vs.Id], Ct)).Single();
+            Assert.Equal(4, block.Count);
+            Assert.Same(block, (await upgradedStore.GetVectorBlocksAsync([vs.Id], Ct)).Single());
+            await upgradedStore.CompleteFileAsync(vs.Id, b.FileId, RandomChunks(random, 2, "beta"), 1, Ct);
+            Assert.Equal(6, (await upgradedStore.GetVectorBlocksAsync([vs.Id], Ct)).Single().Count);
+            await AssertSameAsDatabaseAsync(upgradedStore, [vs.Id], query);
+        }
+        finally
+        {
+            await upgraded.DisposeAsync();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Bulk_ingestion_stores_exactly_the_postings_the_terms_of_each_chunk_give()
+    {
+        var store = await StartAsync();
+        var vs = Store(1000);
+        var a = File(vs.Id, order: 1);
+        await store.CreateVectorStoreAsync(vs, [a], Ct);
+        var random = new Random(11);
+        string[] vocabulary = ["the", "cat", "英", "雄", "联", "盟", "café", "naïve", "zebra", "42", "ß", "e\u0301", "🙂ok", "dog"];
+        var chunks = Enumerable.Range(0, 60).Select(i => new StoredChunk(i,
+            string.Join(i % 3 == 0 ? "" : " ", Enumerable.Range(0, 5 + random.Next(40)).Select(_ => vocabulary[random.Next(vocabulary.Length)])), UnitVector(random, 16))).ToList();
+        Assert.True(await store.CompleteFileAsync(vs.Id, a.FileId, chunks, 1, Ct));
+
+        // What the index must hold, from the definition: every distinct term of every chunk with its count and the chunk's length.
+        var expected = new List<string>();
+        long total = 0;
+        foreach (var chunk in chunks)
+        {
+            var (frequencies, length) = KeywordTerms.Count(chunk.Text);
+            total += length;
+            expected.AddRange(frequencies.Select(f => $"{f.Key}/{chunk.Position} {f.Value}/{length}"));
+        }
+
+        var terms = chunks.SelectMany(c => KeywordTerms.Split(c.Text)).Distinct(StringComparer.Ordinal).ToList();
+        var stats = await store.GetKeywordStatisticsAsync([vs.Id], terms, Ct);
+        Assert.Equal(60, stats.ChunkCount);
+        Assert.Equal(total, stats.TermCount);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), stats.Postings.Select(p => $"{p.Term}/{p.Chunk.Position} {p.Frequency}/{p.ChunkLength}").Order(StringComparer.Ordinal));
+        Assert.Equal(chunks.Select(c => c.Text), (await store.GetFileChunksAsync(vs.Id, a.FileId, Ct)).Select(c => c.Text));
+    }
+
     [SkippableFact]
     public async Task Deleting_a_store_or_a_file_removes_what_refers_to_it()
     {
@@ -261,6 +452,9 @@ public sealed class SqliteVectorStoreStoreTests : VectorStoreStoreTests
         await command.ExecuteNonQueryAsync(Ct);
     }
 
+    protected override IResponseStore OpenAgain(ResponseStoreOptions? options = null) =>
+        ResponseStores.CreateSqlite(Path.Combine(_directory, ResponseStores.SqliteFileName), options);
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -280,6 +474,8 @@ public sealed class PostgresVectorStoreStoreTests(Capa.Storage.Tests.Sql.Postgre
         _connectionString = await cluster.CreateDatabaseAsync(Ct);
         return ResponseStores.CreatePostgres(_connectionString);
     }
+
+    protected override IResponseStore OpenAgain(ResponseStoreOptions? options = null) => ResponseStores.CreatePostgres(_connectionString!, options);
 
     protected override async Task ExecuteAsync(string sql)
     {
