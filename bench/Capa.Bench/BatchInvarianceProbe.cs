@@ -500,7 +500,7 @@ internal static class BatchInvarianceProbe
                 bytes = MatMulNBitsRewriter.Rewrite(bytes, level).Model;
             }
 
-            bytes = LastPositionLogitsRewriter.Rewrite(bytes, threads) ?? bytes;
+            bytes = LastPositionLogitsRewriter.Rewrite(bytes, threads).Model ?? bytes;
             using var options = Options(threads);
             options.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(onnxPath)!);
             _session = new InferenceSession(bytes, options);

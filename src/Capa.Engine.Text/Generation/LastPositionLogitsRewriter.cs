@@ -22,8 +22,11 @@ namespace Capa.Engine.Text.Generation;
 /// on the CPU (measured with ONNX Runtime 1.31, <c>capa-bench --batch-probe</c>): <c>MatMul</c> and <c>MatMulNBits</c> at
 /// <c>accuracy_level</c> 4 are row-invariant on AVX-512 VNNI, while on AVX2 a one-row <c>MatMulNBits</c> at level 4 takes
 /// another path and differs in the last bits; at level 0 (fp32 compute) a one-row product differs everywhere. So the
-/// head is rewritten only when <see cref="KernelRowInvariance"/> finds its kernel invariant from one row on the running
-/// CPU, and never at level 0; otherwise the graph is left as it is, so that outputs never change.
+/// head gathers the last position alone only when <see cref="KernelRowInvariance"/> finds its kernel invariant from one
+/// row on the running CPU (never at level 0). Where the kernel is invariant only from two rows, the last position is
+/// gathered twice and one copy kept after the projection: the head then always runs its many-row kernel, whose bits for
+/// a row are those the full projection gives it among two or more rows (a one-token forward of the full graph took the
+/// one-row path instead, so the engine makes this a fingerprint input). Otherwise the graph is left as it is.
 /// </para>
 /// </remarks>
 internal static class LastPositionLogitsRewriter
@@ -51,45 +54,62 @@ internal static class LastPositionLogitsRewriter
     private const string IndicesName = "capa::last_position/indices";
     private const string GatheredName = "capa::last_position/hidden";
     private const string ShapeName = "capa::last_position/logits_shape";
+    private const string TwoRowsName = "capa::last_position/two_rows";
+    private const string SliceStartsName = "capa::last_position/slice_starts";
+    private const string SliceEndsName = "capa::last_position/slice_ends";
+    private const string SliceAxesName = "capa::last_position/slice_axes";
 
     private static readonly HashSet<string> PassThrough = ["Cast", "Identity", "Mul", "Div", "Add", "Sub", "Tanh"];
 
     /// <summary>
-    /// Returns the rewritten model, or null when the graph's head has none of the recognised shapes (or no
-    /// <c>logits</c> output), or when its kernel, run with <paramref name="threads"/> intra-op threads, does not give a
-    /// row alone the bits it gets among other rows on this CPU; the input is never changed.
+    /// Returns the rewritten model and the rows its head projects per sequence (1, or 2 where the head's kernel, run with
+    /// <paramref name="threads"/> intra-op threads, is row-invariant only from two rows on this CPU), or a null model when
+    /// the graph's head has none of the recognised shapes (or no <c>logits</c> output), or when its kernel gives a row
+    /// bits that depend on the other rows; the input is never changed.
     /// </summary>
-    public static byte[]? Rewrite(byte[] model, int threads) =>
-        Rewrite(model, kernel => KernelRowInvariance.Check(kernel, threads) == RowInvariance.FromOneRow);
+    public static (byte[]? Model, int HeadRows) Rewrite(byte[] model, int threads) =>
+        Rewrite(model, kernel => KernelRowInvariance.Check(kernel, threads));
 
     /// <summary>
-    /// As <see cref="Rewrite(byte[], int)"/>, with the row-invariance verdict given by <paramref name="headIsRowInvariant"/>
-    /// (called with the head's kernel when the graph has a recognised head).
+    /// As <see cref="Rewrite(byte[], int)"/> with a verdict of one row (true) or none (false) given by
+    /// <paramref name="headIsRowInvariant"/> (called with the head's kernel when the graph has a recognised head).
     /// </summary>
     public static byte[]? Rewrite(byte[] model, Func<LinearKernel, bool> headIsRowInvariant)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(headIsRowInvariant);
+        return Rewrite(model, kernel => headIsRowInvariant(kernel) ? RowInvariance.FromOneRow : RowInvariance.None).Model;
+    }
+
+    /// <summary>
+    /// As <see cref="Rewrite(byte[], int)"/>, with the head kernel's row invariance given by <paramref name="headVerdict"/>
+    /// (called with the head's kernel when the graph has a recognised head). <see cref="RowInvariance.FromOneRow"/> gathers
+    /// the last position; <see cref="RowInvariance.FromTwoRows"/> gathers it twice, so that the head always runs its
+    /// many-row kernel (bitwise what the full projection gives a row among two or more), and keeps the first copy.
+    /// </summary>
+    public static (byte[]? Model, int HeadRows) Rewrite(byte[] model, Func<LinearKernel, RowInvariance> headVerdict)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(headVerdict);
         var output = new ArrayBufferWriter<byte>(model.Length + 512);
         var reader = new OnnxProtoReader(model);
-        var done = false;
+        var rows = 0;
         while (!reader.End)
         {
             var start = reader.Position;
             var (field, wire) = reader.Tag();
-            if (field == ModelGraphField && wire == 2 && !done)
+            if (field == ModelGraphField && wire == 2 && rows == 0)
             {
                 var graph = reader.Bytes();
-                var newGraph = RewriteGraph(graph, headIsRowInvariant);
+                var (newGraph, headRows) = RewriteGraph(graph, headVerdict);
                 if (newGraph is null)
                 {
-                    return null;
+                    return (null, 0);
                 }
 
                 OnnxProto.WriteTag(output, field, 2);
                 OnnxProto.WriteVarint(output, (ulong)newGraph.Length);
                 output.Write(newGraph);
-                done = true;
+                rows = headRows;
             }
             else
             {
@@ -98,7 +118,7 @@ internal static class LastPositionLogitsRewriter
             }
         }
 
-        return done ? output.WrittenSpan.ToArray() : null;
+        return rows > 0 ? (output.WrittenSpan.ToArray(), rows) : (null, 0);
     }
 
     /// <summary>
@@ -159,7 +179,7 @@ internal static class LastPositionLogitsRewriter
         return ([.. kernels.Distinct()], unknown);
     }
 
-    private static byte[]? RewriteGraph(ReadOnlySpan<byte> graph, Func<LinearKernel, bool> headIsRowInvariant)
+    private static (byte[]? Graph, int Rows) RewriteGraph(ReadOnlySpan<byte> graph, Func<LinearKernel, RowInvariance> headVerdict)
     {
         var nodes = new List<Node>();
         var constants = new HashSet<string>(StringComparer.Ordinal);
@@ -192,7 +212,7 @@ internal static class LastPositionLogitsRewriter
 
         if (!outputs.Contains("logits"))
         {
-            return null;
+            return (null, 0);
         }
 
         var producers = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -216,15 +236,24 @@ internal static class LastPositionLogitsRewriter
         {
             if (!producers.TryGetValue(tensor, out var index))
             {
-                return null;
+                return (null, 0);
             }
 
             var node = nodes[index];
             if (node.IsHead)
             {
-                return Kernel(node, initializers) is { } kernel && headIsRowInvariant(kernel)
-                    ? Splice(graph, nodes, producers, index, lastReshape)
-                    : null;
+                if (Kernel(node, initializers) is not { } kernel)
+                {
+                    return (null, 0);
+                }
+
+                var rows = headVerdict(kernel) switch
+                {
+                    RowInvariance.FromOneRow => 1,
+                    RowInvariance.FromTwoRows => 2,
+                    _ => 0,
+                };
+                return rows > 0 && Splice(graph, nodes, producers, index, lastReshape, rows, kernel.N) is { } spliced ? (spliced, rows) : (null, 0);
             }
 
             if (node.OpType == "Reshape" && lastReshape is null && node.Inputs.Count == 2
@@ -237,19 +266,19 @@ internal static class LastPositionLogitsRewriter
 
             if (!PassThrough.Contains(node.OpType) || node.Domain.Length != 0)
             {
-                return null;
+                return (null, 0);
             }
 
             var variable = node.Inputs.Where(i => i.Length > 0 && !constants.Contains(i)).ToList();
             if (variable.Count != 1)
             {
-                return null;
+                return (null, 0);
             }
 
             tensor = variable[0];
         }
 
-        return null;
+        return (null, 0);
     }
 
     // The head's kernel as ONNX Runtime picks it; null when it cannot be told from the node and its initializers.
@@ -324,11 +353,13 @@ internal static class LastPositionLogitsRewriter
         return (type, [.. dims]);
     }
 
-    private static byte[]? Splice(ReadOnlySpan<byte> graph, List<Node> nodes, Dictionary<string, int> producers, int head, int? lastReshape)
+    // Rows: 1 gathers the last position; 2 gathers it twice (the head then runs its many-row kernel) and a Slice after the
+    // projection (after the tied head's last Reshape) keeps the first copy, so the logits stay [batch, 1, vocab].
+    private static byte[]? Splice(ReadOnlySpan<byte> graph, List<Node> nodes, Dictionary<string, int> producers, int head, int? lastReshape, int rows, int vocabulary)
     {
         // The node whose first input gets the gathered states, and the [batch, sequence, hidden] tensor it reads.
         int target;
-        if (nodes[head] is { OpType: "MatMulNBits", AccuracyLevel: 0 })
+        if (rows == 1 && nodes[head] is { OpType: "MatMulNBits", AccuracyLevel: 0 })
         {
             return null;
         }
@@ -346,6 +377,8 @@ internal static class LastPositionLogitsRewriter
             target = head;
         }
 
+        // The node whose first output is the projection of [batch, rows] positions, where the Slice goes.
+        var sliced = rows == 1 ? -1 : lastReshape ?? head;
         var states = nodes[target].Inputs[0];
         var output = new ArrayBufferWriter<byte>(graph.Length + 512);
         var reader = new OnnxProtoReader(graph);
@@ -357,14 +390,25 @@ internal static class LastPositionLogitsRewriter
             if (field == GraphNodeField && wire == 2)
             {
                 var node = reader.Bytes();
+                byte[]? changed = null;
                 if (index == target)
                 {
                     WriteGather(output, states);
-                    WriteNode(output, ReplaceInput(node, 0, GatheredName));
+                    changed = ReplaceField(node, NodeInputField, 0, GatheredName);
                 }
                 else if (index == lastReshape)
                 {
-                    WriteNode(output, ReplaceInput(node, 1, ShapeName));
+                    changed = ReplaceField(node, NodeInputField, 1, ShapeName);
+                }
+
+                if (index == sliced)
+                {
+                    WriteNode(output, ReplaceField(changed ?? node, NodeOutputField, 0, TwoRowsName));
+                    WriteSlice(output, nodes[index].Outputs[0]);
+                }
+                else if (changed is not null)
+                {
+                    WriteNode(output, changed);
                 }
                 else
                 {
@@ -380,11 +424,20 @@ internal static class LastPositionLogitsRewriter
             }
         }
 
-        WriteInt64Initializer(output, IndicesName, [-1]);
+        WriteInt64Initializer(output, IndicesName, rows == 1 ? [-1] : [-1, -1]);
         if (lastReshape is not null)
         {
-            // [batch·1, vocab] back to [batch, 1, vocab]: 0 copies the batch, −1 takes the vocabulary.
-            WriteInt64Initializer(output, ShapeName, [0, 1, -1]);
+            // [batch·1, vocab] back to [batch, 1, vocab]: 0 copies the batch, −1 takes the vocabulary; [batch·2, vocab]
+            // to [batch, 2, vocab] needs the vocabulary's width, since the batch is then a quotient.
+            WriteInt64Initializer(output, ShapeName, rows == 1 ? [0, 1, -1] : [-1, rows, vocabulary]);
+        }
+
+        if (rows > 1)
+        {
+            // The first of the identical rows on the sequence axis: [batch, 1, vocab].
+            WriteInt64Initializer(output, SliceStartsName, [0]);
+            WriteInt64Initializer(output, SliceEndsName, [1]);
+            WriteInt64Initializer(output, SliceAxesName, [1]);
         }
 
         return output.WrittenSpan.ToArray();
@@ -407,6 +460,19 @@ internal static class LastPositionLogitsRewriter
         OnnxProto.WriteTag(node, NodeAttributeField, 2);
         OnnxProto.WriteVarint(node, (ulong)attribute.WrittenCount);
         node.Write(attribute.WrittenSpan);
+        WriteNode(output, node.WrittenSpan);
+    }
+
+    private static void WriteSlice(ArrayBufferWriter<byte> output, string result)
+    {
+        var node = new ArrayBufferWriter<byte>(192);
+        WriteString(node, NodeInputField, TwoRowsName);
+        WriteString(node, NodeInputField, SliceStartsName);
+        WriteString(node, NodeInputField, SliceEndsName);
+        WriteString(node, NodeInputField, SliceAxesName);
+        WriteString(node, NodeOutputField, result);
+        WriteString(node, NodeNameField, "/capa/last_position/Slice");
+        WriteString(node, NodeOpTypeField, "Slice");
         WriteNode(output, node.WrittenSpan);
     }
 
@@ -447,8 +513,8 @@ internal static class LastPositionLogitsRewriter
         output.Write(bytes);
     }
 
-    // The node with its position-th input renamed; every other field is copied as is.
-    private static byte[] ReplaceInput(ReadOnlySpan<byte> node, int position, string name)
+    // The node with its position-th input (or output) renamed; every other field is copied as is.
+    private static byte[] ReplaceField(ReadOnlySpan<byte> node, int wanted, int position, string name)
     {
         var output = new ArrayBufferWriter<byte>(node.Length + 64);
         var reader = new OnnxProtoReader(node);
@@ -458,9 +524,9 @@ internal static class LastPositionLogitsRewriter
             var start = reader.Position;
             var (field, wire) = reader.Tag();
             reader.Skip(wire);
-            if (field == NodeInputField && wire == 2 && seen++ == position)
+            if (field == wanted && wire == 2 && seen++ == position)
             {
-                WriteString(output, NodeInputField, name);
+                WriteString(output, wanted, name);
             }
             else
             {

@@ -244,9 +244,17 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     /// <summary>
     /// Whether each step computes the last position's logits only: the graph takes <c>num_logits_to_keep</c>, or its
     /// vocabulary projection was rewritten at load to gather the last position first (<see cref="OnnxDecoderOptions.ComputeLastLogitsOnly"/>).
-    /// Either way the logits read are bitwise those of the full projection, so this is not a fingerprint input.
+    /// The logits read are bitwise those of the full projection, so this is not a fingerprint input; where the head projects
+    /// two rows (<see cref="LogitsHeadRows"/>), a one-token forward's are those of the many-row kernel, and that is one.
     /// </summary>
     public bool ComputesLastLogitsOnly => _logitsToKeepName is not null || _lastPositionRewritten;
+
+    /// <summary>
+    /// Rows per sequence the rewritten vocabulary projection computes: 1 (the last position), 2 (the last position twice,
+    /// where the head's kernel is row-invariant only from two rows on this CPU, so that it never takes its one-row path),
+    /// or 0 when the projection was not rewritten.
+    /// </summary>
+    public int LogitsHeadRows { get; private init; }
 
     /// <summary>The execution provider (CPU).</summary>
     public static string ExecutionProvider => "CPUExecutionProvider";
@@ -261,7 +269,23 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
     public long KvBytesPerToken => 2L * LayerCount * KvHeads * HeadDim * (KvElementType == TensorElementType.Float16 ? 2 : 4);
 
     /// <summary>The options that can change numbers, as fingerprint inputs.</summary>
-    public IReadOnlyDictionary<string, string> NumericsOptions => new SortedDictionary<string, string>(StringComparer.Ordinal)
+    public IReadOnlyDictionary<string, string> NumericsOptions
+    {
+        get
+        {
+            var options = BaseNumericsOptions();
+            if (LogitsHeadRows > 1)
+            {
+                // The head then always runs its many-row kernel, while the full projection of a one-token forward ran
+                // the one-row kernel: another path, other bits. One-row rewrites change no bit and add no input.
+                options["logits.head_rows"] = LogitsHeadRows.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return options;
+        }
+    }
+
+    private SortedDictionary<string, string> BaseNumericsOptions() => new(StringComparer.Ordinal)
     {
         ["ep"] = ExecutionProvider,
         ["ep.intra_op_threads"] = Options.IntraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -388,6 +412,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
         InferenceSession session;
         string? accuracy = null;
         var lastPosition = false;
+        var headRows = 0;
         var attention = 0;
         string? attentionReason = null;
         var batchRows = 0;
@@ -444,11 +469,12 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             if (options.ComputeLastLogitsOnly && bytes.AsSpan().IndexOf("logits_to_keep"u8) < 0
                 && (options.HeadRowInvariance is { } invariant
                     ? LastPositionLogitsRewriter.Rewrite(bytes, invariant)
-                    : LastPositionLogitsRewriter.Rewrite(bytes, options.IntraOpThreads)) is { } gathered)
+                    : LastPositionLogitsRewriter.Rewrite(bytes, options.IntraOpThreads)) is ({ } gathered, var rows))
             {
                 bytes = gathered;
                 rewritten = true;
                 lastPosition = true;
+                headRows = rows;
             }
 
             if (attention == 0)
@@ -491,6 +517,7 @@ public sealed class OnnxDecoderModel : IDecoderModel, IDisposable
             {
                 AttentionRewritten = attention > 0,
                 AttentionNotRewrittenReason = attentionReason,
+                LogitsHeadRows = headRows,
             };
         }
         catch

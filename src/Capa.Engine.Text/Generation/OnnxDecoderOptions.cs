@@ -49,9 +49,10 @@ public sealed record OnnxDecoderOptions
 
     /// <summary>
     /// Replaces the row-invariance self-check (<see cref="KernelRowInvariance"/>) that decides whether the vocabulary
-    /// projection may be rewritten to the last position; tests force the rewrite with it to show what the check guards.
+    /// projection may be rewritten to the last position, and whether it projects that position once or twice; tests force
+    /// either rewrite with it to show what the check guards.
     /// </summary>
-    internal Func<LinearKernel, bool>? HeadRowInvariance { get; init; }
+    internal Func<LinearKernel, RowInvariance>? HeadRowInvariance { get; init; }
 
     /// <summary>ONNX Runtime's memory pattern optimisation (pre-planned allocations per input shape). Default on.</summary>
     public bool EnableMemoryPattern { get; init; } = true;

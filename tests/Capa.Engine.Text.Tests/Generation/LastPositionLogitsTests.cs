@@ -5,9 +5,10 @@ using Capa.TestModels;
 namespace Capa.Engine.Text.Tests.Generation;
 
 /// <summary>
-/// The load-time rewrite that projects only the last position onto the vocabulary changes no bit of output: it is applied
-/// exactly where the head's kernel is row-invariant on the running CPU (<see cref="KernelRowInvariance"/>), and where it
-/// is applied the outputs are bitwise those of the full projection.
+/// The load-time rewrite that projects only the last position onto the vocabulary: it projects that position once where
+/// the head's kernel is row-invariant from one row on the running CPU (<see cref="KernelRowInvariance"/>), and then
+/// changes no bit of output; twice where the kernel is invariant only from two rows, and then every row is bitwise what
+/// the full projection gives it among two or more rows (and the fingerprint says so).
 /// </summary>
 public sealed class LastPositionLogitsTests(TinyModels models) : IClassFixture<TinyModels>
 {
@@ -26,7 +27,7 @@ public sealed class LastPositionLogitsTests(TinyModels models) : IClassFixture<T
         }
     }
 
-    private OnnxDecoderModel Load(TestModelArch arch, ModelVariant variant, int? accuracy, bool lastOnly, Func<LinearKernel, bool>? headRowInvariance = null) =>
+    private OnnxDecoderModel Load(TestModelArch arch, ModelVariant variant, int? accuracy, bool lastOnly, Func<LinearKernel, RowInvariance>? headRowInvariance = null) =>
         OnnxDecoderModel.Load(
             ModelFolder.Load(models.Get(arch), variant),
             new OnnxDecoderOptions
@@ -68,11 +69,18 @@ public sealed class LastPositionLogitsTests(TinyModels models) : IClassFixture<T
     [Theory]
     [InlineData(TestModelArch.Qwen2)]
     [InlineData(TestModelArch.Gemma)]
-    public void Q4HeadAtAccuracyLevel0_IsLeftAsIs_BecauseItsOneRowKernelDiffers(TestModelArch arch)
+    public void Q4HeadAtAccuracyLevel0_IsNeverProjectedAsOneRow_BecauseItsOneRowKernelDiffers(TestModelArch arch)
     {
+        using var forced = Load(arch, ModelVariant.Q4, accuracy: null, lastOnly: true, headRowInvariance: _ => RowInvariance.FromOneRow);
+        Assert.Equal("file:0", forced.MatMulNBitsAccuracyLevel);
+        Assert.False(forced.ComputesLastLogitsOnly);
+        Assert.Equal(0, forced.LogitsHeadRows);
+
+        // With the self-check, only the two-row rewrite may apply at level 0 (where the check finds it invariant from 2 rows).
         using var model = Load(arch, ModelVariant.Q4, accuracy: null, lastOnly: true);
-        Assert.Equal("file:0", model.MatMulNBitsAccuracyLevel);
-        Assert.False(model.ComputesLastLogitsOnly);
+        var verdict = Head(arch, ModelVariant.Q4, accuracy: null).Verdict;
+        Assert.Equal(verdict == RowInvariance.FromTwoRows ? 2 : 0, model.LogitsHeadRows);
+        Assert.Equal(verdict == RowInvariance.FromTwoRows, model.ComputesLastLogitsOnly);
     }
 
     [Theory]
@@ -83,22 +91,42 @@ public sealed class LastPositionLogitsTests(TinyModels models) : IClassFixture<T
         using var last = Load(arch, variant, accuracy, lastOnly: true);
         Assert.False(full.ComputesLastLogitsOnly);
 
-        // Rewritten exactly where this CPU computes the head's row alone as among other rows (on AVX-512 VNNI every case
-        // here; on AVX2 the 4-bit head at level 4 is not, and is left as is). Either way the outputs below must agree.
-        Assert.Equal(Head(arch, variant, accuracy).Verdict == RowInvariance.FromOneRow, last.ComputesLastLogitsOnly);
+        // Rewritten with one row where this CPU computes the head's row alone as among other rows (on AVX-512 VNNI every
+        // case here), with two where only among two or more (on AVX2 the 4-bit head at level 4).
+        var verdict = Head(arch, variant, accuracy).Verdict;
+        var rows = verdict switch { RowInvariance.FromOneRow => 1, RowInvariance.FromTwoRows => 2, _ => 0 };
+        Assert.Equal(rows > 0, last.ComputesLastLogitsOnly);
+        Assert.Equal(rows, last.LogitsHeadRows);
+        Assert.Equal(16, last.PrefillChunkTokens);
         Assert.Equal(full.PrefillChunkTokens, last.PrefillChunkTokens);
-        Assert.Equal(full.NumericsOptions, last.NumericsOptions);
+
+        // The two-row head differs from the full graph only where the latter runs a one-row product: that is a fingerprint input.
+        var expectedOptions = new SortedDictionary<string, string>(full.NumericsOptions.ToDictionary(), StringComparer.Ordinal);
+        if (rows == 2)
+        {
+            expectedOptions["logits.head_rows"] = "2";
+        }
+
+        Assert.Equal(expectedOptions, last.NumericsOptions);
 
         // 45 prompt tokens: two whole chunks of 16 and a partial one, so the last position of every chunk shape is used.
+        // A one-token step alone runs one row in the full graph unless decode pads it to two (DecodeBatchMinRows).
         int[] prompt = [.. Enumerable.Range(0, 45).Select(i => ((i * 53) + 11) % 250)];
+        var oneTokenSame = rows == 1 || full.DecodeBatchMinRows == 2;
         using (var a = full.CreateSequence())
         using (var b = last.CreateSequence())
         {
             Assert.Equal(a.Forward(prompt).ToArray(), b.Forward(prompt).ToArray());
-            Assert.Equal(a.Forward([7]).ToArray(), b.Forward([7]).ToArray());
+            if (oneTokenSame)
+            {
+                Assert.Equal(a.Forward([7]).ToArray(), b.Forward([7]).ToArray());
+            }
         }
 
-        Assert.Equal(await Generate(full), await Generate(last));
+        if (oneTokenSame)
+        {
+            Assert.Equal(await Generate(full), await Generate(last));
+        }
 
         async Task<string> Generate(OnnxDecoderModel model)
         {
@@ -123,8 +151,10 @@ public sealed class LastPositionLogitsTests(TinyModels models) : IClassFixture<T
     {
         var (kernel, verdict) = Head(arch, variant, accuracy);
         using var full = Load(arch, variant, accuracy, lastOnly: false);
-        using var forced = Load(arch, variant, accuracy, lastOnly: true, headRowInvariance: _ => true);
+        using var forced = Load(arch, variant, accuracy, lastOnly: true, headRowInvariance: _ => RowInvariance.FromOneRow);
         Assert.True(forced.ComputesLastLogitsOnly);
+        Assert.Equal(1, forced.LogitsHeadRows);
+        Assert.Equal(full.NumericsOptions, forced.NumericsOptions);
         var expected = PromptAndNext(full);
         var actual = PromptAndNext(forced);
 
@@ -133,5 +163,110 @@ public sealed class LastPositionLogitsTests(TinyModels models) : IClassFixture<T
         var same = expected.AsSpan().SequenceEqual(actual);
         Assert.True(same == (verdict == RowInvariance.FromOneRow), $"{kernel}: verdict {verdict}, logits {(same ? "equal" : "differ")}.");
         Assert.Equal(expected, actual, (a, b) => MathF.Abs(a - b) <= 1e-4f);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForcedTwoRowHead_GivesTheManyRowKernelsBitsForEveryChunkAndOneTokenStep(TestModelArch arch, ModelVariant variant, int? accuracy)
+    {
+        var (kernel, verdict) = Head(arch, variant, accuracy);
+        using var full = Load(arch, variant, accuracy, lastOnly: false);
+        using var two = Load(arch, variant, accuracy, lastOnly: true, headRowInvariance: _ => RowInvariance.FromTwoRows);
+        Assert.True(two.ComputesLastLogitsOnly);
+        Assert.Equal(2, two.LogitsHeadRows);
+        Assert.Equal("2", two.NumericsOptions["logits.head_rows"]);
+        Assert.False(full.NumericsOptions.ContainsKey("logits.head_rows"));
+        Assert.Equal(16, two.PrefillChunkTokens);
+
+        int[] prompt = [.. Enumerable.Range(0, 45).Select(i => ((i * 53) + 11) % 250)];
+        using var a = full.CreateSequence();
+        using var b = two.CreateSequence();
+
+        // Chunks of 16, 16 and 13 rows in the full graph, 2 in the rewritten one: the same bits wherever the kernel is
+        // row-invariant from two rows.
+        var expected = a.Forward(prompt).ToArray();
+        var actual = b.Forward(prompt).ToArray();
+        Assert.Equal(expected.Length, actual.Length);
+        if (verdict != RowInvariance.None)
+        {
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{kernel}: verdict {verdict}, prompt logits differ.");
+        }
+
+        // One token: the full graph runs its head on one row unless batched decode pads the step to two, the rewritten
+        // one always on two; the same bits if and only if both took the many-row path or the kernel does not care.
+        var next = a.Forward([7]).ToArray();
+        var nextTwo = b.Forward([7]).ToArray();
+        var same = next.AsSpan().SequenceEqual(nextTwo);
+        if (verdict == RowInvariance.FromOneRow || full.DecodeBatchMinRows == 2)
+        {
+            Assert.True(same, $"{kernel}: verdict {verdict}, one-token logits differ.");
+        }
+        else if (verdict == RowInvariance.FromTwoRows)
+        {
+            Assert.False(same, $"{kernel}: verdict {verdict}, yet the one-row and two-row products agree.");
+        }
+
+        Assert.Equal(next, nextTwo, (x, y) => MathF.Abs(x - y) <= 1e-4f);
+    }
+
+    [Theory]
+    [InlineData(TestModelArch.Qwen2, ModelVariant.Q4, 4)]
+    [InlineData(TestModelArch.Gemma, ModelVariant.Q4, 4)]
+    [InlineData(TestModelArch.Llama, ModelVariant.Q4, 0)]
+    [InlineData(TestModelArch.Phi3, ModelVariant.Fp32, 4)]
+    public void ForcedTwoRowHead_PaddedBatchedDecodeAndLoneSteps_AreBitwiseThoseOfTheFullProjection(TestModelArch arch, ModelVariant variant, int accuracy)
+    {
+        using var full = Load(arch, variant, accuracy, lastOnly: false);
+        using var two = Load(arch, variant, accuracy, lastOnly: true, headRowInvariance: _ => RowInvariance.FromTwoRows);
+        Assert.True(full.BatchesDecode, full.BatchDecodeNotSupportedReason);
+        Assert.True(two.BatchesDecode, two.BatchDecodeNotSupportedReason);
+        Assert.Equal(full.DecodeBatchMinRows, two.DecodeBatchMinRows);
+
+        // Three sequences of 1, 9 and 20 prompt tokens (a one-token chunk included), then steps decoded in batches of
+        // 3, 1 (padded where the kernels need two rows) and 2.
+        int[][] prompts = [[5], [.. Enumerable.Range(0, 9).Select(i => (i * 7) + 2)], [.. Enumerable.Range(0, 20).Select(i => ((i * 29) + 4) % 250)]];
+        var fulls = prompts.Select(_ => full.CreateSequence()).ToArray();
+        var twos = prompts.Select(_ => two.CreateSequence()).ToArray();
+        try
+        {
+            var verdict = Head(arch, variant, accuracy).Verdict;
+
+            // Whether the full graph's head, run on a step of this many rows, takes the path the rewritten head always takes.
+            bool Same(int rowsInFull) => verdict == RowInvariance.FromOneRow
+                || (verdict == RowInvariance.FromTwoRows && (rowsInFull >= 2 || full.DecodeBatchMinRows == 2));
+            for (var i = 0; i < prompts.Length; i++)
+            {
+                var expected = fulls[i].Forward(prompts[i]).ToArray();
+                var actual = twos[i].Forward(prompts[i]).ToArray();
+                if (Same(prompts[i].Length))
+                {
+                    Assert.True(expected.AsSpan().SequenceEqual(actual), $"prompt {i} ({prompts[i].Length} tokens), verdict {verdict}");
+                }
+            }
+
+            int[][] groups = [[0, 1, 2], [1], [2, 0]];
+            for (var step = 0; step < groups.Length; step++)
+            {
+                var group = groups[step];
+                var a = group.Select(i => new DecodeSlot(fulls[i], (i * 11) + step + 1, new float[full.LogitsWidth])).ToArray();
+                var b = group.Select(i => new DecodeSlot(twos[i], (i * 11) + step + 1, new float[two.LogitsWidth])).ToArray();
+                full.DecodeBatch(a);
+                two.DecodeBatch(b);
+                for (var k = 0; k < group.Length; k++)
+                {
+                    if (Same(group.Length))
+                    {
+                        Assert.True(a[k].Logits.AsSpan().SequenceEqual(b[k].Logits), $"sequence {group[k]} at step {step} in a batch of {group.Length}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var sequence in fulls.Concat(twos))
+            {
+                sequence.Dispose();
+            }
+        }
     }
 }
