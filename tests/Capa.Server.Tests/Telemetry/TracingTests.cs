@@ -134,7 +134,22 @@ public sealed class TracingTests : IDisposable
         Assert.Equal(responsesChat.SpanId, Assert.Single(responseSpans, s => s.OperationName == TextGenerationEngine.DecodeSpan).ParentSpanId);
 
         // The OTLP exporter batches: flushing sends what it holds to the receiver, as protobuf, with this test's traces.
-        Assert.True(server.Services.GetRequiredService<TracerProvider>().ForceFlush(60_000));
+        // A scheduled export may already be on its way when the flush finds nothing left to send, so flush until this
+        // test's traces have arrived (generously: CI is busy).
+        var traceIds = exported.Snapshot().Where(s => s.Source.Name == CapaActivities.SourceName).Select(s => s.TraceId).Distinct().ToArray();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        do
+        {
+            Assert.True(server.Services.GetRequiredService<TracerProvider>().ForceFlush(60_000));
+            if (receiver.Exports.Any(e => traceIds.Any(t => Contains(e.Body, TraceIdBytes(t)))))
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
         var exports = receiver.Exports.ToArray();
         Assert.NotEmpty(exports);
         Assert.All(exports, e =>
@@ -143,7 +158,6 @@ public sealed class TracingTests : IDisposable
             Assert.Equal("application/x-protobuf", e.ContentType);
             Assert.NotEmpty(e.Body);
         });
-        var traceIds = exported.Snapshot().Where(s => s.Source.Name == CapaActivities.SourceName).Select(s => s.TraceId).Distinct().ToArray();
         Assert.Contains(exports, e => traceIds.Any(t => Contains(e.Body, TraceIdBytes(t))));
     }
 
