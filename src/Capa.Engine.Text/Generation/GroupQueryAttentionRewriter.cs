@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using static Capa.Engine.Text.Generation.OnnxProto;
 
 namespace Capa.Engine.Text.Generation;
 
@@ -26,35 +27,6 @@ namespace Capa.Engine.Text.Generation;
 /// </remarks>
 internal static class GroupQueryAttentionRewriter
 {
-    private const int ModelGraphField = 7;
-    private const int ModelOpsetField = 8;
-    private const int OpsetDomainField = 1;
-    private const int OpsetVersionField = 2;
-    private const int GraphNodeField = 1;
-    private const int GraphInitializerField = 5;
-    private const int GraphInputField = 11;
-    private const int GraphOutputField = 12;
-    private const int NodeInputField = 1;
-    private const int NodeOutputField = 2;
-    private const int NodeNameField = 3;
-    private const int NodeOpTypeField = 4;
-    private const int NodeAttributeField = 5;
-    private const int NodeDomainField = 7;
-    private const int AttributeNameField = 1;
-    private const int AttributeFloatField = 2;
-    private const int AttributeIntField = 3;
-    private const int AttributeTensorField = 5;
-    private const int AttributeGraphField = 6;
-    private const int AttributeIntsField = 8;
-    private const int AttributeGraphsField = 11;
-    private const int AttributeTypeField = 20;
-    private const int TensorDimsField = 1;
-    private const int TensorDataTypeField = 2;
-    private const int TensorFloatDataField = 4;
-    private const int TensorInt64DataField = 7;
-    private const int TensorNameField = 8;
-    private const int TensorRawDataField = 9;
-
     private const string Prefix = "capa::gqa/";
     private const string SeqlensName = Prefix + "seqlens_k";
     private const string TotalName = Prefix + "total_sequence_length";
@@ -701,23 +673,6 @@ internal static class GroupQueryAttentionRewriter
         OnnxProto.WriteTag(output, field, 2);
         OnnxProto.WriteVarint(output, (ulong)bytes.Length);
         output.Write(bytes);
-    }
-
-    private static string? FirstString(ReadOnlySpan<byte> message, int wanted)
-    {
-        var reader = new OnnxProtoReader(message);
-        while (!reader.End)
-        {
-            var (field, wire) = reader.Tag();
-            if (field == wanted && wire == 2)
-            {
-                return Encoding.UTF8.GetString(reader.Bytes());
-            }
-
-            reader.Skip(wire);
-        }
-
-        return null;
     }
 
     // A graph input's name and dimensions (−1 where symbolic).

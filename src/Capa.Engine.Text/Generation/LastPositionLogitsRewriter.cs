@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using static Capa.Engine.Text.Generation.OnnxProto;
 
 namespace Capa.Engine.Text.Generation;
 
@@ -31,26 +32,6 @@ namespace Capa.Engine.Text.Generation;
 /// </remarks>
 internal static class LastPositionLogitsRewriter
 {
-    private const int ModelGraphField = 7;
-    private const int GraphNodeField = 1;
-    private const int GraphInitializerField = 5;
-    private const int GraphOutputField = 12;
-    private const int NodeInputField = 1;
-    private const int NodeOutputField = 2;
-    private const int NodeNameField = 3;
-    private const int NodeOpTypeField = 4;
-    private const int NodeAttributeField = 5;
-    private const int NodeDomainField = 7;
-    private const int TensorDimsField = 1;
-    private const int TensorDataTypeField = 2;
-    private const int TensorNameField = 8;
-    private const int TensorRawDataField = 9;
-    private const int TensorInt64 = 7;
-    private const int AttributeNameField = 1;
-    private const int AttributeIntField = 3;
-    private const int AttributeTypeField = 20;
-    private const int AttributeTypeInt = 2;
-
     private const string IndicesName = "capa::last_position/indices";
     private const string GatheredName = "capa::last_position/hidden";
     private const string ShapeName = "capa::last_position/logits_shape";
@@ -535,23 +516,6 @@ internal static class LastPositionLogitsRewriter
         }
 
         return output.WrittenSpan.ToArray();
-    }
-
-    private static string? FirstString(ReadOnlySpan<byte> message, int wanted)
-    {
-        var reader = new OnnxProtoReader(message);
-        while (!reader.End)
-        {
-            var (field, wire) = reader.Tag();
-            if (field == wanted && wire == 2)
-            {
-                return Encoding.UTF8.GetString(reader.Bytes());
-            }
-
-            reader.Skip(wire);
-        }
-
-        return null;
     }
 
     private sealed record Node(List<string> Inputs, List<string> Outputs, string OpType, string Domain, Dictionary<string, long> Ints)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using static Capa.Engine.Text.Generation.OnnxProto;
 
 namespace Capa.Engine.Text.Generation;
 
@@ -10,15 +11,6 @@ namespace Capa.Engine.Text.Generation;
 /// </summary>
 internal static class MatMulNBitsRewriter
 {
-    private const int ModelGraphField = 7;
-    private const int GraphNodeField = 1;
-    private const int NodeOpTypeField = 4;
-    private const int NodeAttributeField = 5;
-    private const int AttributeNameField = 1;
-    private const int AttributeIntField = 3;
-    private const int AttributeTypeField = 20;
-    private const int AttributeTypeInt = 2;
-
     /// <summary>Returns the rewritten model and how many nodes were changed (0: the bytes are returned unchanged).</summary>
     public static (byte[] Model, int Rewritten, IReadOnlySet<long> PreviousLevels) Rewrite(byte[] model, int accuracyLevel)
     {
