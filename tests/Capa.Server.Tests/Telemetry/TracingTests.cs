@@ -1,6 +1,5 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.Collections;
 using System.Diagnostics;
 using Capa.Engine.Text.Generation;
 using Capa.Models.Diagnostics;
@@ -52,7 +51,7 @@ public sealed class TracingTests : IDisposable
     public async Task ChatRequests_AreOneTraceEach_HttpThenChatThenEnginePhases_AndReachTheOtlpReceiver()
     {
         await using var receiver = await OtlpReceiver.StartAsync();
-        var exported = new LockedList<Activity>();
+        var exported = new SpanList();
         await using var server = await CapaTestServer.StartAsync(new CapaServerOptions { OtlpEndpoint = receiver.BaseUrl }, builder =>
         {
             builder.Services.AddLocalChatProvider(Provider());
@@ -88,7 +87,7 @@ public sealed class TracingTests : IDisposable
             Assert.NotNull(usage);
 
             // The request span ends after the response has been written: wait for it (generously, CI is busy).
-            var spans = await SpansOfAsync(exported, client.TraceId, expected: 5);
+            var spans = await exported.OfTraceAsync(client.TraceId, 5);
             var http = Assert.Single(spans, s => s.Kind == ActivityKind.Server);
             Assert.Equal(client.SpanId, http.ParentSpanId);
             Assert.Equal("/v1/chat/completions", http.GetTagItem("http.route"));
@@ -126,7 +125,7 @@ public sealed class TracingTests : IDisposable
             Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
         }
 
-        var responseSpans = await SpansOfAsync(exported, responsesTrace, expected: 5);
+        var responseSpans = await exported.OfTraceAsync(responsesTrace, 5);
         var responsesHttp = Assert.Single(responseSpans, s => s.Kind == ActivityKind.Server);
         Assert.Equal("/v1/responses", responsesHttp.GetTagItem("http.route"));
         var responsesChat = Assert.Single(responseSpans, s => s.OperationName == "chat " + ModelId);
@@ -198,109 +197,7 @@ public sealed class TracingTests : IDisposable
         return new OpenAIClient(new ApiKeyCredential("unused"), options).GetChatClient(ModelId);
     }
 
-    private static async Task<IReadOnlyList<Activity>> SpansOfAsync(LockedList<Activity> exported, ActivityTraceId trace, int expected)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var spans = exported.Snapshot().Where(s => s.TraceId == trace).ToArray();
-            if (spans.Length >= expected || DateTime.UtcNow > deadline)
-            {
-                return spans;
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     private static byte[] TraceIdBytes(ActivityTraceId trace) => Convert.FromHexString(trace.ToHexString());
 
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
-
-    private sealed class TraceParentPolicy(string traceparent) : PipelinePolicy
-    {
-        public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
-        {
-            message.Request.Headers.Set("traceparent", traceparent);
-            ProcessNext(message, pipeline, currentIndex);
-        }
-
-        public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
-        {
-            message.Request.Headers.Set("traceparent", traceparent);
-            return ProcessNextAsync(message, pipeline, currentIndex);
-        }
-    }
-
-    /// <summary>The in-memory exporter's list, safe to read while other threads' spans are added.</summary>
-    private sealed class LockedList<T> : ICollection<T>
-    {
-        private readonly List<T> _items = [];
-        private readonly Lock _lock = new();
-
-        public int Count
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    return _items.Count;
-                }
-            }
-        }
-
-        public bool IsReadOnly => false;
-
-        public T[] Snapshot()
-        {
-            lock (_lock)
-            {
-                return [.. _items];
-            }
-        }
-
-        public void Add(T item)
-        {
-            lock (_lock)
-            {
-                _items.Add(item);
-            }
-        }
-
-        public void Clear()
-        {
-            lock (_lock)
-            {
-                _items.Clear();
-            }
-        }
-
-        public bool Contains(T item)
-        {
-            lock (_lock)
-            {
-                return _items.Contains(item);
-            }
-        }
-
-        public void CopyTo(T[] array, int arrayIndex)
-        {
-            lock (_lock)
-            {
-                _items.CopyTo(array, arrayIndex);
-            }
-        }
-
-        public bool Remove(T item)
-        {
-            lock (_lock)
-            {
-                return _items.Remove(item);
-            }
-        }
-
-        public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)Snapshot()).GetEnumerator();
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-    }
 }
